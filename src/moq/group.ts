@@ -1,0 +1,111 @@
+import { Notify } from './notify.ts';
+import { RelayError, RelayErrorCode } from './errors.ts';
+
+/**
+ * A group: an ordered run of opaque frames that a subscriber can join at its start
+ * (moq-lite §Group). Frames are kept by reference and shared by every reader, so a group's
+ * memory is paid once however many subscribers read it.
+ */
+export class Group {
+  readonly frames: Uint8Array[] = [];
+  #bytes = 0;
+  #done = false;
+  #error: RelayError | undefined;
+  readonly #changed = new Notify();
+
+  /**
+   * @param maxBytes a group is bounded too: one that grows past this (a publisher that never
+   *   sends another keyframe) is aborted rather than held in memory without limit.
+   */
+  constructor(
+    readonly sequence: number,
+    readonly maxBytes = Number.POSITIVE_INFINITY,
+  ) {}
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** True once closed or aborted: no more frames will arrive. */
+  get done(): boolean {
+    return this.#done;
+  }
+
+  get error(): RelayError | undefined {
+    return this.#error;
+  }
+
+  writeFrame(payload: Uint8Array): void {
+    if (this.#done) throw new RelayError(`group ${this.sequence} is finished`, RelayErrorCode.internal);
+    if (this.#bytes + payload.byteLength > this.maxBytes) {
+      const error = new RelayError(`group ${this.sequence} exceeds ${this.maxBytes} bytes`, RelayErrorCode.tooLarge);
+      this.abort(error);
+      throw error;
+    }
+    this.frames.push(payload);
+    this.#bytes += payload.byteLength;
+    this.#changed.notify();
+  }
+
+  /** The group is complete. */
+  close(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#changed.notify();
+  }
+
+  /** The group ended abnormally (publisher reset it, or it was evicted). */
+  abort(error: RelayError): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#error = error;
+    this.#changed.notify();
+  }
+
+  /** Resolves at the next change (frame written, closed or aborted). */
+  changed(): Promise<void> {
+    return this.#changed.wait();
+  }
+
+  /** A cursor over the frames from the first. */
+  reader(): GroupReader {
+    return new GroupReader(this);
+  }
+}
+
+export class GroupReader {
+  #index = 0;
+
+  constructor(readonly group: Group) {}
+
+  /** Frames read so far. */
+  get position(): number {
+    return this.#index;
+  }
+
+  /** Bytes written to the group that this reader has not read yet. */
+  get pendingBytes(): number {
+    let bytes = 0;
+    for (let i = this.#index; i < this.group.frames.length; i++) bytes += this.group.frames[i]!.byteLength;
+    return bytes;
+  }
+
+  /** The next frame, or undefined when the group is complete. Throws if the group was aborted. */
+  async readFrame(): Promise<Uint8Array | undefined> {
+    for (;;) {
+      const frame = this.tryReadFrame();
+      if (frame) return frame;
+      if (this.group.done) {
+        if (this.group.error) throw this.group.error;
+        return undefined;
+      }
+      await this.group.changed();
+    }
+  }
+
+  /** The next frame if one is already available, without waiting. */
+  tryReadFrame(): Uint8Array | undefined {
+    if (this.#index < this.group.frames.length) return this.group.frames[this.#index++];
+    return undefined;
+  }
+}

@@ -1,0 +1,154 @@
+import { normalizePath, type Origin } from '../moq/index.ts';
+import type { MediaFrame, MediaSink, TrackInfo } from './frame.ts';
+import { HangBroadcastWriter } from './hang/publisher.ts';
+
+export class PublishRefusedError extends Error {
+  override name = 'PublishRefusedError';
+}
+
+export interface PublisherMeta {
+  /** `rtmp`, `whip`, ... */
+  protocol: string;
+  remoteAddress: string;
+}
+
+export interface PublisherRegistryOptions {
+  /** How long a broadcast outlives its publisher, waiting for the encoder to reconnect. */
+  reconnectGraceMs?: number;
+  /** A second publisher to a live name replaces the first instead of being refused. */
+  takeover?: boolean;
+}
+
+export const DEFAULT_RECONNECT_GRACE_MS = 5000;
+
+interface Entry {
+  writer: HangBroadcastWriter;
+  active: PublisherSink | undefined;
+  meta: PublisherMeta;
+  graceTimer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * Ingest publishers by broadcast path. Owns the rules that span publisher sessions: one live
+ * publisher per name (refuse or take over), and the reconnect grace during which viewers stay
+ * subscribed and the next publisher continues the same broadcast and timeline.
+ */
+export class PublisherRegistry {
+  readonly #entries = new Map<string, Entry>();
+  readonly #graceMs: number;
+  readonly #takeover: boolean;
+
+  constructor(
+    private readonly origin: Origin,
+    options: PublisherRegistryOptions = {},
+  ) {
+    this.#graceMs = options.reconnectGraceMs ?? DEFAULT_RECONNECT_GRACE_MS;
+    this.#takeover = options.takeover ?? false;
+  }
+
+  /**
+   * A sink for a new publisher of `path`. `terminate` is called when the gateway ends the
+   * session (takeover, kick, shutdown). Throws PublishRefusedError when the name is taken.
+   */
+  open(rawPath: string, meta: PublisherMeta, terminate: (reason: string) => void = () => {}): MediaSink {
+    const path = normalizePath(rawPath);
+    if (path === '') throw new PublishRefusedError('empty broadcast name');
+    let entry = this.#entries.get(path);
+    if (entry?.active) {
+      if (!this.#takeover) throw new PublishRefusedError(`broadcast ${path} is already being published`);
+      const previous = entry.active;
+      entry.active = undefined;
+      previous.detach();
+      previous.terminate('taken over by a new publisher');
+    }
+    if (entry?.writer.broadcast.ended) entry = undefined;
+    if (entry) {
+      clearTimeout(entry.graceTimer);
+      entry.graceTimer = undefined;
+      entry.meta = meta;
+    } else {
+      // Throws if another kind of publisher (e.g. a MoQ client) holds the path in the origin.
+      let writer: HangBroadcastWriter;
+      try {
+        writer = new HangBroadcastWriter(this.origin, path, { protocol: meta.protocol, remoteAddress: meta.remoteAddress });
+      } catch (error) {
+        throw new PublishRefusedError((error as Error).message);
+      }
+      entry = { writer, active: undefined, meta, graceTimer: undefined };
+      this.#entries.set(path, entry);
+    }
+    const sink = new PublisherSink(entry.writer, terminate, (reason) => this.#onSinkClosed(path, sink, reason));
+    entry.active = sink;
+    return sink;
+  }
+
+  #onSinkClosed(path: string, sink: PublisherSink, reason: string | undefined): void {
+    const entry = this.#entries.get(path);
+    if (!entry || entry.active !== sink) return;
+    entry.active = undefined;
+    entry.writer.suspend();
+    const end = () => {
+      if (this.#entries.get(path) !== entry || entry.active) return;
+      this.#entries.delete(path);
+      entry.writer.close();
+    };
+    if (this.#graceMs <= 0) end();
+    else entry.graceTimer = setTimeout(end, this.#graceMs).unref();
+  }
+
+  /** Live and reconnect-pending publishers. */
+  list(): { path: string; meta: PublisherMeta; connected: boolean; writer: HangBroadcastWriter }[] {
+    return [...this.#entries].map(([path, e]) => ({ path, meta: e.meta, connected: e.active !== undefined, writer: e.writer }));
+  }
+
+  /** End a publisher now (API kick): no reconnect grace. Returns false if unknown. */
+  kick(rawPath: string, reason = 'kicked'): boolean {
+    const path = normalizePath(rawPath);
+    const entry = this.#entries.get(path);
+    if (!entry) return false;
+    this.#entries.delete(path);
+    clearTimeout(entry.graceTimer);
+    entry.active?.detach();
+    entry.active?.terminate(reason);
+    entry.writer.close();
+    return true;
+  }
+
+  /** End every publisher (shutdown). */
+  closeAll(reason = 'server shutting down'): void {
+    for (const [path] of this.#entries) this.kick(path, reason);
+  }
+}
+
+/** One publisher session's view of its broadcast: a MediaSink that can be detached. */
+class PublisherSink implements MediaSink {
+  #attached = true;
+
+  constructor(
+    private readonly writer: HangBroadcastWriter,
+    readonly terminate: (reason: string) => void,
+    private readonly onClose: (reason: string | undefined) => void,
+  ) {}
+
+  detach(): void {
+    this.#attached = false;
+  }
+
+  setTrack(name: string, info: TrackInfo): void {
+    if (this.#attached) this.writer.setTrack(name, info);
+  }
+
+  writeFrame(name: string, frame: MediaFrame): void {
+    if (this.#attached) this.writer.writeFrame(name, frame);
+  }
+
+  removeTrack(name: string): void {
+    if (this.#attached) this.writer.removeTrack(name);
+  }
+
+  close(reason?: string): void {
+    if (!this.#attached) return;
+    this.#attached = false;
+    this.onClose(reason);
+  }
+}

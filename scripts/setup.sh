@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs on a Debian machine that has only Node 20:
+# the npm packages (npm ci) and the real clients the tests drive (ffmpeg, GStreamer,
+# Chromium, redis-server). Idempotent: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=()
+need() { # need <command> <debian package...>
+  command -v "$1" >/dev/null 2>&1 || packages+=("${@:2}")
+}
+need ffmpeg ffmpeg
+need ffprobe ffmpeg
+need chromium chromium
+need redis-server redis-server
+need gst-launch-1.0 gstreamer1.0-tools
+if ! gst-inspect-1.0 rtmp2sink >/dev/null 2>&1 || ! gst-inspect-1.0 x264enc >/dev/null 2>&1 || ! gst-inspect-1.0 avenc_aac >/dev/null 2>&1; then
+  packages+=(gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav)
+fi
+
+if ((${#packages[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing Debian packages: ${packages[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+echo "setup: ready ($(ffmpeg -version | head -n1 | cut -d' ' -f1-3); $(chromium --version 2>/dev/null); $(redis-server --version | cut -d' ' -f1-3))"

@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+
+/**
+ * Every option, once: its config-file key, CLI flag, environment variable, type, default and
+ * help text. Sources apply in order file → environment → flags, later overriding earlier.
+ */
+interface OptionSpec<T> {
+  key: string;
+  flag: string;
+  env: string;
+  type: 'string' | 'int' | 'bool' | 'bytes' | 'duration';
+  default: T;
+  help: string;
+}
+
+const opt = <T>(spec: OptionSpec<T>): OptionSpec<T> => spec;
+
+export const OPTIONS = {
+  host: opt({ key: 'host', flag: 'host', env: 'MOQ_HOST', type: 'string', default: '0.0.0.0', help: 'Address to listen on (HTTP, WebSocket, QUIC, RTMP)' }),
+  port: opt({ key: 'port', flag: 'port', env: 'MOQ_PORT', type: 'int', default: 4443, help: 'HTTP + WebSocket on TCP, WebTransport + QUIC on UDP (same number)' }),
+  rtmpPort: opt({ key: 'rtmp.port', flag: 'rtmp-port', env: 'MOQ_RTMP_PORT', type: 'int', default: 1935, help: 'RTMP ingest port (TCP); -1 disables RTMP' }),
+  logLevel: opt({ key: 'log.level', flag: 'log-level', env: 'MOQ_LOG_LEVEL', type: 'string', default: 'info', help: 'trace, debug, info, warn, error, fatal or silent' }),
+  logFormat: opt({ key: 'log.format', flag: 'log-format', env: 'MOQ_LOG_FORMAT', type: 'string', default: 'auto', help: 'auto (pretty on a terminal, JSON otherwise), pretty or json' }),
+  reconnectGrace: opt({ key: 'ingest.reconnectGrace', flag: 'reconnect-grace', env: 'MOQ_RECONNECT_GRACE', type: 'duration', default: 5000, help: 'How long a broadcast waits for its encoder to reconnect (ms, or 5s)' }),
+  takeover: opt({ key: 'ingest.takeover', flag: 'takeover', env: 'MOQ_TAKEOVER', type: 'bool', default: false, help: 'A second publisher to a live name replaces the first instead of being refused' }),
+  cacheBytes: opt({ key: 'relay.cacheBytes', flag: 'cache-bytes', env: 'MOQ_CACHE_BYTES', type: 'bytes', default: 16 * 1024 * 1024, help: 'Per-track cache of the current and previous group (bytes, or 16MiB)' }),
+  maxGroupBytes: opt({ key: 'relay.maxGroupBytes', flag: 'max-group-bytes', env: 'MOQ_MAX_GROUP_BYTES', type: 'bytes', default: 32 * 1024 * 1024, help: 'Largest group (GOP) held; a larger one is dropped until the next keyframe' }),
+  subscriberQueueBytes: opt({ key: 'relay.subscriberQueueBytes', flag: 'subscriber-queue-bytes', env: 'MOQ_SUBSCRIBER_QUEUE_BYTES', type: 'bytes', default: 4 * 1024 * 1024, help: 'Bytes queued per subscriber before it loses old groups' }),
+} as const;
+
+type OptionKey = keyof typeof OPTIONS;
+export type GatewayConfig = { [K in OptionKey]: (typeof OPTIONS)[K]['default'] };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function defaultConfig(): GatewayConfig {
+  const config = {} as Record<string, unknown>;
+  for (const [name, spec] of Object.entries(OPTIONS)) config[name] = spec.default;
+  return config as GatewayConfig;
+}
+
+/** Build the config from a YAML file (optional), the environment and CLI flags. */
+export function loadConfig(args: { file?: string; env?: NodeJS.ProcessEnv; flags?: Record<string, string | boolean> }): GatewayConfig {
+  const config = defaultConfig() as Record<string, unknown>;
+  if (args.file) {
+    let doc: unknown;
+    try {
+      doc = parseYaml(readFileSync(args.file, 'utf8'));
+    } catch (error) {
+      throw new ConfigError(`${args.file}: ${(error as Error).message}`);
+    }
+    applyFile(config, doc ?? {}, args.file);
+  }
+  for (const [name, spec] of Object.entries(OPTIONS)) {
+    const raw = args.env?.[spec.env];
+    if (raw !== undefined && raw !== '') config[name] = coerce(spec, raw, `environment ${spec.env}`);
+  }
+  for (const [name, spec] of Object.entries(OPTIONS)) {
+    const raw = args.flags?.[spec.flag];
+    if (raw !== undefined) config[name] = coerce(spec, raw, `--${spec.flag}`);
+  }
+  validate(config as GatewayConfig);
+  return config as GatewayConfig;
+}
+
+function applyFile(config: Record<string, unknown>, doc: unknown, file: string): void {
+  const known = new Map(Object.entries(OPTIONS).map(([name, spec]) => [spec.key, [name, spec] as const]));
+  const walk = (node: unknown, prefix: string) => {
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) {
+      throw new ConfigError(`${file}: ${prefix || 'top level'} must be a mapping`);
+    }
+    for (const [k, v] of Object.entries(node)) {
+      const key = prefix ? `${prefix}.${k}` : k;
+      const entry = known.get(key);
+      if (entry) config[entry[0]] = coerce(entry[1], v, `${file}: ${key}`);
+      else if (typeof v === 'object' && v !== null && !Array.isArray(v)) walk(v, key);
+      else throw new ConfigError(`${file}: unknown option ${key}`);
+    }
+  };
+  walk(doc, '');
+}
+
+function coerce(spec: OptionSpec<unknown>, raw: unknown, where: string): unknown {
+  const fail = (what: string): never => {
+    throw new ConfigError(`${where}: ${what} (got ${JSON.stringify(raw)})`);
+  };
+  switch (spec.type) {
+    case 'string':
+      if (typeof raw !== 'string' && typeof raw !== 'number') fail('expected a string');
+      return String(raw);
+    case 'int': {
+      const n = typeof raw === 'number' ? raw : Number(raw);
+      if (!Number.isInteger(n)) fail('expected an integer');
+      return n;
+    }
+    case 'bool':
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === '1' || raw === 'yes') return true;
+      if (raw === 'false' || raw === '0' || raw === 'no') return false;
+      return fail('expected true or false');
+    case 'bytes':
+      return parseBytes(raw) ?? fail('expected a size like 4096, 64KiB or 16MiB');
+    case 'duration':
+      return parseDuration(raw) ?? fail('expected a duration like 500, 500ms, 5s or 2m');
+  }
+}
+
+export function parseBytes(raw: unknown): number | undefined {
+  if (typeof raw === 'number') return Number.isInteger(raw) && raw >= 0 ? raw : undefined;
+  const m = /^\s*(\d+)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$/i.exec(String(raw));
+  if (!m) return undefined;
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const scale: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1 << 20, gb: 1e9, gib: 1 << 30 };
+  return Number(m[1]) * scale[unit]!;
+}
+
+export function parseDuration(raw: unknown): number | undefined {
+  if (typeof raw === 'number') return raw >= 0 ? raw : undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(String(raw));
+  if (!m) return undefined;
+  const scale: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  return Math.round(Number(m[1]) * scale[m[2] ?? 'ms']!);
+}
+
+function validate(config: GatewayConfig): void {
+  const port = (name: string, value: number, allowDisabled: boolean) => {
+    if ((allowDisabled && value === -1) || (value >= 0 && value <= 65535)) return;
+    throw new ConfigError(`${name}: ${value} is not a port number (0–65535${allowDisabled ? ', or -1 to disable' : ''})`);
+  };
+  port('port', config.port, false);
+  port('rtmp.port', config.rtmpPort, true);
+  const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+  if (!levels.includes(config.logLevel)) throw new ConfigError(`log.level: ${config.logLevel} is not one of ${levels.join(', ')}`);
+  if (!['auto', 'pretty', 'json'].includes(config.logFormat)) throw new ConfigError(`log.format: ${config.logFormat} is not auto, pretty or json`);
+}
+
+/** `--help` text, generated from OPTIONS so it lists every option. */
+export function helpText(): string {
+  const lines = [
+    'Usage: moq-gateway [options]',
+    '       moq-gateway token [token options]   (see moq-gateway token --help)',
+    '',
+    'Options (config file key / environment variable in brackets):',
+    '  --config <file>                 YAML config file',
+    '  --help                          Show this help',
+  ];
+  for (const spec of Object.values(OPTIONS)) {
+    const flag = `--${spec.flag}${spec.type === 'bool' ? '' : ' <value>'}`;
+    lines.push(`  ${flag.padEnd(32)}${spec.help} (default ${JSON.stringify(spec.default)}) [${spec.key} / ${spec.env}]`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,127 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+
+export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse, subpath: string) => void | Promise<void>;
+export type UpgradeHandler = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  /** PEM cert and key: serve HTTPS/WSS instead of plain HTTP. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Largest request body any route may read (routes enforce it with readBody). */
+  maxBodyBytes?: number;
+  headersTimeoutMs?: number;
+  logger?: { warn(obj: object, msg?: string): void };
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The one HTTP server of the gateway: pages, API, metrics, WHIP and HLS mounts, and the
+ * WebSocket upgrade for MoQ. Routes are path prefixes; the longest matching prefix wins.
+ */
+export class HttpServer {
+  readonly #routes: { prefix: string; handler: RouteHandler }[] = [];
+  #upgrade: UpgradeHandler | undefined;
+  readonly server: http.Server;
+  readonly maxBodyBytes: number;
+
+  constructor(private readonly options: HttpServerOptions) {
+    this.maxBodyBytes = options.maxBodyBytes ?? 1 << 20;
+    const listener = (req: http.IncomingMessage, res: http.ServerResponse) => this.#dispatch(req, res);
+    this.server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, listener) : http.createServer(listener);
+    this.server.headersTimeout = options.headersTimeoutMs ?? 10_000;
+    this.server.requestTimeout = 0; // LL-HLS blocking reloads and WHIP are long-lived by design.
+    this.server.on('upgrade', (req, socket, head) => {
+      socket.on('error', () => socket.destroy());
+      if (!this.#upgrade) return socket.destroy();
+      this.#upgrade(req, socket, head);
+    });
+    this.server.on('clientError', (_error, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  /** Mount a handler at a path prefix (`/hls/`, `/api/`, or an exact path like `/metrics`). */
+  route(prefix: string, handler: RouteHandler): void {
+    this.#routes.push({ prefix, handler });
+    this.#routes.sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
+  onUpgrade(handler: UpgradeHandler): void {
+    this.#upgrade = handler;
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  async #dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const pathname = safePathname(req.url);
+    const route = pathname === undefined ? undefined : this.#routes.find((r) => matches(pathname, r.prefix));
+    try {
+      if (!route || pathname === undefined) throw new HttpError(404, 'not found');
+      await route.handler(req, res, pathname.slice(route.prefix.length));
+    } catch (error) {
+      const status = error instanceof HttpError ? error.status : 500;
+      if (status === 500) this.options.logger?.warn({ err: error, url: req.url }, 'http handler failed');
+      if (!res.headersSent) {
+        res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'access-control-allow-origin': '*' });
+        res.end(`${(error as Error).message}\n`);
+      } else {
+        res.destroy();
+      }
+    }
+  }
+}
+
+function matches(pathname: string, prefix: string): boolean {
+  return prefix.endsWith('/') ? pathname.startsWith(prefix) || pathname === prefix.slice(0, -1) : pathname === prefix;
+}
+
+function safePathname(url: string | undefined): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url ?? '/', 'http://localhost').pathname);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Read a request body up to a limit; a larger one is a 413. */
+export async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) throw new HttpError(413, `body larger than ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).byteLength;
+    if (size > limit) throw new HttpError(413, `body larger than ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,78 @@
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import QmuxSession from '@moq/qmux';
+import { chooseSubprotocol, type MoqProtocol } from './subprotocol.ts';
+
+export interface TransportSessionInfo {
+  /** Negotiated MoQ protocol ('' = decided by SETUP). */
+  protocol: MoqProtocol;
+  url: URL;
+  remoteAddress: string;
+  /** `websocket/qmux-02`, `websocket/webtransport`, `webtransport`, `quic` — for logs and metrics. */
+  transport: string;
+}
+
+export type SessionHandler = (session: WebTransport, info: TransportSessionInfo) => void;
+
+export interface WebSocketAcceptorOptions {
+  onSession: SessionHandler;
+  /** Largest WebSocket message accepted (a QMux/web-transport-ws frame). */
+  maxPayloadBytes?: number;
+  /** Refuse before the upgrade (limits, auth); return an HTTP status and message to refuse. */
+  admit?: (req: http.IncomingMessage) => { status: number; message: string } | undefined;
+}
+
+/**
+ * MoQ over WebSocket on the HTTP port: the client's subprotocol picks the framing (QMux drafts
+ * or the older web-transport-ws) and the MoQ protocol; @moq/qmux's server side turns the socket
+ * into a WebTransport-shaped session so the MoQ session layers run unchanged on any transport.
+ */
+export class WebSocketAcceptor {
+  readonly #wss: WebSocketServer;
+
+  constructor(private readonly options: WebSocketAcceptorOptions) {
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxPayloadBytes ?? 16 * 1024 * 1024,
+      perMessageDeflate: false,
+      // The upgrade handler has already chosen; echo it.
+      handleProtocols: (_offered, req) => (req as RequestWithChoice).moqWire ?? false,
+    });
+  }
+
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const refusal = this.options.admit?.(req);
+    if (refusal) return rejectUpgrade(socket, refusal.status, refusal.message);
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',');
+    const choice = chooseSubprotocol(offered);
+    if (!choice) return rejectUpgrade(socket, 400, 'no supported MoQ WebSocket subprotocol offered');
+    (req as RequestWithChoice).moqWire = choice.wire;
+    this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      ws.on('error', () => ws.terminate());
+      // Node's `ws` exposes the browser-style API @moq/qmux expects; pass the wire value
+      // explicitly since the framing is derived from it.
+      const session = QmuxSession.accept(ws as unknown as Parameters<typeof QmuxSession.accept>[0], { protocol: choice.wire });
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      this.options.onSession(session, {
+        protocol: choice.protocol,
+        url,
+        remoteAddress: req.socket.remoteAddress ?? '',
+        transport: `websocket/${choice.framing}`,
+      });
+    });
+  }
+
+  close(): void {
+    for (const client of this.#wss.clients) client.terminate();
+    this.#wss.close();
+  }
+}
+
+interface RequestWithChoice extends http.IncomingMessage {
+  moqWire?: string;
+}
+
+function rejectUpgrade(socket: Duplex, status: number, message: string): void {
+  socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}

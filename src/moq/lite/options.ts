@@ -1,0 +1,64 @@
+/**
+ * Configuration of a server-side moq-lite session.
+ */
+import type { Origin, TrackOptions } from '../index.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../wire/stream-reader.ts';
+
+export interface LiteLimits {
+  /** Largest control message body (SETUP, SUBSCRIBE, ANNOUNCE, ...). */
+  maxMessageBytes: number;
+  /** Largest frame accepted from a publishing client. */
+  maxFrameBytes: number;
+  /**
+   * Bytes handed to the transport for this subscriber and not yet accepted by it, across all
+   * its group streams. Past this, the least important in-flight groups are reset.
+   */
+  subscriberQueueBytes: number;
+  /** Group streams in flight per subscription; past this the oldest (newest-first) is reset. */
+  maxGroupsInFlight: number;
+  /** Concurrent subscriptions the client may hold. */
+  maxSubscriptions: number;
+  /** Concurrent announce streams the client may hold. */
+  maxAnnounceStreams: number;
+  /** Time the client has to complete the `moql` SETUP. */
+  setupTimeoutMs: number;
+}
+
+export const DEFAULT_LITE_LIMITS: LiteLimits = {
+  maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+  maxFrameBytes: 16 * 1024 * 1024,
+  subscriberQueueBytes: 4 * 1024 * 1024,
+  maxGroupsInFlight: 8,
+  maxSubscriptions: 1024,
+  maxAnnounceStreams: 64,
+  setupTimeoutMs: 10_000,
+};
+
+/** pino-compatible structured logger. */
+export interface SessionLogger {
+  debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+const noop = () => undefined;
+export const SILENT_LOGGER: SessionLogger = { debug: noop, info: noop, warn: noop, error: noop };
+
+export interface LiteSessionOptions {
+  /** Negotiated WebTransport protocol / ALPN: `moq-lite-04`, `moq-lite-03`, `moql` or ''. */
+  protocol: string;
+  origin: Origin;
+  /** Path prefix from the URL: client paths are relative to it. */
+  root?: string;
+  limits?: Partial<LiteLimits>;
+  logger?: SessionLogger;
+  /** May the client publish (announce) this relay path? Default: yes. */
+  onPublishAllowed?: (path: string) => boolean;
+  /** May the client subscribe to / see announcements of this relay path? Default: yes. */
+  onSubscribeAllowed?: (path: string) => boolean;
+  /** Options for tracks the client publishes (cache bounds, ...). */
+  trackOptions?: TrackOptions;
+  /** Free-form facts recorded on broadcasts the client publishes (for the API). */
+  broadcastInfo?: Record<string, string>;
+}

@@ -1,0 +1,65 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, helpText, loadConfig, OPTIONS } from './config.ts';
+import { createLogger } from './logger.ts';
+import { Gateway } from './gateway.ts';
+
+/** Entry point: `moq-gateway [options]`. */
+async function main(argv: string[]): Promise<number> {
+  const options: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, help: { type: 'boolean' } };
+  for (const spec of Object.values(OPTIONS)) options[spec.flag] = { type: spec.type === 'bool' ? 'boolean' : 'string' };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${helpText()}\n`);
+    return 2;
+  }
+  const flags = parsed.values as Record<string, string | boolean>;
+  if (flags.help) {
+    process.stdout.write(`${helpText()}\n`);
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfig({ file: flags.config as string | undefined, env: process.env, flags });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`config error: ${error.message}\n`);
+    return 2;
+  }
+
+  const logger = createLogger(config.logLevel, config.logFormat);
+  const gateway = new Gateway(config, logger);
+  try {
+    const ports = await gateway.start();
+    const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
+    logger.info(
+      { http: ports.http, rtmp: ports.rtmp },
+      `moq-gateway listening: MoQ/HTTP http://${host}:${ports.http}/` + (ports.rtmp ? `, RTMP rtmp://${host}:${ports.rtmp}/live` : ''),
+    );
+  } catch (error) {
+    logger.fatal({ err: error }, `failed to start: ${(error as Error).message}`);
+    await gateway.close();
+    return 1;
+  }
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      // Never hang: a stuck peer must not keep the process alive past 5 s.
+      setTimeout(() => process.exit(0), 4500).unref();
+      void gateway.close().then(resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

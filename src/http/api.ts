@@ -1,0 +1,128 @@
+import type http from 'node:http';
+import type { Origin } from '../moq/index.ts';
+import type { PublisherRegistry } from '../media/publishers.ts';
+import { CATALOG_TRACK } from '../media/hang/catalog.ts';
+import { HttpError, type HttpServer } from './server.ts';
+
+export interface ApiDeps {
+  origin: Origin;
+  publishers: PublisherRegistry;
+  info: () => { httpPort: number; rtmpPort: number | undefined; version: string };
+  sessions: () => ApiSession[];
+  kickSession: (id: number) => boolean;
+}
+
+export interface ApiSession {
+  id: number;
+  protocol: string;
+  transport: string;
+  remoteAddress: string;
+  startedAt: string;
+}
+
+export interface ApiBroadcast {
+  path: string;
+  tracks: { name: string; kind: string; codec: string; bitrate: number; subscribers: number }[];
+  publisher: { protocol: string; remoteAddress: string; connected: boolean } | undefined;
+  viewers: number;
+  startedAt: string;
+  uptimeSeconds: number;
+}
+
+/** The JSON API under /api/ (documented in docs/openapi.yaml). */
+export function mountApi(server: HttpServer, deps: ApiDeps): void {
+  const bitrates = new BitrateMeter();
+  server.route('/api/', async (req, res, subpath) => {
+    const parts = subpath.split('/').filter(Boolean);
+    if (req.method === 'OPTIONS') return sendJson(res, 204, undefined);
+    if (req.method === 'GET' && subpath === 'info') return sendJson(res, 200, deps.info());
+    if (req.method === 'GET' && subpath === 'broadcasts') return sendJson(res, 200, { broadcasts: listBroadcasts(deps, bitrates) });
+    if (req.method === 'GET' && subpath === 'sessions') return sendJson(res, 200, { sessions: deps.sessions() });
+    if (parts[0] === 'broadcasts' && parts.length > 1) {
+      const path = parts.slice(1).join('/');
+      if (req.method === 'GET') {
+        const found = listBroadcasts(deps, bitrates).find((b) => b.path === path);
+        if (!found) throw new HttpError(404, `no broadcast ${path}`);
+        return sendJson(res, 200, found);
+      }
+      if (req.method === 'DELETE') {
+        if (!deps.publishers.kick(path, 'kicked by the API')) {
+          const broadcast = deps.origin.get(path);
+          if (!broadcast) throw new HttpError(404, `no broadcast ${path}`);
+          broadcast.close();
+        }
+        return sendJson(res, 200, { kicked: path });
+      }
+    }
+    if (parts[0] === 'sessions' && parts.length === 2 && req.method === 'DELETE') {
+      if (!deps.kickSession(Number(parts[1]))) throw new HttpError(404, `no session ${parts[1]}`);
+      return sendJson(res, 200, { kicked: Number(parts[1]) });
+    }
+    throw new HttpError(404, `no API endpoint ${req.method} /api/${subpath}`);
+  });
+}
+
+function listBroadcasts(deps: ApiDeps, bitrates: BitrateMeter): ApiBroadcast[] {
+  const publishers = new Map(deps.publishers.list().map((p) => [p.path, p]));
+  return deps.origin.list().map((broadcast) => {
+    const publisher = publishers.get(broadcast.path);
+    const trackStats = publisher?.writer.stats().tracks ?? [];
+    const tracks = broadcast
+      .tracks()
+      .filter((t) => t.name !== CATALOG_TRACK)
+      .map((t) => {
+        const stat = trackStats.find((s) => s.name === t.name);
+        return {
+          name: t.name,
+          kind: stat?.kind ?? 'unknown',
+          codec: stat?.codec ?? 'unknown',
+          bitrate: stat ? bitrates.sample(`${broadcast.path}/${t.name}`, stat.bytes) : 0,
+          subscribers: t.subscriberCount,
+        };
+      });
+    return {
+      path: broadcast.path,
+      tracks,
+      publisher: publisher
+        ? { protocol: publisher.meta.protocol, remoteAddress: publisher.meta.remoteAddress, connected: publisher.connected }
+        : broadcast.info.protocol
+          ? { protocol: broadcast.info.protocol, remoteAddress: broadcast.info.remoteAddress ?? '', connected: true }
+          : undefined,
+      viewers: Math.max(0, ...tracks.map((t) => t.subscribers)),
+      startedAt: new Date(broadcast.createdAt).toISOString(),
+      uptimeSeconds: Math.round((Date.now() - broadcast.createdAt) / 1000),
+    };
+  });
+}
+
+/** Bits per second from a byte counter, averaged since the previous look (at least 1 s apart). */
+class BitrateMeter {
+  readonly #last = new Map<string, { bytes: number; at: number; rate: number }>();
+
+  sample(key: string, bytes: number): number {
+    const now = Date.now();
+    const last = this.#last.get(key);
+    if (!last) {
+      this.#last.set(key, { bytes, at: now, rate: 0 });
+      return 0;
+    }
+    if (now - last.at >= 1000) {
+      last.rate = Math.round(((bytes - last.bytes) * 8 * 1000) / (now - last.at));
+      last.bytes = bytes;
+      last.at = now;
+    }
+    if (this.#last.size > 10_000) this.#last.clear();
+    return last.rate;
+  }
+}
+
+export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    'access-control-allow-origin': '*',
+    'access-control-allow-methods': 'GET, DELETE, OPTIONS',
+    'access-control-allow-headers': 'authorization, content-type',
+  });
+  res.end(body === undefined ? undefined : JSON.stringify(body));
+}

@@ -66,7 +66,7 @@ export class Gateway {
         port: this.config.rtmpPort,
         logger: this.logger.child({ component: 'rtmp' }),
         openPublisher: (req) =>
-          this.publishers.open(req.broadcast, { protocol: 'rtmp', remoteAddress: req.remoteAddress }),
+          this.publishers.open(req.broadcast, { protocol: 'rtmp', remoteAddress: req.remoteAddress }, req.terminate),
       });
       rtmp = (await this.#rtmp.listen()).port;
     }

@@ -149,7 +149,7 @@ export function helpText(): string {
   ];
   for (const spec of Object.values(OPTIONS)) {
     const flag = `--${spec.flag}${spec.type === 'bool' ? '' : ' <value>'}`;
-    lines.push(`  ${flag.padEnd(32)}${spec.help} (default ${JSON.stringify(spec.default)}) [${spec.key} / ${spec.env}]`);
+    lines.push(`  ${flag.padEnd(31)} ${spec.help} (default ${JSON.stringify(spec.default)}) [${spec.key} / ${spec.env}]`);
   }
   return lines.join('\n');
 }

@@ -1,18 +1,23 @@
-import { Origin } from './moq/index.ts';
+import { Origin, type TrackOptions } from './moq/index.ts';
 import { PublisherRegistry } from './media/publishers.ts';
 import { HttpServer } from './http/server.ts';
 import { WebSocketAcceptor, type TransportSessionInfo } from './transport/websocket.ts';
-import { serveMoqSession, type MoqSessionHandle } from './moq/serve.ts';
+import { serveMoqSession, type MoqSessionHandle, type MoqSessionStats } from './moq/serve.ts';
 import { RtmpIngest } from '../adapters/ingest/rtmp/index.ts';
 import { mountApi, type ApiSession } from './http/api.ts';
+import { GatewayMetrics, sumBy } from './http/metrics.ts';
+import { VERSION } from './version.ts';
 import type { GatewayConfig } from './config.ts';
 import type { Logger } from './logger.ts';
-
-const VERSION = '0.1.0';
 
 export interface GatewayPorts {
   http: number;
   rtmp: number | undefined;
+}
+
+interface LiveSession {
+  handle: MoqSessionHandle;
+  info: ApiSession;
 }
 
 /**
@@ -23,9 +28,12 @@ export class Gateway {
   readonly origin = new Origin();
   readonly publishers: PublisherRegistry;
   readonly http: HttpServer;
+  readonly metrics: GatewayMetrics;
   readonly #ws: WebSocketAcceptor;
   #rtmp: RtmpIngest | undefined;
-  readonly #sessions = new Map<number, { handle: MoqSessionHandle; info: ApiSession }>();
+  readonly #sessions = new Map<number, LiveSession>();
+  /** What closed sessions had counted, by protocol family, so counters never go backwards. */
+  readonly #endedSessionTotals = new Map<string, MoqSessionStats>();
   #nextSessionId = 1;
   ports: GatewayPorts = { http: 0, rtmp: undefined };
 
@@ -33,9 +41,11 @@ export class Gateway {
     readonly config: GatewayConfig,
     readonly logger: Logger,
   ) {
+    const trackOptions: TrackOptions = { cacheBytes: config.cacheBytes, maxGroupBytes: config.maxGroupBytes };
     this.publishers = new PublisherRegistry(this.origin, {
       reconnectGraceMs: config.reconnectGrace,
       takeover: config.takeover,
+      trackOptions,
     });
     this.http = new HttpServer({ host: config.host, port: config.port, logger });
     this.#ws = new WebSocketAcceptor({ onSession: (session, info) => this.#acceptMoq(session, info) });
@@ -55,6 +65,8 @@ export class Gateway {
         return session !== undefined;
       },
     });
+    this.metrics = this.#createMetrics();
+    this.metrics.mount(this.http);
   }
 
   async start(): Promise<GatewayPorts> {
@@ -77,12 +89,46 @@ export class Gateway {
   #acceptMoq(session: WebTransport, info: TransportSessionInfo): void {
     const id = this.#nextSessionId++;
     const logger = this.logger.child({ session: id, transport: info.transport, remote: info.remoteAddress });
-    const handle = serveMoqSession(session, info, { origin: this.origin, logger, limits: { subscriberQueueBytes: this.config.subscriberQueueBytes } });
+    let family = 'moq';
+    const handle = serveMoqSession(session, info, {
+      origin: this.origin,
+      logger,
+      limits: { subscriberQueueBytes: this.config.subscriberQueueBytes },
+      observeLatency: (ms) => this.metrics.latency.observe({ protocol: family }, ms / 1000),
+    });
+    family = handle.family;
     this.#sessions.set(id, {
       handle,
       info: { id, protocol: info.protocol || 'moql', transport: info.transport, remoteAddress: info.remoteAddress, startedAt: new Date().toISOString() },
     });
-    void handle.closed.finally(() => this.#sessions.delete(id));
+    void handle.closed.then((closeInfo) => {
+      this.#sessions.delete(id);
+      const ended = this.#endedSessionTotals.get(handle.family) ?? { bytesSent: 0, groupsSent: 0, groupsDropped: 0, bytesReceived: 0 };
+      const last = handle.stats();
+      for (const key of Object.keys(ended) as (keyof MoqSessionStats)[]) ended[key] += last[key];
+      this.#endedSessionTotals.set(handle.family, ended);
+      logger.info({ close: closeInfo }, 'session closed');
+    });
+  }
+
+  #createMetrics(): GatewayMetrics {
+    const sessionTotals = (key: keyof MoqSessionStats) =>
+      sumBy([
+        ...[...this.#endedSessionTotals].map(([protocol, s]) => ({ labels: { protocol }, value: s[key] })),
+        ...[...this.#sessions.values()].map((s) => ({ labels: { protocol: s.handle.family }, value: s.handle.stats()[key] })),
+      ]);
+    const ingest = (key: 'frames' | 'bytes') => [...this.publishers.totals()].map(([protocol, t]) => ({ labels: { protocol }, value: t[key] }));
+    return new GatewayMetrics({
+      sessions: () => sumBy([...this.#sessions.values()].map((s) => ({ labels: { protocol: s.handle.family, transport: s.info.transport }, value: 1 }))),
+      broadcasts: () => this.origin.list().length,
+      ingestFrames: () => ingest('frames'),
+      ingestBytes: () => ingest('bytes'),
+      egressBytes: () => sessionTotals('bytesSent'),
+      egressGroups: () => sessionTotals('groupsSent'),
+      groupsDropped: () => sessionTotals('groupsDropped'),
+      hlsRequests: () => [],
+      clusterUpstreams: () => 0,
+    });
   }
 
   /** Graceful stop: refuse new work, end sessions and publishers, close listeners. */

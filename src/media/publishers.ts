@@ -1,4 +1,4 @@
-import { normalizePath, type Origin } from '../moq/index.ts';
+import { normalizePath, type Origin, type TrackOptions } from '../moq/index.ts';
 import type { MediaFrame, MediaSink, TrackInfo } from './frame.ts';
 import { HangBroadcastWriter } from './hang/publisher.ts';
 
@@ -17,6 +17,8 @@ export interface PublisherRegistryOptions {
   reconnectGraceMs?: number;
   /** A second publisher to a live name replaces the first instead of being refused. */
   takeover?: boolean;
+  /** Relay bounds for the tracks publishers create. */
+  trackOptions?: TrackOptions;
 }
 
 export const DEFAULT_RECONNECT_GRACE_MS = 5000;
@@ -35,8 +37,11 @@ interface Entry {
  */
 export class PublisherRegistry {
   readonly #entries = new Map<string, Entry>();
+  /** What ended publishers had received, by protocol, so counters never go backwards. */
+  readonly #endedTotals = new Map<string, { frames: number; bytes: number }>();
   readonly #graceMs: number;
   readonly #takeover: boolean;
+  readonly #trackOptions: TrackOptions;
 
   constructor(
     private readonly origin: Origin,
@@ -44,6 +49,7 @@ export class PublisherRegistry {
   ) {
     this.#graceMs = options.reconnectGraceMs ?? DEFAULT_RECONNECT_GRACE_MS;
     this.#takeover = options.takeover ?? false;
+    this.#trackOptions = options.trackOptions ?? {};
   }
 
   /**
@@ -70,7 +76,7 @@ export class PublisherRegistry {
       // Throws if another kind of publisher (e.g. a MoQ client) holds the path in the origin.
       let writer: HangBroadcastWriter;
       try {
-        writer = new HangBroadcastWriter(this.origin, path, { protocol: meta.protocol, remoteAddress: meta.remoteAddress });
+        writer = new HangBroadcastWriter(this.origin, path, { protocol: meta.protocol, remoteAddress: meta.remoteAddress }, this.#trackOptions);
       } catch (error) {
         throw new PublishRefusedError((error as Error).message);
       }
@@ -89,8 +95,7 @@ export class PublisherRegistry {
     entry.writer.suspend();
     const end = () => {
       if (this.#entries.get(path) !== entry || entry.active) return;
-      this.#entries.delete(path);
-      entry.writer.close();
+      this.#retire(path, entry);
     };
     if (this.#graceMs <= 0) end();
     else entry.graceTimer = setTimeout(end, this.#graceMs).unref();
@@ -106,12 +111,34 @@ export class PublisherRegistry {
     const path = normalizePath(rawPath);
     const entry = this.#entries.get(path);
     if (!entry) return false;
-    this.#entries.delete(path);
     clearTimeout(entry.graceTimer);
     entry.active?.detach();
     entry.active?.terminate(reason);
-    entry.writer.close();
+    this.#retire(path, entry);
     return true;
+  }
+
+  #retire(path: string, entry: Entry): void {
+    this.#entries.delete(path);
+    entry.writer.close();
+    const stats = entry.writer.stats();
+    const total = this.#endedTotals.get(entry.meta.protocol) ?? { frames: 0, bytes: 0 };
+    total.frames += stats.framesIn;
+    total.bytes += stats.bytesIn;
+    this.#endedTotals.set(entry.meta.protocol, total);
+  }
+
+  /** Frames and bytes received, by publisher protocol, since start. */
+  totals(): Map<string, { frames: number; bytes: number }> {
+    const out = new Map([...this.#endedTotals].map(([p, t]) => [p, { ...t }]));
+    for (const entry of this.#entries.values()) {
+      const stats = entry.writer.stats();
+      const total = out.get(entry.meta.protocol) ?? { frames: 0, bytes: 0 };
+      total.frames += stats.framesIn;
+      total.bytes += stats.bytesIn;
+      out.set(entry.meta.protocol, total);
+    }
+    return out;
   }
 
   /** End every publisher (shutdown). */

@@ -8,6 +8,8 @@ import { RelayError, RelayErrorCode } from './errors.ts';
  */
 export class Group {
   readonly frames: Uint8Array[] = [];
+  /** When each frame arrived (performance.now() ms), for latency measurement. */
+  readonly arrivals: number[] = [];
   #bytes = 0;
   #done = false;
   #error: RelayError | undefined;
@@ -43,6 +45,7 @@ export class Group {
       throw error;
     }
     this.frames.push(payload);
+    this.arrivals.push(performance.now());
     this.#bytes += payload.byteLength;
     this.#changed.notify();
   }
@@ -77,6 +80,11 @@ export class GroupReader {
   #index = 0;
 
   constructor(readonly group: Group) {}
+
+  /** When the frame last returned by a read arrived in the relay (performance.now() ms). */
+  get lastArrival(): number {
+    return this.group.arrivals[this.#index - 1] ?? 0;
+  }
 
   /** Frames read so far. */
   get position(): number {

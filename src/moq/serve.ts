@@ -16,13 +16,27 @@ export interface MoqSessionDeps {
   limits?: Partial<LiteLimits>;
   onPublishAllowed?: (path: string) => boolean;
   onSubscribeAllowed?: (path: string) => boolean;
+  observeLatency?: (ms: number) => void;
+}
+
+/** Counters every MoQ session keeps, whatever its protocol. */
+export interface MoqSessionStats {
+  bytesSent: number;
+  groupsSent: number;
+  groupsDropped: number;
+  bytesReceived: number;
 }
 
 /** What the gateway holds of any MoQ session, whatever its protocol. */
 export interface MoqSessionHandle {
+  /** `moq-lite`, `moqt` — for the API and metrics. */
+  readonly family: string;
   readonly closed: Promise<unknown>;
   close(code: number, reason: string): void;
+  stats(): MoqSessionStats;
 }
+
+const NO_STATS: MoqSessionStats = { bytesSent: 0, groupsSent: 0, groupsDropped: 0, bytesReceived: 0 };
 
 /**
  * Runs the MoQ session the client negotiated on an accepted transport. The URL path is the
@@ -44,14 +58,22 @@ export function serveMoqSession(transport: WebTransport, info: MoqSessionInfo, d
         onPublishAllowed: deps.onPublishAllowed,
         onSubscribeAllowed: deps.onSubscribeAllowed,
         broadcastInfo: { protocol: 'moq-lite', remoteAddress: info.remoteAddress },
+        observeLatency: deps.observeLatency,
       });
-      void session.closed.then((closeInfo) => deps.logger.info({ ...closeInfo }, 'session closed'));
-      return { closed: session.closed, close: (code, reason) => session.close(code, reason) };
+      return {
+        family: 'moq-lite',
+        closed: session.closed,
+        close: (code, reason) => session.close(code, reason),
+        stats: () => {
+          const s = session.stats();
+          return { bytesSent: s.bytesSent, groupsSent: s.groupsSent, groupsDropped: s.groupsDropped + s.groupsSkipped, bytesReceived: s.bytesReceived };
+        },
+      };
     }
     default: {
       deps.logger.warn({ protocol: info.protocol }, 'unsupported MoQ protocol');
       transport.close({ closeCode: 1, reason: `unsupported protocol ${info.protocol}` });
-      return { closed: Promise.resolve(), close: () => {} };
+      return { family: 'unknown', closed: Promise.resolve(), close: () => {}, stats: () => NO_STATS };
     }
   }
 }

@@ -1,4 +1,4 @@
-import { Broadcast, type Group, type Origin, RelayError, RelayErrorCode, type Track } from '../../moq/index.ts';
+import { Broadcast, type Group, type Origin, RelayError, RelayErrorCode, type Track, type TrackOptions } from '../../moq/index.ts';
 import type { MediaFrame, TrackInfo } from '../frame.ts';
 import { CATALOG_TRACK, encodeCatalog, TRACK_PRIORITY } from './catalog.ts';
 import { encodeLegacyFrame } from './container.ts';
@@ -44,8 +44,8 @@ export class HangBroadcastWriter {
   #timelineOffset = 0;
   #rebaseOnNextFrame = false;
 
-  constructor(origin: Origin, path: string, info: Record<string, string> = {}) {
-    this.broadcast = new Broadcast(path, { info });
+  constructor(origin: Origin, path: string, info: Record<string, string> = {}, trackDefaults: TrackOptions = {}) {
+    this.broadcast = new Broadcast(path, { info, trackDefaults });
     this.#catalogTrack = this.broadcast.createTrack(CATALOG_TRACK, { priority: TRACK_PRIORITY.catalog });
     origin.publish(this.broadcast);
   }

@@ -50,6 +50,7 @@ export interface SessionContext {
   readonly counters: SessionCounters;
   readonly trackOptions: TrackOptions;
   readonly broadcastInfo: Record<string, string>;
+  readonly observeLatency: ((ms: number) => void) | undefined;
   allowPublish(path: string): boolean;
   allowSubscribe(path: string): boolean;
   /** True once the session is closing; long-running loops stop. */

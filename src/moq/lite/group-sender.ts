@@ -70,6 +70,7 @@ export class GroupSender implements BudgetedSender {
         if (this.#dropped) return;
         if (!frame) break;
         if (!(await this.#send([encodeFrameHeader(frame.byteLength), frame]))) return;
+        this.ctx.observeLatency?.(performance.now() - reader.lastArrival);
       }
       this.ctx.counters.groupsSent++;
       await this.#writer.close();

@@ -61,4 +61,6 @@ export interface LiteSessionOptions {
   trackOptions?: TrackOptions;
   /** Free-form facts recorded on broadcasts the client publishes (for the API). */
   broadcastInfo?: Record<string, string>;
+  /** Called with the ms from a frame's arrival in the relay to its hand-off to this transport. */
+  observeLatency?: (ms: number) => void;
 }

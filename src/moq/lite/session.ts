@@ -212,6 +212,7 @@ class LiteServerSession implements LiteSession {
       counters: this.#counters,
       trackOptions: this.#options.trackOptions ?? {},
       broadcastInfo: this.#options.broadcastInfo ?? {},
+      observeLatency: this.#options.observeLatency,
       allowPublish: (path) => onPublishAllowed?.(path) ?? true,
       allowSubscribe: (path) => onSubscribeAllowed?.(path) ?? true,
       get closing() {

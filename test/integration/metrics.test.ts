@@ -1,0 +1,69 @@
+/**
+ * /metrics is valid Prometheus text exposition and its counters move when media flows
+ * (ffmpeg over RTMP in, a @moq/lite viewer out).
+ */
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import * as Moq from '@moq/lite';
+import { installMoqClientPolyfills } from '../helpers/polyfills.ts';
+import { startGateway, until, within } from '../helpers/gateway.ts';
+import { haveTools } from '../helpers/tools.ts';
+
+installMoqClientPolyfills();
+const tools = haveTools('ffmpeg');
+
+/** Sample lines per the text format: name{labels} value. Comments must be HELP/TYPE. */
+function parseExposition(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    if (line.startsWith('#')) {
+      expect(line).toMatch(/^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$/);
+      continue;
+    }
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})?) (-?[0-9.eE+-]+|[Nn]a[Nn]|[+-]Inf)$/.exec(line);
+    expect(m, `bad sample line: ${line}`).not.toBeNull();
+    samples.set(m![1]!, Number(m![2]));
+  }
+  return samples;
+}
+
+let gw: Awaited<ReturnType<typeof startGateway>>;
+beforeAll(async () => {
+  for (const level of ['debug', 'log', 'info', 'warn'] as const) vi.spyOn(console, level).mockImplementation(() => undefined);
+  gw = await startGateway();
+});
+afterAll(async () => gw?.stop());
+
+const scrape = async () => parseExposition(await (await fetch(`${gw.httpUrl}/metrics`)).text());
+
+describe.skipIf(!tools)('metrics', () => {
+  it('parses as Prometheus text and counters move when frames flow', async () => {
+    const before = await scrape();
+    expect(before.get('moq_gateway_broadcasts')).toBe(0);
+
+    const ffmpeg = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30:duration=3', '-c:v', 'libx264', '-g', '30', '-f', 'flv', `${gw.rtmpUrl}/live/metrics`]);
+    try {
+      await until(() => gw.gateway.origin.get('live/metrics')?.getTrack('video') !== undefined, 'broadcast', 15_000);
+      const viewer = await within(Moq.Connection.connect(new URL(`${gw.httpUrl}/`)), 'connect');
+      const track = viewer.consume('live/metrics' as Moq.Path.Valid).subscribe('video', 60);
+      const group = await within(track.nextGroupOrdered(), 'first group', 10_000);
+      await within(group!.readFrame(), 'first frame');
+      await new Promise((r) => setTimeout(r, 500));
+
+      const during = await scrape();
+      expect(during.get('moq_gateway_broadcasts')).toBe(1);
+      expect(during.get('moq_gateway_ingest_frames_total{protocol="rtmp"}')).toBeGreaterThan(0);
+      expect(during.get('moq_gateway_egress_bytes_total{protocol="moq-lite"}')).toBeGreaterThan(0);
+      expect(during.get('moq_gateway_sessions{protocol="moq-lite",transport="websocket/qmux-02"}') ?? during.get('moq_gateway_sessions{protocol="moq-lite",transport="websocket/qmux-00"}')).toBe(1);
+      expect(during.get('moq_gateway_relay_latency_seconds_count{protocol="moq-lite"}')).toBeGreaterThan(0);
+
+      await new Promise((r) => setTimeout(r, 500));
+      const later = await scrape();
+      expect(later.get('moq_gateway_ingest_frames_total{protocol="rtmp"}')).toBeGreaterThan(during.get('moq_gateway_ingest_frames_total{protocol="rtmp"}')!);
+      viewer.close();
+    } finally {
+      ffmpeg.kill('SIGKILL');
+    }
+  });
+});

@@ -9,7 +9,7 @@ interface OptionSpec<T> {
   key: string;
   flag: string;
   env: string;
-  type: 'string' | 'int' | 'bool' | 'bytes' | 'duration';
+  type: 'string' | 'int' | 'bool' | 'bytes' | 'duration' | 'list' | 'map';
   default: T;
   help: string;
 }
@@ -26,6 +26,10 @@ export const OPTIONS = {
   takeover: opt({ key: 'ingest.takeover', flag: 'takeover', env: 'MOQ_TAKEOVER', type: 'bool', default: false, help: 'A second publisher to a live name replaces the first instead of being refused' }),
   cacheBytes: opt({ key: 'relay.cacheBytes', flag: 'cache-bytes', env: 'MOQ_CACHE_BYTES', type: 'bytes', default: 16 * 1024 * 1024, help: 'Per-track cache of the current and previous group (bytes, or 16MiB)' }),
   maxGroupBytes: opt({ key: 'relay.maxGroupBytes', flag: 'max-group-bytes', env: 'MOQ_MAX_GROUP_BYTES', type: 'bytes', default: 32 * 1024 * 1024, help: 'Largest group (GOP) held; a larger one is dropped until the next keyframe' }),
+  authKey: opt({ key: 'auth.key', flag: 'auth-key', env: 'MOQ_AUTH_KEY', type: 'string', default: '', help: 'Turns authentication on: an HS256 secret (>= 32 bytes), or a JWK / JWK Set file (HS256, ES256)' }),
+  authPublicPublish: opt({ key: 'auth.public.publish', flag: 'auth-public-publish', env: 'MOQ_AUTH_PUBLIC_PUBLISH', type: 'list', default: [] as string[], help: 'Path prefixes anyone may publish without a token (comma-separated)' }),
+  authPublicSubscribe: opt({ key: 'auth.public.subscribe', flag: 'auth-public-subscribe', env: 'MOQ_AUTH_PUBLIC_SUBSCRIBE', type: 'list', default: [] as string[], help: 'Path prefixes anyone may watch without a token (comma-separated)' }),
+  authStreamKeys: opt({ key: 'auth.streamKeys', flag: 'auth-stream-keys', env: 'MOQ_AUTH_STREAM_KEYS', type: 'map', default: {} as Record<string, string>, help: 'Static RTMP/WHIP stream keys: broadcast=key pairs (comma-separated; a mapping in the file)' }),
   subscriberQueueBytes: opt({ key: 'relay.subscriberQueueBytes', flag: 'subscriber-queue-bytes', env: 'MOQ_SUBSCRIBER_QUEUE_BYTES', type: 'bytes', default: 4 * 1024 * 1024, help: 'Bytes queued per subscriber before it loses old groups' }),
 } as const;
 
@@ -105,6 +109,25 @@ function coerce(spec: OptionSpec<unknown>, raw: unknown, where: string): unknown
       return parseBytes(raw) ?? fail('expected a size like 4096, 64KiB or 16MiB');
     case 'duration':
       return parseDuration(raw) ?? fail('expected a duration like 500, 500ms, 5s or 2m');
+    case 'list':
+      if (Array.isArray(raw) && raw.every((v) => typeof v === 'string')) return raw;
+      if (typeof raw === 'string') return raw.split(',').map((v) => v.trim()).filter((v) => v !== '' || raw.trim() === '');
+      return fail('expected a list of strings');
+    case 'map': {
+      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+        const entries = Object.entries(raw);
+        if (entries.every(([, v]) => typeof v === 'string')) return Object.fromEntries(entries);
+        return fail('expected a mapping of strings');
+      }
+      if (typeof raw !== 'string') return fail('expected name=value pairs');
+      const map: Record<string, string> = {};
+      for (const pair of raw.split(',').filter((p) => p.trim() !== '')) {
+        const at = pair.indexOf('=');
+        if (at <= 0) return fail('expected name=value pairs separated by commas');
+        map[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+      }
+      return map;
+    }
   }
 }
 

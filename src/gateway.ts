@@ -1,7 +1,9 @@
 import { Origin, type TrackOptions } from './moq/index.ts';
 import { PublisherRegistry } from './media/publishers.ts';
 import { HttpServer } from './http/server.ts';
-import { WebSocketAcceptor, type TransportSessionInfo } from './transport/websocket.ts';
+import { rejectUpgrade, WebSocketAcceptor, type TransportSessionInfo } from './transport/websocket.ts';
+import { AuthError, Authenticator, bearerFrom, expiryTimer, tokenFrom, type AuthContext } from './auth/index.ts';
+import { HttpError } from './http/server.ts';
 import { serveMoqSession, type MoqSessionHandle, type MoqSessionStats } from './moq/serve.ts';
 import { RtmpIngest } from '../adapters/ingest/rtmp/index.ts';
 import { mountApi, type ApiSession } from './http/api.ts';
@@ -30,6 +32,8 @@ export class Gateway {
   readonly http: HttpServer;
   readonly metrics: GatewayMetrics;
   readonly #ws: WebSocketAcceptor;
+  /** Set in start(): keys may be files to read. */
+  auth!: Authenticator;
   #rtmp: RtmpIngest | undefined;
   readonly #sessions = new Map<number, LiveSession>();
   /** What closed sessions had counted, by protocol family, so counters never go backwards. */
@@ -49,7 +53,18 @@ export class Gateway {
     });
     this.http = new HttpServer({ host: config.host, port: config.port, logger });
     this.#ws = new WebSocketAcceptor({ onSession: (session, info) => this.#acceptMoq(session, info) });
-    this.http.onUpgrade((req, socket, head) => this.#ws.handleUpgrade(req, socket, head));
+    this.http.onUpgrade((req, socket, head) => {
+      // Verify `?jwt=` before upgrading, so a refused client gets a plain 401/403.
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      this.auth.verify(tokenFrom(url)).then(
+        (auth) => this.#ws.handleUpgrade(req, socket, head, auth),
+        (error: unknown) => {
+          const status = error instanceof AuthError ? error.status : 500;
+          this.logger.info({ remote: req.socket.remoteAddress, reason: (error as Error).message }, 'MoQ connection refused');
+          rejectUpgrade(socket, status, status === 500 ? 'Internal Server Error' : 'Unauthorized');
+        },
+      );
+    });
     this.http.route('/healthz', (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('ok\n');
@@ -64,12 +79,22 @@ export class Gateway {
         session?.handle.close(0, 'kicked by the API');
         return session !== undefined;
       },
+      authorize: (req) => this.#authorizeOperator(req),
     });
     this.metrics = this.#createMetrics();
     this.metrics.mount(this.http);
   }
 
   async start(): Promise<GatewayPorts> {
+    this.auth = await Authenticator.load({
+      enabled: this.config.authKey !== '',
+      keys: this.config.authKey === '' ? undefined : this.config.authKey,
+      publicPrefixes: { publish: this.config.authPublicPublish, subscribe: this.config.authPublicSubscribe },
+      streamKeys: this.config.authStreamKeys,
+    });
+    if (this.config.authKey === '') {
+      this.logger.warn('AUTHENTICATION IS OFF: anyone who can reach this server may publish and watch any broadcast. Set --auth-key to require tokens.');
+    }
     const http = await this.http.listen();
     let rtmp: number | undefined;
     if (this.config.rtmpPort >= 0) {
@@ -77,8 +102,12 @@ export class Gateway {
         host: this.config.host,
         port: this.config.rtmpPort,
         logger: this.logger.child({ component: 'rtmp' }),
-        openPublisher: (req) =>
-          this.publishers.open(req.broadcast, { protocol: 'rtmp', remoteAddress: req.remoteAddress }, req.terminate),
+        openPublisher: async (req) => {
+          const auth = await this.auth.authorizeRtmp(req.broadcast, req.query);
+          const sink = this.publishers.open(req.broadcast, { protocol: 'rtmp', remoteAddress: req.remoteAddress }, req.terminate);
+          this.#closeOnExpiry(auth, () => req.terminate('token expired'));
+          return sink;
+        },
       });
       rtmp = (await this.#rtmp.listen()).port;
     }
@@ -90,13 +119,17 @@ export class Gateway {
     const id = this.#nextSessionId++;
     const logger = this.logger.child({ session: id, transport: info.transport, remote: info.remoteAddress });
     let family = 'moq';
+    const auth = info.auth;
     const handle = serveMoqSession(session, info, {
       origin: this.origin,
       logger,
+      onPublishAllowed: auth ? (path) => auth.canPublish(path) : undefined,
+      onSubscribeAllowed: auth ? (path) => auth.canSubscribe(path) : undefined,
       limits: { subscriberQueueBytes: this.config.subscriberQueueBytes },
       observeLatency: (ms) => this.metrics.latency.observe({ protocol: family }, ms / 1000),
     });
     family = handle.family;
+    if (auth) this.#closeOnExpiry(auth, () => handle.close(0x2, 'token expired'), handle.closed);
     this.#sessions.set(id, {
       handle,
       info: { id, protocol: info.protocol || 'moql', transport: info.transport, remoteAddress: info.remoteAddress, startedAt: new Date().toISOString() },
@@ -109,6 +142,29 @@ export class Gateway {
       this.#endedSessionTotals.set(handle.family, ended);
       logger.info({ close: closeInfo }, 'session closed');
     });
+  }
+
+  /**
+   * The API and dashboard data are for operators: with auth on they need a token granting
+   * publish and subscribe on every path (`root: ''`, `put: ''`, `get: ''`), as Bearer or ?jwt=.
+   */
+  async #authorizeOperator(req: import('node:http').IncomingMessage): Promise<void> {
+    if (this.config.authKey === '') return;
+    const token = bearerFrom(req.headers) ?? tokenFrom(new URL(req.url ?? '/', 'http://localhost'));
+    let auth: AuthContext;
+    try {
+      auth = await this.auth.verify(token);
+    } catch (error) {
+      throw new HttpError(error instanceof AuthError ? error.status : 401, (error as Error).message);
+    }
+    if (auth.anonymous || !auth.canPublish('') || !auth.canSubscribe('')) throw new HttpError(403, 'the API needs a token for every path');
+  }
+
+  /** A session lives no longer than its token (issue: an expired token disconnects). */
+  #closeOnExpiry(auth: AuthContext, close: () => void, ended?: Promise<unknown>): void {
+    if (auth.expiresAt === undefined) return;
+    const cancel = expiryTimer(auth, close);
+    void ended?.finally(cancel);
   }
 
   #createMetrics(): GatewayMetrics {

@@ -10,6 +10,8 @@ export interface ApiDeps {
   info: () => { httpPort: number; rtmpPort: number | undefined; version: string };
   sessions: () => ApiSession[];
   kickSession: (id: number) => boolean;
+  /** Rejects (HttpError 401/403) when the request may not use the API. */
+  authorize: (req: http.IncomingMessage) => Promise<void>;
 }
 
 export interface ApiSession {
@@ -35,6 +37,7 @@ export function mountApi(server: HttpServer, deps: ApiDeps): void {
   server.route('/api/', async (req, res, subpath) => {
     const parts = subpath.split('/').filter(Boolean);
     if (req.method === 'OPTIONS') return sendJson(res, 204, undefined);
+    await deps.authorize(req);
     if (req.method === 'GET' && subpath === 'info') return sendJson(res, 200, deps.info());
     if (req.method === 'GET' && subpath === 'broadcasts') return sendJson(res, 200, { broadcasts: listBroadcasts(deps, bitrates) });
     if (req.method === 'GET' && subpath === 'sessions') return sendJson(res, 200, { sessions: deps.sessions() });

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import QmuxSession from '@moq/qmux';
 import { chooseSubprotocol, type MoqProtocol } from './subprotocol.ts';
+import type { AuthContext } from '../auth/index.ts';
 
 export interface TransportSessionInfo {
   /** Negotiated MoQ protocol ('' = decided by SETUP). */
@@ -11,6 +12,8 @@ export interface TransportSessionInfo {
   remoteAddress: string;
   /** `websocket/qmux-02`, `websocket/webtransport`, `webtransport`, `quic` — for logs and metrics. */
   transport: string;
+  /** Who the peer is, verified before the session was accepted. */
+  auth?: AuthContext;
 }
 
 export type SessionHandler = (session: WebTransport, info: TransportSessionInfo) => void;
@@ -19,8 +22,6 @@ export interface WebSocketAcceptorOptions {
   onSession: SessionHandler;
   /** Largest WebSocket message accepted (a QMux/web-transport-ws frame). */
   maxPayloadBytes?: number;
-  /** Refuse before the upgrade (limits, auth); return an HTTP status and message to refuse. */
-  admit?: (req: http.IncomingMessage) => { status: number; message: string } | undefined;
 }
 
 /**
@@ -41,9 +42,8 @@ export class WebSocketAcceptor {
     });
   }
 
-  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
-    const refusal = this.options.admit?.(req);
-    if (refusal) return rejectUpgrade(socket, refusal.status, refusal.message);
+  /** Accept a MoQ WebSocket; `auth` is what the caller verified of the peer beforehand. */
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, auth?: AuthContext): void {
     const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',');
     const choice = chooseSubprotocol(offered);
     if (!choice) return rejectUpgrade(socket, 400, 'no supported MoQ WebSocket subprotocol offered');
@@ -59,6 +59,7 @@ export class WebSocketAcceptor {
         url,
         remoteAddress: req.socket.remoteAddress ?? '',
         transport: `websocket/${choice.framing}`,
+        auth,
       });
     });
   }
@@ -73,6 +74,6 @@ interface RequestWithChoice extends http.IncomingMessage {
   moqWire?: string;
 }
 
-function rejectUpgrade(socket: Duplex, status: number, message: string): void {
+export function rejectUpgrade(socket: Duplex, status: number, message: string): void {
   socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }

@@ -21,7 +21,8 @@ export interface RtmpPublishRequest {
 }
 
 /** Returns the sink for an accepted publish; throws an Error (message sent to the client) to refuse. */
-export type OpenPublisher = (request: RtmpPublishRequest) => MediaSink;
+/** Opens the sink for a publish; may verify credentials first (async). Throws/rejects to refuse. */
+export type OpenPublisher = (request: RtmpPublishRequest) => MediaSink | Promise<MediaSink>;
 
 export interface RtmpSessionOptions {
   socket: Socket;
@@ -97,6 +98,7 @@ export class RtmpSession {
   private createdStreams = 0;
   private publishing: Publishing | null = null;
   private closed = false;
+  private publishPending = false;
   private setupTimer: NodeJS.Timeout | undefined;
 
   constructor(options: RtmpSessionOptions) {
@@ -234,7 +236,8 @@ export class RtmpSession {
         this.wire.sendCommand(0, { cmd: '_result', transId: command.transactionId, cmdObj: null, info: this.createdStreams });
         return;
       case 'publish':
-        return this.onPublish(command, messageStreamId);
+        void this.onPublish(command, messageStreamId).catch((error: unknown) => this.close(`publish failed: ${String(error)}`));
+        return;
       case 'play':
       case 'play2':
         this.logger.info({ stream: command.streamName }, 'refusing RTMP play');
@@ -276,13 +279,13 @@ export class RtmpSession {
     });
   }
 
-  private onPublish(command: RtmpCommand, streamId: number): void {
+  private async onPublish(command: RtmpCommand, streamId: number): Promise<void> {
     const refuse = (reason: string): void => {
       this.logger.info({ stream: command.streamName, reason }, 'publish refused');
       this.wire.sendStatus(streamId, 'error', 'NetStream.Publish.BadName', reason);
       this.closeAfterReply(`publish refused: ${reason}`);
     };
-    if (this.publishing) return refuse('this connection is already publishing');
+    if (this.publishing || this.publishPending) return refuse('this connection is already publishing');
     if (command.streamName === undefined) return refuse('publish without a stream name');
     const { app, tcUrl } = this.connectedApp!;
     let target;
@@ -293,8 +296,11 @@ export class RtmpSession {
       return refuse(error.message);
     }
     let sink: MediaSink;
+    // Encoders wait for NetStream.Publish.Start before sending media, so nothing is lost while
+    // credentials are checked; a second publish meanwhile is refused.
+    this.publishPending = true;
     try {
-      sink = this.options.openPublisher({
+      sink = await this.options.openPublisher({
         broadcast: target.broadcast,
         query: target.query,
         remoteAddress: this.remoteAddress,
@@ -302,6 +308,12 @@ export class RtmpSession {
       });
     } catch (error) {
       return refuse(error instanceof Error ? error.message : String(error));
+    } finally {
+      this.publishPending = false;
+    }
+    if (this.closed) {
+      sink.close('connection closed while the publish was being authorised');
+      return;
     }
     const normaliser = new RtmpMediaNormaliser(sink, this.logger);
     this.publishing = { sink, normaliser, broadcast: target.broadcast, streamId };

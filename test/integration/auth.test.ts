@@ -1,0 +1,108 @@
+/**
+ * Authentication end to end: with a key configured, RTMP and moq-lite (WebSocket) refuse
+ * what the token does not grant, scopes are by path, and an expired token disconnects.
+ */
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import * as Moq from '@moq/lite';
+import { WebSocket } from 'ws';
+import { installMoqClientPolyfills } from '../helpers/polyfills.ts';
+import { startGateway, until, within } from '../helpers/gateway.ts';
+import { haveTools } from '../helpers/tools.ts';
+import { loadSigningKey, mintToken } from '../../src/auth/index.ts';
+
+installMoqClientPolyfills();
+const tools = haveTools('ffmpeg');
+const SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
+const path = (value: string) => value as Moq.Path.Valid;
+
+let gw: Awaited<ReturnType<typeof startGateway>>;
+const connections: Moq.Connection.Established[] = [];
+
+async function token(claims: { root: string; put?: string; get?: string }, expiresInSeconds = 3600): Promise<string> {
+  const key = await loadSigningKey(SECRET);
+  return mintToken(key, { ...claims, expiresAt: Math.floor(Date.now() / 1000) + expiresInSeconds });
+}
+
+beforeAll(async () => {
+  for (const level of ['debug', 'log', 'info', 'warn', 'error'] as const) vi.spyOn(console, level).mockImplementation(() => undefined);
+  gw = await startGateway({ authKey: SECRET });
+});
+afterAll(async () => {
+  for (const c of connections) c.close();
+  await gw?.stop();
+});
+
+function ffmpegPush(url: string): Promise<number | null> {
+  const child = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10:duration=1', '-c:v', 'libx264', '-f', 'flv', url]);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+async function connect(jwt?: string): Promise<Moq.Connection.Established> {
+  const url = new URL(`${gw.httpUrl}/`);
+  if (jwt) url.searchParams.set('jwt', jwt);
+  const c = await within(Moq.Connection.connect(url), 'connect');
+  connections.push(c);
+  return c;
+}
+
+function upgradeStatus(query: string): Promise<number> {
+  const ws = new WebSocket(`${gw.wsUrl}/${query}`, ['qmux-00.moq-lite-04']);
+  return new Promise((resolve) => {
+    ws.once('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once('error', () => resolve(-1));
+  });
+}
+
+describe('moq-lite over WebSocket', () => {
+  it('refuses a connection without a token, or with a bad one, at the upgrade', async () => {
+    expect(await upgradeStatus('')).toBe(401);
+    expect(await upgradeStatus('?jwt=not.a.token')).toBe(401);
+    expect(await upgradeStatus(`?jwt=${await token({ root: 'live', get: '' })}`)).toBe(101);
+  });
+
+  it('a token scoped to live/a may publish live/a but not live/b', async () => {
+    const publisher = await connect(await token({ root: 'live', put: 'a' }));
+    publisher.publish(path('live/a'), new Moq.Broadcast());
+    publisher.publish(path('live/b'), new Moq.Broadcast());
+    await until(() => gw.gateway.origin.get('live/a') !== undefined, 'live/a published');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(gw.gateway.origin.get('live/b')).toBeUndefined();
+  });
+
+  it('a token may subscribe only where it grants get', async () => {
+    const viewer = await connect(await token({ root: 'live', get: 'a' }));
+    const allowed = viewer.consume(path('live/a')).subscribe('video', 60);
+    const refused = viewer.consume(path('live/secret')).subscribe('video', 60);
+    await expect(within(refused.nextGroupOrdered(), 'refused subscribe')).rejects.toThrow();
+    allowed.close();
+  });
+
+  it('an expired token disconnects the session', async () => {
+    const viewer = await connect(await token({ root: 'live', get: '' }, 2));
+    await within(viewer.closed, 'session closed at expiry', 6000);
+  });
+});
+
+describe('HTTP API', () => {
+  it('needs an operator token when auth is on', async () => {
+    const get = (headers: Record<string, string> = {}) => fetch(`${gw.httpUrl}/api/broadcasts`, { headers }).then((r) => r.status);
+    expect(await get()).toBe(401);
+    expect(await get({ authorization: `Bearer ${await token({ root: 'live', get: '' })}` })).toBe(403);
+    expect(await get({ authorization: `Bearer ${await token({ root: '', put: '', get: '' })}` })).toBe(200);
+  });
+});
+
+describe.skipIf(!tools)('RTMP', () => {
+  it('refuses a publish without a valid token and accepts one with it', async () => {
+    expect(await ffmpegPush(`${gw.rtmpUrl}/live/rtmp`)).not.toBe(0);
+    expect(await ffmpegPush(`${gw.rtmpUrl}/live/rtmp?jwt=${await token({ root: 'live', put: 'other' })}`)).not.toBe(0);
+    const good = ffmpegPush(`${gw.rtmpUrl}/live/rtmp?jwt=${await token({ root: 'live', put: 'rtmp' })}`);
+    await until(() => gw.gateway.origin.get('live/rtmp') !== undefined, 'authorised RTMP publish', 10_000);
+    expect(await good).toBe(0);
+  });
+});

@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+import { isIP, isIPv6 } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpError, readBody } from '../../../src/http/server.ts';
+import type { MediaSink } from '../../../src/media/frame.ts';
+import type { PublisherMeta } from '../../../src/media/publishers.ts';
+import { normalizePath } from '../../../src/moq/path.ts';
+import { applyCandidatePolicy } from './answer-candidates.ts';
+import { SdpError, UnsupportedOfferError } from './errors.ts';
+import { childLogger, silentLogger, type WhipLogger } from './logger.ts';
+import { filteredOfferSdp } from './offer-filter.ts';
+import { DEFAULT_VIDEO_CODECS, planWhipOffer, type VideoCodecName } from './offer-plan.ts';
+import { parseTrickleFragment } from './trickle-fragment.ts';
+import { WebRtcPeer, type PeerOptions } from './webrtc-peer.ts';
+import { bearerToken, CORS_HEADERS, mediaType, preflightHeaders, SDP_TYPE, sendText, statusOf, TRICKLE_TYPE } from './whip-http.ts';
+import { WhipSession } from './whip-session.ts';
+
+export type OpenWhipPublisher = (path: string, meta: PublisherMeta, terminate: (reason: string) => void) => MediaSink;
+
+export interface WhipServiceOptions {
+  /** Claim a broadcast name (throws PublishRefusedError when taken): `gateway.publishers.open`. */
+  openPublisher: OpenWhipPublisher;
+  logger?: WhipLogger;
+  /**
+   * Addresses to offer host candidates on. Default: 127.0.0.1 plus every interface. When given,
+   * only these are advertised.
+   */
+  iceHosts?: string[];
+  /** Address clients reach us at through a 1:1 NAT: advertised beside each IPv4 host candidate. */
+  publicIp?: string;
+  /** UDP ports for ICE, inclusive (min < max). Default: any free port. */
+  udpPortRange?: [number, number];
+  /** Decide whether a publish may go ahead (RFC 9725 §4.5 Bearer token). Default: allow. */
+  authorize?: (path: string, bearerToken: string | undefined) => boolean | Promise<boolean>;
+  /** Largest offer / trickle body (default 64 KiB). */
+  maxBodyBytes?: number;
+  /** Close sessions whose ICE does not connect within this long (default 10 s). */
+  iceTimeoutMs?: number;
+  /** Where the service is mounted, for Location headers (default `/whip/`). */
+  basePath?: string;
+  /** Accepted video codecs in order of preference (default H264, VP8, VP9, AV1). */
+  videoCodecs?: VideoCodecName[];
+  /** Concurrent sessions; more get 503 (default 100). */
+  maxSessions?: number;
+}
+
+export interface WhipService {
+  /** Serve a request under the mount point; `subpath` is the decoded path after `/whip/`. */
+  handle(req: IncomingMessage, res: ServerResponse, subpath: string): Promise<void>;
+  /** End every session. */
+  close(): Promise<void>;
+  /** Live sessions (negotiating or connected). */
+  readonly sessions: number;
+  /** A viewer of `path` needs a key frame: PLI to its publisher, rate limited. */
+  requestKeyframe(path: string): void;
+}
+
+const DEFAULTS = { maxBodyBytes: 64 * 1024, iceTimeoutMs: 10_000, basePath: '/whip/', maxSessions: 100 };
+const ENDPOINT_METHODS = 'OPTIONS, POST';
+const SESSION_METHODS = 'OPTIONS, PATCH, DELETE';
+
+export function createWhipService(options: WhipServiceOptions): WhipService {
+  return new WhipServiceImpl(options);
+}
+
+class WhipServiceImpl implements WhipService {
+  readonly #options: WhipServiceOptions;
+  readonly #logger: WhipLogger;
+  readonly #byId = new Map<string, WhipSession>();
+  readonly #peerOptions: PeerOptions;
+  readonly #candidateHosts: ReadonlySet<string> | undefined;
+  #closing = false;
+
+  constructor(options: WhipServiceOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+    if (options.publicIp !== undefined && isIP(options.publicIp) !== 4) throw new Error(`publicIp must be an IPv4 address, got ${options.publicIp}`);
+    for (const host of options.iceHosts ?? []) if (isIP(host) === 0) throw new Error(`iceHosts entries must be IP addresses, got ${host}`);
+    const range = options.udpPortRange;
+    if (range && !(Number.isInteger(range[0]) && Number.isInteger(range[1]) && range[0] > 0 && range[0] < range[1] && range[1] <= 65535)) {
+      throw new Error(`invalid udpPortRange ${range.join('-')}: need 0 < min < max <= 65535`);
+    }
+    this.#peerOptions = {
+      additionalHosts: options.iceHosts ?? ['127.0.0.1'],
+      portRange: range,
+      useIpv6: options.iceHosts?.some((h) => isIPv6(h)) ?? false,
+      gatherTimeoutMs: 5000,
+    };
+    this.#candidateHosts = options.iceHosts ? new Set(options.iceHosts) : undefined;
+  }
+
+  get sessions(): number {
+    return this.#byId.size;
+  }
+
+  requestKeyframe(path: string): void {
+    const target = normalizePath(path);
+    for (const session of this.#byId.values()) if (session.path === target) session.requestKeyframe();
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    await Promise.allSettled([...this.#byId.values()].map((s) => s.close('server shutting down')));
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, subpath: string): Promise<void> {
+    try {
+      await this.#route(req, res, subpath);
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 500) this.#logger.error({ err: error, url: req.url }, 'whip request failed');
+      const message = status === 500 ? 'internal error' : (error as Error).message;
+      sendText(res, status, message, status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+    }
+  }
+
+  async #route(req: IncomingMessage, res: ServerResponse, subpath: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    const segments = subpath.split('/').filter((s) => s.length > 0);
+    const session = this.#byId.get(segments.at(-1) ?? '');
+    if (session && session.path === segments.slice(0, -1).join('/')) {
+      if (method === 'DELETE') return this.#delete(res, session);
+      if (method === 'PATCH') return this.#patch(req, res, session);
+      if (method === 'OPTIONS') return this.#preflight(res, SESSION_METHODS, { 'accept-patch': TRICKLE_TYPE });
+      return sendText(res, 405, `${method} is not allowed on a WHIP session`, { allow: SESSION_METHODS });
+    }
+    if (method === 'POST') return this.#post(req, res, segments.join('/'));
+    if (method === 'OPTIONS') return this.#preflight(res, ENDPOINT_METHODS, { 'accept-post': SDP_TYPE });
+    if (method === 'DELETE' || method === 'PATCH') throw new HttpError(404, 'no such WHIP session');
+    // RFC 9110 §15.5.6: a 405 names the allowed methods.
+    sendText(res, 405, `${method} is not allowed on a WHIP endpoint; POST an SDP offer`, { allow: ENDPOINT_METHODS });
+  }
+
+  #preflight(res: ServerResponse, allow: string, extra: Record<string, string>): void {
+    res.writeHead(204, { ...preflightHeaders(allow), ...extra });
+    res.end();
+  }
+
+  /** RFC 9725 §4.2: offer in, 201 Created with the answer, Location and ETag out. */
+  async #post(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (this.#closing) throw new HttpError(503, 'server shutting down');
+    if (path === '') throw new HttpError(400, 'POST to /whip/<broadcast name>');
+    if (mediaType(req) !== SDP_TYPE) throw new HttpError(415, `the offer must be sent as ${SDP_TYPE}`);
+    const token = bearerToken(req);
+    if (this.#options.authorize && !(await this.#options.authorize(path, token))) {
+      throw new HttpError(token === undefined ? 401 : 403, token === undefined ? 'a Bearer token is required' : 'not allowed to publish here');
+    }
+    const offerText = decodeUtf8(await readBody(req, this.#options.maxBodyBytes ?? DEFAULTS.maxBodyBytes));
+    if (this.#byId.size >= (this.#options.maxSessions ?? DEFAULTS.maxSessions)) throw new HttpError(503, 'too many WHIP sessions');
+    const plan = planWhipOffer(offerText, { videoCodecs: this.#options.videoCodecs ?? DEFAULT_VIDEO_CODECS });
+
+    const id = randomUUID();
+    const remoteAddress = req.socket.remoteAddress ?? 'unknown';
+    const logger = childLogger(this.#logger, { whip: id, broadcast: path, remote: remoteAddress });
+    let session: WhipSession | undefined;
+    let terminated: string | undefined;
+    const sink = this.#options.openPublisher(path, { protocol: 'whip', remoteAddress }, (reason) => {
+      terminated = reason;
+      void session?.close(reason);
+    });
+
+    let negotiated: Awaited<ReturnType<typeof WebRtcPeer.answer>>;
+    try {
+      negotiated = await WebRtcPeer.answer(filteredOfferSdp(plan), this.#peerOptions);
+    } catch (error) {
+      sink.close('WebRTC negotiation failed');
+      logger.warn({ err: error }, 'whip negotiation failed');
+      throw new UnsupportedOfferError(`the WebRTC stack rejected the offer: ${(error as Error).message}`);
+    }
+    const answer = applyCandidatePolicy(negotiated.answerSdp, { hosts: this.#candidateHosts, publicIp: this.#options.publicIp });
+    session = new WhipSession({
+      id,
+      path,
+      plan,
+      peer: negotiated.peer,
+      tracks: negotiated.tracks,
+      sink,
+      logger,
+      iceTimeoutMs: this.#options.iceTimeoutMs ?? DEFAULTS.iceTimeoutMs,
+      onClosed: (closed) => this.#byId.delete(closed.id),
+    });
+    this.#byId.set(id, session);
+    if (terminated !== undefined || this.#closing) {
+      await session.close(terminated ?? 'server shutting down');
+      throw new HttpError(409, terminated ?? 'server shutting down');
+    }
+
+    const codecs = plan.tracks.map((t) => `${t.kind}:${t.codec.name}`).join(' ');
+    logger.info({ codecs }, 'whip session created');
+    res.writeHead(201, {
+      ...CORS_HEADERS,
+      'content-type': SDP_TYPE,
+      location: this.#location(session),
+      etag: session.etag,
+      'accept-patch': TRICKLE_TYPE,
+      'cache-control': 'no-store',
+    });
+    res.end(answer);
+  }
+
+  #location(session: WhipSession): string {
+    const base = this.#options.basePath ?? DEFAULTS.basePath;
+    const segments = [...session.path.split('/'), session.id].map(encodeURIComponent);
+    return `${base.endsWith('/') ? base : `${base}/`}${segments.join('/')}`;
+  }
+
+  /** RFC 9725 §4.2: DELETE on the session URL ends it. */
+  async #delete(res: ServerResponse, session: WhipSession): Promise<void> {
+    await session.close('ended by the client (DELETE)');
+    res.writeHead(200, { ...CORS_HEADERS, 'content-length': '0' });
+    res.end();
+  }
+
+  /**
+   * RFC 9725 §4.3: trickle candidates (204). ICE restarts are not supported, which §4.3.1 says
+   * to answer with 422; a stale If-Match is 412.
+   */
+  async #patch(req: IncomingMessage, res: ServerResponse, session: WhipSession): Promise<void> {
+    if (mediaType(req) !== TRICKLE_TYPE) throw new HttpError(415, `PATCH bodies must be ${TRICKLE_TYPE}`);
+    const ifMatch = req.headers['if-match'];
+    if (ifMatch === '*') throw new HttpError(422, 'ICE restarts are not supported; start a new session');
+    if (ifMatch !== undefined && ifMatch !== session.etag) throw new HttpError(412, 'the ETag does not match the ICE session');
+    const fragment = parseTrickleFragment(decodeUtf8(await readBody(req, this.#options.maxBodyBytes ?? DEFAULTS.maxBodyBytes)));
+    const current = session.remoteIce;
+    if ((fragment.iceUfrag !== undefined && fragment.iceUfrag !== current.ufrag) || (fragment.icePwd !== undefined && fragment.icePwd !== current.pwd)) {
+      throw new HttpError(422, 'ICE restarts are not supported; start a new session');
+    }
+    await session.addCandidates(fragment);
+    res.writeHead(204, { ...CORS_HEADERS });
+    res.end();
+  }
+}
+
+function decodeUtf8(body: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    throw new SdpError('the body is not valid UTF-8');
+  }
+}

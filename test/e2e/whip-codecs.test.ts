@@ -1,0 +1,108 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { build, stop as stopEsbuild } from 'esbuild';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWhipService, type WhipService } from '../../adapters/ingest/whip/index.ts';
+import { splitObus } from '../../adapters/ingest/whip/av1-obu.ts';
+import { parseVp9FrameHeader } from '../../adapters/ingest/whip/vp9-frame-header.ts';
+import { HttpServer } from '../../src/http/server.ts';
+import { parseAv1C } from '../../src/media/av1.ts';
+import { decodeLegacyFrame } from '../../src/media/hang/container.ts';
+import { fromHex } from '../../src/media/hex.ts';
+import { PublisherRegistry } from '../../src/media/publishers.ts';
+import { parseVpcC } from '../../src/media/vp9.ts';
+import { Origin } from '../../src/moq/index.ts';
+import { haveTools } from '../helpers/tools.ts';
+
+/** VP8, VP9 and AV1 from Chromium (the page offers only the chosen codec) reach the relay with the right codec strings. */
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const PAGE_DIR = fileURLToPath(new URL('../../web/publish/', import.meta.url));
+
+async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe.skipIf(!haveTools('chromium'))('WHIP codecs from Chromium', () => {
+  let origin: Origin;
+  let whip: WhipService;
+  let http: HttpServer;
+  let browser: Browser;
+  let base: string;
+
+  beforeAll(async () => {
+    origin = new Origin();
+    const registry = new PublisherRegistry(origin, { reconnectGraceMs: 0 });
+    whip = createWhipService({ openPublisher: (path, meta, terminate) => registry.open(path, meta, terminate) });
+    const script = (await build({ entryPoints: [`${PAGE_DIR}publish.ts`], bundle: true, write: false, format: 'esm', target: 'chrome120' })).outputFiles[0]!.text;
+    const html = await readFile(`${PAGE_DIR}index.html`, 'utf8');
+    http = new HttpServer({ host: '127.0.0.1', port: 0 });
+    http.route('/whip/', (req, res, subpath) => whip.handle(req, res, subpath));
+    http.route('/publish/', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(html);
+    });
+    http.route('/assets/publish.js', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
+      res.end(script);
+    });
+    base = `http://127.0.0.1:${await http.listen()}`;
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await whip?.close();
+    await http?.close();
+    await stopEsbuild(); // its service child process
+  });
+
+  const cases = [
+    { codec: 'VP8', pattern: /^vp8$/, keyframe: (p: Uint8Array) => (p[0]! & 1) === 0 },
+    { codec: 'VP9', pattern: /^vp09\.00\.\d\d\.08$/, keyframe: (p: Uint8Array) => parseVp9FrameHeader(p).keyframe },
+    { codec: 'AV1', pattern: /^av01\.0\.\d\dM\.08$/, keyframe: (p: Uint8Array) => splitObus(p)[0]!.type === 1 },
+  ] as const;
+
+  for (const { codec, pattern, keyframe } of cases) {
+    it(`publishes ${codec}`, async () => {
+      const name = `live/${codec.toLowerCase()}`;
+      const page = await browser.newPage();
+      try {
+        await page.goto(`${base}/publish/${name}`);
+        await page.selectOption('#codec', codec);
+        await page.click('#start');
+        await page.waitForSelector('#state[data-state="live"]', { timeout: 20_000 });
+        await until(() => origin.get(name)?.getTrack('video') !== undefined, 10_000, 'the video track');
+        const broadcast = origin.get(name)!;
+        const catalogGroup = await broadcast.subscribe('catalog.json')!.nextGroup();
+        const catalog = JSON.parse(new TextDecoder().decode((await catalogGroup!.reader().readFrame())!)) as {
+          video: { renditions: { video: { codec: string; description?: string; codedWidth: number } } };
+        };
+        const rendition = catalog.video.renditions.video;
+        expect(rendition.codec).toMatch(pattern);
+        expect(rendition.codedWidth).toBeGreaterThan(0);
+        if (codec === 'VP9') expect(parseVpcC(fromHex(rendition.description!)).profile).toBe(0);
+        if (codec === 'AV1') expect(parseAv1C(fromHex(rendition.description!)).seqProfile).toBe(0);
+        const group = await broadcast.subscribe('video')!.nextGroup();
+        const first = decodeLegacyFrame((await group!.reader().readFrame())!);
+        expect(keyframe(first.payload)).toBe(true);
+      } finally {
+        await page.close(); // the page's pagehide DELETE or the ICE timeout ends the session
+      }
+    });
+  }
+});

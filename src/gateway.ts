@@ -2,10 +2,11 @@ import { Origin, type TrackOptions } from './moq/index.ts';
 import { PublisherRegistry } from './media/publishers.ts';
 import { HttpServer } from './http/server.ts';
 import { rejectUpgrade, WebSocketAcceptor, type TransportSessionInfo } from './transport/websocket.ts';
-import { AuthError, Authenticator, bearerFrom, expiryTimer, tokenFrom, type AuthContext } from './auth/index.ts';
+import { AuthError, Authenticator, bearerFrom, expiryTimer, splitCredential, tokenFrom, type AuthContext } from './auth/index.ts';
 import { HttpError } from './http/server.ts';
 import { serveMoqSession, type MoqSessionHandle, type MoqSessionStats } from './moq/serve.ts';
 import { RtmpIngest } from '../adapters/ingest/rtmp/index.ts';
+import { createWhipService, type WhipService } from '../adapters/ingest/whip/index.ts';
 import { mountApi, type ApiSession } from './http/api.ts';
 import { GatewayMetrics, sumBy } from './http/metrics.ts';
 import { VERSION } from './version.ts';
@@ -35,6 +36,7 @@ export class Gateway {
   /** Set in start(): keys may be files to read. */
   auth!: Authenticator;
   #rtmp: RtmpIngest | undefined;
+  readonly whip: WhipService;
   readonly #sessions = new Map<number, LiveSession>();
   /** What closed sessions had counted, by protocol family, so counters never go backwards. */
   readonly #endedSessionTotals = new Map<string, MoqSessionStats>();
@@ -81,6 +83,21 @@ export class Gateway {
       },
       authorize: (req) => this.#authorizeOperator(req),
     });
+    this.whip = createWhipService({
+      logger: logger.child({ component: 'whip' }),
+      openPublisher: (path, meta, terminate) =>
+        this.publishers.open(path, { ...meta, requestKeyframe: () => this.whip.requestKeyframe(path) }, terminate),
+      authorize: async (path, bearer) => {
+        try {
+          await this.auth.authorizePublish(path, splitCredential(bearer));
+          return true;
+        } catch (error) {
+          if (error instanceof AuthError) return false;
+          throw error;
+        }
+      },
+    });
+    this.http.route('/whip/', (req, res, subpath) => this.whip.handle(req, res, subpath));
     this.metrics = this.#createMetrics();
     this.metrics.mount(this.http);
   }
@@ -192,6 +209,6 @@ export class Gateway {
     this.publishers.closeAll();
     for (const { handle } of this.#sessions.values()) handle.close(0, 'server shutting down');
     this.#ws.close();
-    await Promise.allSettled([this.#rtmp?.close(), this.http.close()]);
+    await Promise.allSettled([this.#rtmp?.close(), this.whip.close(), this.http.close()]);
   }
 }

@@ -60,6 +60,9 @@ export interface MediaSink {
   writeFrame(name: string, frame: MediaFrame): void;
   /** Remove a track (e.g. encoder stopped sending audio). */
   removeTrack(name: string): void;
-  /** The publisher is gone (clean or not). */
-  close(reason?: string): void;
+  /**
+   * The publisher is gone (clean or not). Unless `final`, the broadcast waits out the reconnect
+   * grace for the encoder to come back; `final` means it ended deliberately (WHIP DELETE).
+   */
+  close(reason?: string, options?: { final?: boolean }): void;
 }

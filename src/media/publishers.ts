@@ -10,6 +10,8 @@ export interface PublisherMeta {
   /** `rtmp`, `whip`, ... */
   protocol: string;
   remoteAddress: string;
+  /** Ask the encoder for a keyframe (WHIP: PLI) when a new viewer joins a video track. */
+  requestKeyframe?: () => void;
 }
 
 export interface PublisherRegistryOptions {
@@ -72,6 +74,7 @@ export class PublisherRegistry {
       clearTimeout(entry.graceTimer);
       entry.graceTimer = undefined;
       entry.meta = meta;
+      entry.writer.onKeyframeWanted = meta.requestKeyframe;
     } else {
       // Throws if another kind of publisher (e.g. a MoQ client) holds the path in the origin.
       let writer: HangBroadcastWriter;
@@ -80,15 +83,16 @@ export class PublisherRegistry {
       } catch (error) {
         throw new PublishRefusedError((error as Error).message);
       }
+      writer.onKeyframeWanted = meta.requestKeyframe;
       entry = { writer, active: undefined, meta, graceTimer: undefined };
       this.#entries.set(path, entry);
     }
-    const sink = new PublisherSink(entry.writer, terminate, (reason) => this.#onSinkClosed(path, sink, reason));
+    const sink = new PublisherSink(entry.writer, terminate, (final) => this.#onSinkClosed(path, sink, final));
     entry.active = sink;
     return sink;
   }
 
-  #onSinkClosed(path: string, sink: PublisherSink, reason: string | undefined): void {
+  #onSinkClosed(path: string, sink: PublisherSink, final: boolean): void {
     const entry = this.#entries.get(path);
     if (!entry || entry.active !== sink) return;
     entry.active = undefined;
@@ -97,7 +101,7 @@ export class PublisherRegistry {
       if (this.#entries.get(path) !== entry || entry.active) return;
       this.#retire(path, entry);
     };
-    if (this.#graceMs <= 0) end();
+    if (final || this.#graceMs <= 0) end();
     else entry.graceTimer = setTimeout(end, this.#graceMs).unref();
   }
 
@@ -154,7 +158,7 @@ class PublisherSink implements MediaSink {
   constructor(
     private readonly writer: HangBroadcastWriter,
     readonly terminate: (reason: string) => void,
-    private readonly onClose: (reason: string | undefined) => void,
+    private readonly onClose: (final: boolean) => void,
   ) {}
 
   detach(): void {
@@ -173,9 +177,9 @@ class PublisherSink implements MediaSink {
     if (this.#attached) this.writer.removeTrack(name);
   }
 
-  close(reason?: string): void {
+  close(_reason?: string, options: { final?: boolean } = {}): void {
     if (!this.#attached) return;
     this.#attached = false;
-    this.onClose(reason);
+    this.onClose(options.final ?? false);
   }
 }

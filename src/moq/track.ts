@@ -40,6 +40,8 @@ export class Track {
   readonly #endedNotify = new Notify();
   /** Called when the last subscription goes away (used to cancel on-demand upstreams). */
   onIdle: (() => void) | undefined;
+  /** Called for every new subscription (a publisher may send a fresh keyframe for it). */
+  onSubscribe: (() => void) | undefined;
 
   constructor(
     readonly name: string,
@@ -122,6 +124,7 @@ export class Track {
     const latest = this.latest;
     if (latest) subscription.offer(latest);
     if (this.#ended) subscription.end(this.#error);
+    else this.onSubscribe?.();
     return subscription;
   }
 

@@ -206,7 +206,8 @@ class WhipServiceImpl implements WhipService {
 
   /** RFC 9725 §4.2: DELETE on the session URL ends it. */
   async #delete(res: ServerResponse, session: WhipSession): Promise<void> {
-    await session.close('ended by the client (DELETE)');
+    // A deliberate end: the broadcast ends now rather than waiting for a reconnect.
+    await session.close('ended by the client (DELETE)', { final: true });
     res.writeHead(200, { ...CORS_HEADERS, 'content-length': '0' });
     res.end();
   }

@@ -117,17 +117,17 @@ export class WhipSession {
   }
 
   /** End the session: peer closed (sockets released), sink closed. Idempotent. */
-  close(reason: string): Promise<void> {
-    this.#closed ??= this.#close(reason);
+  close(reason: string, options: { final?: boolean } = {}): Promise<void> {
+    this.#closed ??= this.#close(reason, options.final ?? false);
     return this.#closed;
   }
 
-  async #close(reason: string): Promise<void> {
+  async #close(reason: string, final: boolean): Promise<void> {
     clearTimeout(this.#iceTimer);
     clearInterval(this.#keyframeTimer);
     this.#options.logger.info({ reason, ...this.stats() }, 'whip session closed');
     try {
-      this.#options.sink.close(reason);
+      this.#options.sink.close(reason, { final });
     } finally {
       this.#options.onClosed(this);
       await this.#options.peer.close();

@@ -43,6 +43,8 @@ export class HangBroadcastWriter {
   /** Added to incoming timestamps, so a reconnecting encoder continues the same timeline. */
   #timelineOffset = 0;
   #rebaseOnNextFrame = false;
+  /** Asked when a new subscriber joins a video track (the publisher may send a keyframe). */
+  onKeyframeWanted: (() => void) | undefined;
 
   constructor(origin: Origin, path: string, info: Record<string, string> = {}, trackDefaults: TrackOptions = {}) {
     this.broadcast = new Broadcast(path, { info, trackDefaults });
@@ -68,6 +70,7 @@ export class HangBroadcastWriter {
       const track = this.broadcast.createTrack(name, {
         priority: info.kind === 'video' ? TRACK_PRIORITY.video : TRACK_PRIORITY.audio,
       });
+      if (info.kind === 'video') track.onSubscribe = () => this.onKeyframeWanted?.();
       this.#tracks.set(name, { info, track, group: undefined, groupStart: 0, restart: true, lastTimestamp: -1, frames: 0, bytes: 0 });
     }
     this.#publishCatalog();

@@ -1,3 +1,4 @@
+import './runtime-polyfills.ts';
 import { parseArgs } from 'node:util';
 import { ConfigError, helpText, loadConfig, OPTIONS } from './config.ts';
 import { createLogger } from './logger.ts';

@@ -1,3 +1,4 @@
+import './runtime-polyfills.ts';
 import { Origin, type TrackOptions } from './moq/index.ts';
 import { PublisherRegistry } from './media/publishers.ts';
 import { HttpServer } from './http/server.ts';
@@ -9,6 +10,7 @@ import { RtmpIngest } from '../adapters/ingest/rtmp/index.ts';
 import { createWhipService, type WhipService } from '../adapters/ingest/whip/index.ts';
 import { mountApi, type ApiSession } from './http/api.ts';
 import { GatewayMetrics, sumBy } from './http/metrics.ts';
+import { mountPages } from './http/pages.ts';
 import { VERSION } from './version.ts';
 import type { GatewayConfig } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -100,6 +102,7 @@ export class Gateway {
     this.http.route('/whip/', (req, res, subpath) => this.whip.handle(req, res, subpath));
     this.metrics = this.#createMetrics();
     this.metrics.mount(this.http);
+    mountPages(this.http, { logger: logger.child({ component: 'web' }) });
   }
 
   async start(): Promise<GatewayPorts> {

@@ -1,26 +1,11 @@
 import { WebSocket as NodeWebSocket } from 'ws';
+import '../../src/runtime-polyfills.ts';
 
 /**
- * What the published @moq clients expect from a browser that Node 20 lacks:
- * Promise.withResolvers, Set.prototype.difference (ES2024/2025) and a global WebSocket.
+ * What the published @moq clients expect from a browser that Node 20 lacks: the ES2024
+ * built-ins (src/runtime-polyfills.ts, imported above) and a global WebSocket.
  */
 export function installMoqClientPolyfills(): void {
-  const promise = Promise as unknown as { withResolvers?: unknown };
-  promise.withResolvers ??= function withResolvers<T>() {
-    let resolve!: (value: T | PromiseLike<T>) => void;
-    let reject!: (reason?: unknown) => void;
-    const promise = new Promise<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise, resolve, reject };
-  };
-  const setProto = Set.prototype as unknown as { difference?: unknown };
-  setProto.difference ??= function difference<T>(this: Set<T>, other: ReadonlySet<T>): Set<T> {
-    const out = new Set<T>();
-    for (const value of this) if (!other.has(value)) out.add(value);
-    return out;
-  };
   const g = globalThis as unknown as { WebSocket?: unknown };
   g.WebSocket ??= NodeWebSocket;
 }

@@ -1,0 +1,51 @@
+/**
+ * LOC properties (draft-ietf-moq-loc §2.3): the metadata that travels in the MOQT object's
+ * extension headers while the payload stays the codec bitstream untouched.
+ *
+ * The relay's hang frames carry a presentation timestamp in µs on the broadcast's own timeline.
+ * Without a Timescale property LOC reads a Timestamp as wall-clock µs since the Unix epoch (§2.3.1),
+ * so media-time timestamps always travel with Timescale = 1 000 000.
+ */
+
+/** A key-value pair as carried in object extension headers (even types: varint, odd: bytes). */
+export interface LocProperty {
+  type: bigint;
+  value: bigint | Uint8Array;
+}
+
+export const LocPropertyType = {
+  timescale: 0x08n,
+  videoFrameMarking: 0x09n,
+  audioLevel: 0x0cn,
+  videoConfig: 0x0dn,
+  audioConfig: 0x0fn,
+  timestamp: 0x10n,
+} as const;
+
+export const MICROSECONDS_PER_SECOND = 1_000_000;
+
+/** Timescale + Timestamp for a media timestamp in µs. */
+export function locTimestampProperties(timestampUs: number): LocProperty[] {
+  return [
+    { type: LocPropertyType.timescale, value: BigInt(MICROSECONDS_PER_SECOND) },
+    { type: LocPropertyType.timestamp, value: BigInt(Math.max(0, Math.round(timestampUs))) },
+  ];
+}
+
+/**
+ * The object's timestamp in µs, or undefined when it carries none. An object Timescale overrides
+ * `trackTimescale`; with neither, the value is already µs (wall clock per LOC, which the relay's
+ * timeline accepts as-is).
+ */
+export function locTimestampUs(properties: readonly LocProperty[], trackTimescale?: number): number | undefined {
+  let timestamp: bigint | undefined;
+  let timescale = trackTimescale !== undefined && trackTimescale > 0 ? BigInt(trackTimescale) : undefined;
+  for (const property of properties) {
+    if (typeof property.value !== 'bigint') continue;
+    if (property.type === LocPropertyType.timestamp) timestamp = property.value;
+    else if (property.type === LocPropertyType.timescale && property.value > 0n) timescale = property.value;
+  }
+  if (timestamp === undefined) return undefined;
+  const us = timescale === undefined || timescale === 1_000_000n ? timestamp : (timestamp * 1_000_000n + timescale / 2n) / timescale;
+  return us > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(us);
+}

@@ -1,0 +1,51 @@
+/**
+ * Reads a broadcast's current hang catalog (`catalog.json`, draft-lcurley-moq-hang §Catalog) to
+ * decide how its tracks look to IETF subscribers. A broadcast without one (a raw IETF publisher)
+ * yields undefined and its tracks pass through untouched.
+ */
+import type { Broadcast } from '../../broadcast.ts';
+import type { Group } from '../../group.ts';
+import { CATALOG_TRACK, parseCatalog } from '../../../media/hang/catalog.ts';
+import type { TrackInfo } from '../../../media/frame.ts';
+import { withTimeout } from '../session/timers.ts';
+
+export type HangCatalog = Map<string, TrackInfo>;
+
+/** Latest catalog of the broadcast, waiting up to `timeoutMs` for one to arrive. */
+export async function probeHangCatalog(broadcast: Broadcast, timeoutMs: number): Promise<HangCatalog | undefined> {
+  const existing = broadcast.tracks().find((track) => track.name === CATALOG_TRACK && !track.ended);
+  const ready = existing && firstFrame(existing.latest);
+  if (ready) return parse(ready);
+
+  const track = existing ?? broadcast.getTrack(CATALOG_TRACK, 100);
+  if (!track) return undefined;
+  const subscription = track.subscribe();
+  try {
+    const frame = await withTimeout(
+      (async () => {
+        const group = await subscription.nextGroup();
+        return group ? await group.reader().readFrame() : undefined;
+      })(),
+      timeoutMs,
+      undefined,
+    );
+    return frame ? parse(frame) : undefined;
+  } catch {
+    // The catalog track failed (no such track upstream): nothing to convert.
+    return undefined;
+  } finally {
+    subscription.close();
+  }
+}
+
+export function parse(frame: Uint8Array): HangCatalog | undefined {
+  try {
+    return parseCatalog(frame);
+  } catch {
+    return undefined;
+  }
+}
+
+function firstFrame(group: Group | undefined): Uint8Array | undefined {
+  return group?.frames[0];
+}

@@ -1,0 +1,31 @@
+/**
+ * The control-message codec for a negotiated version. The session speaks only the neutral model
+ * (messages.ts); adding a draft means adding a codec here, not touching the session or relay.
+ */
+import { decodeDraft14, encodeDraft14 } from './draft14/control-codec.ts';
+import { decodeDraft16, encodeDraft16 } from './draft16/control-codec.ts';
+import type { ControlMessage } from './messages.ts';
+import type { IetfVersion } from './version.ts';
+import { frameControlMessage, type RawControlMessage } from './wire/control-framing.ts';
+
+export interface ControlCodec {
+  readonly version: IetfVersion;
+  /** Throws ProtocolError (IetfProtocolError with the session code where one applies). */
+  decode(raw: RawControlMessage): ControlMessage;
+  encode(message: ControlMessage): RawControlMessage;
+  /** Type + 16-bit length + payload, ready for the control stream. */
+  frame(message: ControlMessage): Uint8Array;
+}
+
+export function controlCodec(version: IetfVersion): ControlCodec {
+  const [decode, encode] = version === 'draft-14' ? [decodeDraft14, encodeDraft14] : [decodeDraft16, encodeDraft16];
+  return {
+    version,
+    decode,
+    encode,
+    frame(message) {
+      const raw = encode(message);
+      return frameControlMessage(raw.type, raw.body);
+    },
+  };
+}

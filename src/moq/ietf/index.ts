@@ -1,0 +1,34 @@
+/**
+ * IETF moq-transport (draft-14 and draft-16) beside moq-lite, on the same relay.
+ *
+ * - `serveIetfSession(transport, options)`: runs one session over any WebTransport-shaped
+ *   transport. IETF subscribers see hang broadcasts as MSF (`catalog`) + LOC objects; IETF
+ *   publishers (PUBLISH_NAMESPACE or PUBLISH) become relay broadcasts moq-lite can read.
+ * - `readClientSetup(stream)` + `selectIetfVersion(versions)`: for the shared `moql` / no-protocol
+ *   path, where CLIENT_SETUP must be read before choosing moq-lite or IETF draft-14.
+ * - `ietfVersionFromProtocol(alpn)`: `moqt-16` → draft-16, `moq-00` → draft-14.
+ */
+import { IetfSession } from './session/session.ts';
+import type { ServeIetfSessionOptions, SessionHandle } from './session/options.ts';
+
+export type { Authorize, AuthorizeAction, IetfLogger, LogFn, ReceivedClientSetup, ServeIetfSessionOptions, SessionHandle } from './session/options.ts';
+export { readClientSetup, CLIENT_SETUP_TYPE } from './setup.ts';
+export { IETF_ALPN, IETF_VERSION_NUMBER, type IetfVersion, ietfVersionFromNumber, ietfVersionFromProtocol, negotiatesInSetup, selectIetfVersion } from './version.ts';
+export { SessionErrorCode, IetfProtocolError } from './errors.ts';
+export type { ClientSetup, SetupParameters } from './messages.ts';
+
+export interface IetfSessionHandle extends SessionHandle {
+  /** Sends GOAWAY (draft-16 §9.4), optionally naming where to reconnect. */
+  goAway(uri?: string): void;
+}
+
+/** Serves one IETF moq-transport session; returns at once, `closed` tells when it is over. */
+export function serveIetfSession(transport: WebTransport, options: ServeIetfSessionOptions): IetfSessionHandle {
+  const session = new IetfSession(transport, options);
+  session.start();
+  return {
+    closed: session.closed,
+    close: (code, reason) => session.close(code, reason),
+    goAway: (uri) => session.goAway(uri),
+  };
+}

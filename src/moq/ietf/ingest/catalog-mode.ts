@@ -1,0 +1,45 @@
+/**
+ * What an IETF publisher's broadcast carries, learnt from its catalog: MSF (draft-ietf-moq-msf,
+ * LOC tracks to convert), hang (`catalog.json` and legacy frames, stored as they are) or neither
+ * (objects stored as opaque frames). Media tracks wait a little for it before their first object.
+ */
+import type { MsfCatalog } from '../../../media/msf/catalog.ts';
+import { locToLegacy, type ObjectToFrame, payloadOnly } from '../bridge/ingest-format.ts';
+import { withTimeout } from '../session/timers.ts';
+
+export type CatalogMode = { kind: 'msf'; catalog: MsfCatalog } | { kind: 'hang' } | { kind: 'none' };
+
+const NONE: CatalogMode = { kind: 'none' };
+
+export class CatalogModeState {
+  #mode: CatalogMode | undefined;
+  #waiters: ((mode: CatalogMode) => void)[] = [];
+
+  get current(): CatalogMode | undefined {
+    return this.#mode;
+  }
+
+  /** Records what the catalog turned out to be; a later MSF catalog replaces an earlier one. */
+  settle(mode: CatalogMode): void {
+    if (this.#mode && this.#mode.kind !== 'none' && mode.kind === 'none') return;
+    this.#mode = mode;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake(mode);
+  }
+
+  /** The mode, waiting up to `ms` for it; 'none' when nothing is known by then. */
+  async wait(ms: number): Promise<CatalogMode> {
+    if (this.#mode) return this.#mode;
+    const known = new Promise<CatalogMode>((resolve) => this.#waiters.push(resolve));
+    return await withTimeout(known, ms, NONE);
+  }
+}
+
+/** How objects of IETF track `name` become relay frames under `mode`. */
+export function formatFor(mode: CatalogMode, name: string): ObjectToFrame {
+  if (mode.kind !== 'msf') return payloadOnly;
+  const track = mode.catalog.tracks.find((entry) => entry.name === name);
+  if (!track || track.packaging !== 'loc') return payloadOnly;
+  return locToLegacy(typeof track.timescale === 'number' ? track.timescale : undefined);
+}

@@ -1,0 +1,63 @@
+/** What serveIetfSession needs from the gateway, and the session's tuning knobs. */
+import type { Origin } from '../../origin.ts';
+import type { StreamReader } from '../../wire/stream-reader.ts';
+import type { ClientSetup } from '../messages.ts';
+import type { IetfVersion } from '../version.ts';
+
+/** pino-compatible: `logger.warn({ fields }, 'message')`. */
+export type LogFn = (fields: Record<string, unknown>, message: string) => void;
+
+export interface IetfLogger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+}
+
+export type AuthorizeAction = 'publish' | 'subscribe';
+
+/**
+ * Decides whether the peer may publish or subscribe under `path` (the full relay path). `token` is
+ * the AUTHORIZATION_TOKEN value from the request, else from CLIENT_SETUP; undefined when neither
+ * carried one.
+ */
+export type Authorize = (action: AuthorizeAction, path: string, token?: Uint8Array) => boolean | Promise<boolean>;
+
+/** A CLIENT_SETUP read off the control stream before the session started (see readClientSetup). */
+export interface ReceivedClientSetup {
+  stream: WebTransportBidirectionalStream;
+  /** Reads `stream.readable`, positioned just after CLIENT_SETUP (it may hold buffered bytes). */
+  reader: StreamReader;
+  message: ClientSetup;
+}
+
+export interface ServeIetfSessionOptions {
+  version: IetfVersion;
+  origin: Origin;
+  /** Relay path prefix this session lives under: namespace ('live','demo') is `${root}/live/demo`. */
+  root: string;
+  logger: IetfLogger;
+  authorize?: Authorize;
+  /** Set when the gateway already read CLIENT_SETUP to choose between moq-lite and IETF. */
+  setup?: ReceivedClientSetup;
+  /** Largest object payload accepted from publishers. Default 16 MiB. */
+  maxObjectBytes?: number;
+  /** How long the client has to send CLIENT_SETUP. Default 10 s. */
+  setupTimeoutMs?: number;
+  /** Request IDs granted ahead with MAX_REQUEST_ID. Default 128 (64 requests). */
+  requestIdWindow?: number;
+  /**
+   * Serve a Largest Object SUBSCRIBE from the start of the current group instead of the next
+   * object (what moq-rs does). Off by default: the draft forbids objects outside the filter.
+   */
+  largestObjectJoinsGroup?: boolean;
+  /** MOQT_IMPLEMENTATION sent in SERVER_SETUP. */
+  implementation?: string;
+}
+
+export interface SessionHandle {
+  /** Resolves once the session has ended, whichever side ended it. */
+  closed: Promise<void>;
+  /** Ends the session with a termination code (draft-16 §3.4) and reason. */
+  close(code: number, reason: string): void;
+}

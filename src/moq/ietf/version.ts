@@ -1,0 +1,52 @@
+/**
+ * IETF moq-transport versions this gateway speaks and how each one is chosen.
+ *
+ * - draft-16: the WebTransport protocol / ALPN `moqt-16` pins the version; CLIENT_SETUP carries no
+ *   version list (draft-ietf-moq-transport-16 §3.1 "Always use ALPN for version negotiation").
+ * - draft-14: ALPN `moq-00`, or the shared `moql` / no-protocol path, where the version is picked
+ *   from CLIENT_SETUP's list (draft-14 §9.3.1); 0xff00000e is draft-14.
+ *
+ * Later drafts (18+: vi64 integers, SETUP 0x2F00, one bidi stream per request) get a new entry here
+ * and their own codec folder; the relay below never sees versions.
+ */
+
+export type IetfVersion = 'draft-14' | 'draft-16';
+
+/** Version numbers as carried in SETUP (0xff000000 + draft number). */
+export const IETF_VERSION_NUMBER: Readonly<Record<IetfVersion, number>> = {
+  'draft-14': 0xff00000e,
+  'draft-16': 0xff000010,
+};
+
+/** WebTransport subprotocol / ALPN for each version. */
+export const IETF_ALPN: Readonly<Record<IetfVersion, string>> = {
+  'draft-14': 'moq-00',
+  'draft-16': 'moqt-16',
+};
+
+/** Versions whose CLIENT_SETUP carries a version list and SERVER_SETUP the chosen one. */
+export function negotiatesInSetup(version: IetfVersion): boolean {
+  return version === 'draft-14';
+}
+
+/** The version pinned by a negotiated protocol; undefined for `moql`, '' and anything unknown. */
+export function ietfVersionFromProtocol(protocol: string): IetfVersion | undefined {
+  if (protocol === IETF_ALPN['draft-16']) return 'draft-16';
+  if (protocol === IETF_ALPN['draft-14']) return 'draft-14';
+  return undefined;
+}
+
+export function ietfVersionFromNumber(value: number): IetfVersion | undefined {
+  for (const [version, number] of Object.entries(IETF_VERSION_NUMBER) as [IetfVersion, number][]) {
+    if (number === value) return version;
+  }
+  return undefined;
+}
+
+/**
+ * The IETF version to answer a CLIENT_SETUP version list with, or undefined when it offers none we
+ * speak. Only draft-14 negotiates in SETUP; later drafts are pinned by ALPN and never appear here.
+ */
+export function selectIetfVersion(offered: readonly number[]): IetfVersion | undefined {
+  return offered.includes(IETF_VERSION_NUMBER['draft-14']) ? 'draft-14' : undefined;
+}

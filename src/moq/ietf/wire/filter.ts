@@ -1,0 +1,54 @@
+/**
+ * Subscription Filter (draft-16 §5.1.2; inline in draft-14 SUBSCRIBE and PUBLISH_OK): a filter type,
+ * then a start Location for the absolute filters and an end Group for AbsoluteRange.
+ */
+import type { ByteReader } from '../../wire/byte-reader.ts';
+import type { ByteWriter } from '../../wire/byte-writer.ts';
+import { violation } from '../errors.ts';
+import type { GroupOrder, SubscriptionFilter } from '../messages.ts';
+import { readLocation, writeLocation } from './location.ts';
+
+const FilterType = { nextGroupStart: 0x1, largestObject: 0x2, absoluteStart: 0x3, absoluteRange: 0x4 } as const;
+
+export function readFilter(reader: ByteReader): SubscriptionFilter {
+  const type = reader.varint();
+  switch (type) {
+    case FilterType.nextGroupStart:
+      return { type: 'nextGroupStart' };
+    case FilterType.largestObject:
+      return { type: 'largestObject' };
+    case FilterType.absoluteStart:
+      return { type: 'absoluteStart', start: readLocation(reader) };
+    case FilterType.absoluteRange: {
+      const start = readLocation(reader);
+      return { type: 'absoluteRange', start, endGroup: reader.varint() };
+    }
+    default:
+      throw violation(`unknown subscription filter type ${type}`);
+  }
+}
+
+export function writeFilter(writer: ByteWriter, filter: SubscriptionFilter): void {
+  writer.varint(FilterType[filter.type]);
+  if (filter.type === 'absoluteStart' || filter.type === 'absoluteRange') writeLocation(writer, filter.start);
+  if (filter.type === 'absoluteRange') writer.varint(filter.endGroup);
+}
+
+/** Group Order byte/varint: 0 = publisher's choice (only where `allowDefault`), 1 ascending, 2 descending. */
+export function decodeGroupOrder(value: number | bigint, allowDefault: boolean): GroupOrder | undefined {
+  if (value === 1 || value === 1n) return 'ascending';
+  if (value === 2 || value === 2n) return 'descending';
+  if ((value === 0 || value === 0n) && allowDefault) return undefined;
+  throw violation(`invalid group order ${value}`);
+}
+
+export function encodeGroupOrder(order: GroupOrder | undefined): number {
+  return order === 'ascending' ? 1 : order === 'descending' ? 2 : 0;
+}
+
+/** A u8 that must be 0 or 1 (Forward, Content Exists, End Of Track). */
+export function readFlag(reader: ByteReader, what: string): boolean {
+  const value = reader.u8();
+  if (value > 1) throw violation(`${what} must be 0 or 1, got ${value}`);
+  return value === 1;
+}

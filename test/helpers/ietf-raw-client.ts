@@ -1,0 +1,239 @@
+/**
+ * A bare IETF moq-transport peer for tests, built from the gateway's own codecs over a @moq/qmux
+ * client session: it sends exactly the messages a test writes and exposes every control message
+ * and data stream it receives, so tests can check wire-level details (extensions, object IDs).
+ */
+import Session from '@moq/qmux';
+import { ByteWriter } from '../../src/moq/wire/byte-writer.ts';
+import { StreamReader } from '../../src/moq/wire/stream-reader.ts';
+import { controlCodec, type ControlCodec } from '../../src/moq/ietf/control-codec.ts';
+import { dataCodec } from '../../src/moq/ietf/data/codecs.ts';
+import { type DataCodec, FETCH_HEADER_TYPE } from '../../src/moq/ietf/data/data-codec.ts';
+import type { FetchObject, MoqObject, SubgroupHeader } from '../../src/moq/ietf/data/objects.ts';
+import { encodeSubgroupHeader, encodeSubgroupObject, readSubgroupHeader, readSubgroupObject } from '../../src/moq/ietf/data/subgroup-stream.ts';
+import type { ControlMessage } from '../../src/moq/ietf/messages.ts';
+import { IETF_ALPN, IETF_VERSION_NUMBER, type IetfVersion } from '../../src/moq/ietf/version.ts';
+import { readControlMessage } from '../../src/moq/ietf/wire/control-framing.ts';
+
+export interface ReceivedSubgroup {
+  header: SubgroupHeader;
+  objects: MoqObject[];
+}
+
+export interface RequestStream {
+  messages: ControlMessage[];
+  ended: boolean;
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+}
+
+export interface ReceivedFetch {
+  requestId: number;
+  objects: FetchObject[];
+}
+
+export class RawIetfClient {
+  readonly codec: ControlCodec;
+  readonly data: DataCodec;
+  readonly received: ControlMessage[] = [];
+  readonly subgroups: ReceivedSubgroup[] = [];
+  readonly fetches: ReceivedFetch[] = [];
+  #writer!: WritableStreamDefaultWriter<Uint8Array>;
+  #reader!: StreamReader;
+  #changed: (() => void)[] = [];
+  #nextRequestId = 0;
+  closed = false;
+
+  private constructor(
+    readonly session: Session,
+    readonly version: IetfVersion,
+  ) {
+    this.codec = controlCodec(version);
+    this.data = dataCodec(version);
+  }
+
+  /** Connects with `moqt-16` (draft-16) or `moql` (draft-14 via CLIENT_SETUP's version list). */
+  static async connect(url: URL, version: IetfVersion, setup: { maxRequestId?: number } = {}): Promise<RawIetfClient> {
+    const protocol = version === 'draft-16' ? IETF_ALPN['draft-16'] : 'moql';
+    const session = new Session(url, { protocols: [protocol], versions: { [protocol]: null }, requireProtocol: true });
+    await session.ready;
+    const client = new RawIetfClient(session, version);
+    const control = await session.createBidirectionalStream();
+    client.#writer = control.writable.getWriter();
+    client.#reader = new StreamReader(control.readable);
+    await client.send({
+      type: 'client_setup',
+      versions: version === 'draft-14' ? [0xff0dad02, IETF_VERSION_NUMBER['draft-14']] : [],
+      parameters: { authorizationTokens: [], maxRequestId: setup.maxRequestId ?? 100, implementation: 'raw-test-client' },
+    });
+    void client.#readControl();
+    void client.#acceptUnis();
+    session.closed.then(
+      () => client.#markClosed(),
+      () => client.#markClosed(),
+    );
+    await client.next('server_setup');
+    return client;
+  }
+
+  requestId(): number {
+    const id = this.#nextRequestId;
+    this.#nextRequestId += 2;
+    return id;
+  }
+
+  async send(message: ControlMessage): Promise<void> {
+    await this.#writer.write(this.codec.frame(message));
+  }
+
+  /** FIN on the control stream (a protocol violation, §3.3). */
+  async finishControl(): Promise<void> {
+    await this.#writer.close();
+  }
+
+  /** Raw bytes on the control stream (for malformed-input tests). */
+  async sendRaw(bytes: Uint8Array): Promise<void> {
+    await this.#writer.write(bytes);
+  }
+
+  /** The first received control message of `type` (matching `where`), waiting for it. */
+  async next<T extends ControlMessage['type']>(type: T, where: (message: Extract<ControlMessage, { type: T }>) => boolean = () => true, ms = 5000): Promise<Extract<ControlMessage, { type: T }>> {
+    return this.until(() => this.received.find((m): m is Extract<ControlMessage, { type: T }> => m.type === type && where(m as Extract<ControlMessage, { type: T }>)), ms, `control message ${type}`);
+  }
+
+  /** Waits until `probe` returns a value. */
+  async until<V>(probe: () => V | undefined, ms = 5000, what = 'condition'): Promise<V> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const value = probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`${what} did not arrive`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 25);
+        this.#changed.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** draft-16: opens a bidi request stream (SUBSCRIBE_NAMESPACE) and collects what comes back. */
+  async openRequestStream(message: ControlMessage): Promise<RequestStream> {
+    const stream = await this.session.createBidirectionalStream();
+    const writer = stream.writable.getWriter();
+    await writer.write(this.codec.frame(message));
+    const request: RequestStream = { messages: [], ended: false, writer };
+    const reader = new StreamReader(stream.readable);
+    void (async () => {
+      try {
+        for (;;) {
+          const raw = await readControlMessage(reader);
+          if (!raw) break;
+          request.messages.push(this.codec.decode(raw));
+          this.#notify();
+        }
+      } catch {
+        // Reset by the peer.
+      }
+      request.ended = true;
+      this.#notify();
+    })();
+    return request;
+  }
+
+  /** Opens a subgroup stream and writes `objects` (then FIN unless `keepOpen`). */
+  async publishSubgroup(header: SubgroupHeader, objects: MoqObject[], keepOpen = false): Promise<WritableStreamDefaultWriter<Uint8Array>> {
+    const stream = await this.session.createUnidirectionalStream();
+    const writer = stream.getWriter();
+    await writer.write(encodeSubgroupHeader(header, this.data));
+    let previous: number | undefined;
+    for (const object of objects) {
+      await writer.write(encodeSubgroupObject(header, object, previous, this.data));
+      previous = object.objectId;
+    }
+    if (!keepOpen) await writer.close();
+    return writer;
+  }
+
+  /** Answers a FETCH with `objects` on a fetch stream. */
+  async publishFetch(requestId: number, objects: FetchObject[]): Promise<void> {
+    const stream = await this.session.createUnidirectionalStream();
+    const writer = stream.getWriter();
+    const out = new ByteWriter().varint(FETCH_HEADER_TYPE).varint(requestId);
+    let previous: FetchObject | undefined;
+    for (const object of objects) {
+      this.data.writeFetchObject(out, object, previous);
+      previous = object;
+    }
+    await writer.write(out.finish());
+    await writer.close();
+  }
+
+  close(): void {
+    this.session.close();
+  }
+
+  #markClosed(): void {
+    this.closed = true;
+    this.#notify();
+  }
+
+  #notify(): void {
+    const waiters = this.#changed;
+    this.#changed = [];
+    for (const wake of waiters) wake();
+  }
+
+  async #readControl(): Promise<void> {
+    try {
+      for (;;) {
+        const raw = await readControlMessage(this.#reader);
+        if (!raw) return;
+        this.received.push(this.codec.decode(raw));
+        this.#notify();
+      }
+    } catch {
+      // Session over.
+    }
+  }
+
+  async #acceptUnis(): Promise<void> {
+    const unis = this.session.incomingUnidirectionalStreams.getReader();
+    for (;;) {
+      const next = await unis.read().catch(() => ({ done: true as const, value: undefined }));
+      if (next.done) return;
+      void this.#readUni(next.value).catch(() => undefined);
+    }
+  }
+
+  async #readUni(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const reader = new StreamReader(stream);
+    const type = await reader.varint();
+    if (type === FETCH_HEADER_TYPE) {
+      const fetch: ReceivedFetch = { requestId: await reader.varint(), objects: [] };
+      this.fetches.push(fetch);
+      let previous: FetchObject | undefined;
+      for (;;) {
+        const object = await this.data.readFetchObject(reader, previous, 1 << 24);
+        if (!object) break;
+        if ('endOfRange' in object) continue;
+        previous = object;
+        fetch.objects.push(object);
+        this.#notify();
+      }
+      return;
+    }
+    const header = await readSubgroupHeader(reader, type, this.data);
+    const received: ReceivedSubgroup = { header, objects: [] };
+    this.subgroups.push(received);
+    let previous: number | undefined;
+    for (;;) {
+      const object = await readSubgroupObject(reader, header, previous, this.data, 1 << 24);
+      if (!object) break;
+      previous = object.objectId;
+      received.objects.push(object);
+      this.#notify();
+    }
+    this.#notify();
+  }
+}

@@ -138,17 +138,14 @@ export class Gateway {
   #acceptMoq(session: WebTransport, info: TransportSessionInfo): void {
     const id = this.#nextSessionId++;
     const logger = this.logger.child({ session: id, transport: info.transport, remote: info.remoteAddress });
-    let family = 'moq';
     const auth = info.auth;
-    const handle = serveMoqSession(session, info, {
+    const handle: MoqSessionHandle = serveMoqSession(session, info, {
       origin: this.origin,
       logger,
-      onPublishAllowed: auth ? (path) => auth.canPublish(path) : undefined,
-      onSubscribeAllowed: auth ? (path) => auth.canSubscribe(path) : undefined,
+      authorize: auth ? (action, path, token) => this.#authorizeMoq(auth, action, path, token) : undefined,
       limits: { subscriberQueueBytes: this.config.subscriberQueueBytes },
-      observeLatency: (ms) => this.metrics.latency.observe({ protocol: family }, ms / 1000),
+      observeLatency: (ms) => this.metrics.latency.observe({ protocol: handle.family }, ms / 1000),
     });
-    family = handle.family;
     if (auth) this.#closeOnExpiry(auth, () => handle.close(0x2, 'token expired'), handle.closed);
     this.#sessions.set(id, {
       handle,
@@ -162,6 +159,16 @@ export class Gateway {
       this.#endedSessionTotals.set(handle.family, ended);
       logger.info({ close: closeInfo }, 'session closed');
     });
+  }
+
+  /**
+   * The session's credential decides, unless a request carries its own token (IETF
+   * AUTHORIZATION_TOKEN), which is verified then. Synchronous when no token is involved.
+   */
+  #authorizeMoq(auth: AuthContext, action: 'publish' | 'subscribe', path: string, token?: Uint8Array): boolean | Promise<boolean> {
+    const allowed = (ctx: AuthContext) => (action === 'publish' ? ctx.canPublish(path) : ctx.canSubscribe(path));
+    if (!token || token.byteLength === 0) return allowed(auth);
+    return this.auth.verify(new TextDecoder().decode(token)).then(allowed, () => false);
   }
 
   /**
@@ -210,7 +217,10 @@ export class Gateway {
   /** Graceful stop: refuse new work, end sessions and publishers, close listeners. */
   async close(): Promise<void> {
     this.publishers.closeAll();
-    for (const { handle } of this.#sessions.values()) handle.close(0, 'server shutting down');
+    for (const { handle } of this.#sessions.values()) {
+      handle.goAway();
+      handle.close(0, 'server shutting down');
+    }
     this.#ws.close();
     await Promise.allSettled([this.#rtmp?.close(), this.whip.close(), this.http.close()]);
   }

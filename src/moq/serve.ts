@@ -1,5 +1,8 @@
 import type { Origin } from './index.ts';
 import { serveLiteSession, type LiteLimits, type SessionLogger } from './lite/index.ts';
+import { LiteVersion } from './lite/version.ts';
+import { ietfVersionFromProtocol, selectIetfVersion, serveIetfSession, type IetfVersion } from './ietf/index.ts';
+import { peekClientSetup } from './setup-peek.ts';
 import { normalizePath } from './path.ts';
 
 export interface MoqSessionInfo {
@@ -10,12 +13,17 @@ export interface MoqSessionInfo {
   transport: string;
 }
 
+export type AuthorizeAction = 'publish' | 'subscribe';
+
 export interface MoqSessionDeps {
   origin: Origin;
   logger: SessionLogger;
   limits?: Partial<LiteLimits>;
-  onPublishAllowed?: (path: string) => boolean;
-  onSubscribeAllowed?: (path: string) => boolean;
+  /**
+   * May the peer publish / subscribe `path`? `token` is a per-request credential (IETF
+   * AUTHORIZATION_TOKEN) when the peer sent one. Absent = everything allowed.
+   */
+  authorize?: (action: AuthorizeAction, path: string, token?: Uint8Array) => boolean | Promise<boolean>;
   observeLatency?: (ms: number) => void;
 }
 
@@ -29,51 +37,109 @@ export interface MoqSessionStats {
 
 /** What the gateway holds of any MoQ session, whatever its protocol. */
 export interface MoqSessionHandle {
-  /** `moq-lite`, `moqt` — for the API and metrics. */
+  /** `moq-lite` or `moqt` once known (for the API and metrics). */
   readonly family: string;
   readonly closed: Promise<unknown>;
   close(code: number, reason: string): void;
+  /** Tell the peer to go elsewhere before we close (shutdown), where the protocol can. */
+  goAway(): void;
   stats(): MoqSessionStats;
 }
 
 const NO_STATS: MoqSessionStats = { bytesSent: 0, groupsSent: 0, groupsDropped: 0, bytesReceived: 0 };
+const LITE_SETUP_VERSIONS: readonly number[] = [LiteVersion.Draft02, LiteVersion.Draft01];
+const SETUP_TIMEOUT_MS = 10_000;
+
+type Inner = Omit<MoqSessionHandle, 'closed'> & { closed: Promise<unknown> };
 
 /**
- * Runs the MoQ session the client negotiated on an accepted transport. The URL path is the
+ * Runs the MoQ session the client negotiated on an accepted transport: moq-lite for
+ * `moq-lite-04/03`, IETF moq-transport for `moqt-16` / `moq-00`, and on `moql` (or no protocol)
+ * whichever the CLIENT_SETUP's version list asks for, moq-lite first. The URL path is the
  * session root: client paths are relative to it (moq-lite §Connection).
  */
 export function serveMoqSession(transport: WebTransport, info: MoqSessionInfo, deps: MoqSessionDeps): MoqSessionHandle {
   const root = normalizePath(info.url.pathname);
-  switch (info.protocol) {
-    case 'moq-lite-04':
-    case 'moq-lite-03':
-    case 'moql':
-    case '': {
-      const session = serveLiteSession(transport, {
-        protocol: info.protocol,
-        origin: deps.origin,
-        root,
-        limits: deps.limits,
-        logger: deps.logger,
-        onPublishAllowed: deps.onPublishAllowed,
-        onSubscribeAllowed: deps.onSubscribeAllowed,
-        broadcastInfo: { protocol: 'moq-lite', remoteAddress: info.remoteAddress },
-        observeLatency: deps.observeLatency,
-      });
-      return {
-        family: 'moq-lite',
-        closed: session.closed,
-        close: (code, reason) => session.close(code, reason),
-        stats: () => {
-          const s = session.stats();
-          return { bytesSent: s.bytesSent, groupsSent: s.groupsSent, groupsDropped: s.groupsDropped + s.groupsSkipped, bytesReceived: s.bytesReceived };
-        },
-      };
-    }
-    default: {
-      deps.logger.warn({ protocol: info.protocol }, 'unsupported MoQ protocol');
-      transport.close({ closeCode: 1, reason: `unsupported protocol ${info.protocol}` });
-      return { family: 'unknown', closed: Promise.resolve(), close: () => {}, stats: () => NO_STATS };
-    }
+  const pinned = ietfVersionFromProtocol(info.protocol);
+  if (pinned) return ietf(transport, pinned, root, deps);
+  if (info.protocol === 'moq-lite-04' || info.protocol === 'moq-lite-03') return lite(transport, info, root, deps);
+  if (info.protocol !== 'moql' && info.protocol !== '') {
+    deps.logger.warn({ protocol: info.protocol }, 'unsupported MoQ protocol');
+    transport.close({ closeCode: 1, reason: `unsupported protocol ${info.protocol}` });
+    return { family: 'unknown', closed: Promise.resolve(), close: () => {}, goAway: () => {}, stats: () => NO_STATS };
   }
+  return deferred(transport, async () => {
+    const peeked = await peekClientSetup(transport, SETUP_TIMEOUT_MS);
+    const offersLite = peeked.versions === undefined || peeked.versions.some((v) => LITE_SETUP_VERSIONS.includes(v));
+    const ietfVersion = peeked.versions && selectIetfVersion(peeked.versions);
+    if (!offersLite && ietfVersion) return ietf(peeked.transport, ietfVersion, root, deps);
+    return lite(peeked.transport, info, root, deps);
+  }, deps.logger);
+}
+
+function lite(transport: WebTransport, info: MoqSessionInfo, root: string, deps: MoqSessionDeps): Inner {
+  const authorize = deps.authorize;
+  const session = serveLiteSession(transport, {
+    protocol: info.protocol,
+    origin: deps.origin,
+    root,
+    limits: deps.limits,
+    logger: deps.logger,
+    // moq-lite has no per-request tokens: the session's credential decides (synchronously).
+    onPublishAllowed: authorize ? (path) => authorize('publish', path) === true : undefined,
+    onSubscribeAllowed: authorize ? (path) => authorize('subscribe', path) === true : undefined,
+    broadcastInfo: { protocol: 'moq-lite', remoteAddress: info.remoteAddress },
+    observeLatency: deps.observeLatency,
+  });
+  return {
+    family: 'moq-lite',
+    closed: session.closed,
+    close: (code, reason) => session.close(code, reason),
+    goAway: () => {},
+    stats: () => {
+      const s = session.stats();
+      return { bytesSent: s.bytesSent, groupsSent: s.groupsSent, groupsDropped: s.groupsDropped + s.groupsSkipped, bytesReceived: s.bytesReceived };
+    },
+  };
+}
+
+function ietf(transport: WebTransport, version: IetfVersion, root: string, deps: MoqSessionDeps): Inner {
+  const session = serveIetfSession(transport, {
+    version,
+    origin: deps.origin,
+    root,
+    logger: deps.logger,
+    authorize: deps.authorize,
+    // @moq/net and other players without a joining FETCH need the current group from its
+    // start to see the catalog (as moq-rs serves it).
+    largestObjectJoinsGroup: true,
+  });
+  return { family: 'moqt', closed: session.closed, close: (code, reason) => session.close(code, reason), goAway: () => session.goAway(), stats: () => NO_STATS };
+}
+
+/** A handle for a session whose protocol is decided asynchronously (after SETUP). */
+function deferred(transport: WebTransport, start: () => Promise<Inner>, logger: SessionLogger): MoqSessionHandle {
+  let inner: Inner | undefined;
+  let family = 'moq';
+  const closed = start().then(
+    (session) => {
+      inner = session;
+      family = session.family;
+      return session.closed;
+    },
+    (error: unknown) => {
+      logger.info({ reason: (error as Error).message }, 'session ended before SETUP');
+      transport.close({ closeCode: 0x3, reason: (error as Error).message });
+      return { code: 0x3, reason: (error as Error).message };
+    },
+  );
+  return {
+    get family() {
+      return family;
+    },
+    closed,
+    close: (code, reason) => (inner ? inner.close(code, reason) : transport.close({ closeCode: code, reason })),
+    goAway: () => inner?.goAway(),
+    stats: () => inner?.stats() ?? NO_STATS,
+  };
 }

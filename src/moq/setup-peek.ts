@@ -1,0 +1,132 @@
+import { decodeClientSetup } from './lite/setup-compat.ts';
+import { decodeVarintAt, varintLengthFromFirstByte } from './wire/varint.ts';
+import { ProtocolError } from './wire/errors.ts';
+
+/** CLIENT_SETUP's stream type on the shared `moql` path (draft-ietf-moq-transport-14 §9.3). */
+const CLIENT_SETUP = 0x20;
+const MAX_SETUP_BYTES = 64 * 1024;
+
+export interface PeekedSetup {
+  /** The versions a CLIENT_SETUP offered, or undefined when the first stream is not one. */
+  versions: number[] | undefined;
+  /** The same session, with the first bidi stream's bytes replayed for whoever runs it next. */
+  transport: WebTransport;
+}
+
+/**
+ * On `moql` (or no protocol), moq-lite and IETF draft-14 clients both open with a draft-14
+ * CLIENT_SETUP and the version list decides who serves the session. Read just enough of the
+ * first bidi stream to decode it, then hand on a transport that replays those bytes, so each
+ * session reads its own handshake unchanged.
+ */
+export async function peekClientSetup(transport: WebTransport, timeoutMs: number): Promise<PeekedSetup> {
+  const streams = transport.incomingBidirectionalStreams.getReader();
+  const timer = setTimeout(() => transport.close({ closeCode: 0x10, reason: 'no SETUP in time' }), timeoutMs);
+  try {
+    const first = await streams.read();
+    if (first.done) throw new ProtocolError('unexpected-end', 'the session ended before SETUP');
+    const bytes = first.value.readable.getReader();
+    let buffered: Uint8Array = new Uint8Array(0);
+    let needed = 1;
+    let versions: number[] | undefined;
+    for (;;) {
+      while (buffered.byteLength < needed) {
+        const chunk = await bytes.read();
+        if (chunk.done) throw new ProtocolError('unexpected-end', 'the stream ended inside SETUP');
+        buffered = concat(buffered, chunk.value);
+      }
+      const typeLength = varintLengthFromFirstByte(buffered[0]!);
+      if (buffered.byteLength < typeLength) {
+        needed = typeLength;
+        continue;
+      }
+      if (decodeVarintAt(buffered, 0) !== CLIENT_SETUP) break; // not a compat SETUP: lite decides
+      if (buffered.byteLength < typeLength + 2) {
+        needed = typeLength + 2;
+        continue;
+      }
+      const length = (buffered[typeLength]! << 8) | buffered[typeLength + 1]!;
+      if (length > MAX_SETUP_BYTES) throw new ProtocolError('message-too-large', `CLIENT_SETUP of ${length} bytes`);
+      const end = typeLength + 2 + length;
+      if (buffered.byteLength < end) {
+        needed = end;
+        continue;
+      }
+      versions = decodeClientSetup(buffered.subarray(typeLength + 2, end)).versions;
+      break;
+    }
+    return { versions, transport: replayFirstStream(transport, streams, { readable: replay(buffered, bytes), writable: first.value.writable }) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a, 0);
+  out.set(b, a.byteLength);
+  return out;
+}
+
+/** A stream that yields `head`, then whatever is left in `rest`. */
+function replay(head: Uint8Array, rest: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (head.byteLength > 0) controller.enqueue(head);
+    },
+    async pull(controller) {
+      const next = await rest.read();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    cancel(reason) {
+      return rest.cancel(reason);
+    },
+  });
+}
+
+/**
+ * The same session with `first` put back in front of the remaining incoming bidi streams.
+ * Everything else delegates (bound: transports keep private state on the original object).
+ */
+function replayFirstStream(
+  transport: WebTransport,
+  remaining: ReadableStreamDefaultReader<WebTransportBidirectionalStream>,
+  first: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> },
+): WebTransport {
+  const incoming = new ReadableStream<WebTransportBidirectionalStream>({
+    start(controller) {
+      controller.enqueue(first as unknown as WebTransportBidirectionalStream);
+    },
+    async pull(controller) {
+      const next = await remaining.read().catch(() => ({ done: true as const, value: undefined }));
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    cancel(reason) {
+      return remaining.cancel(reason);
+    },
+  });
+  const delegate = {
+    get ready() {
+      return transport.ready;
+    },
+    get closed() {
+      return transport.closed;
+    },
+    get datagrams() {
+      return transport.datagrams;
+    },
+    get incomingUnidirectionalStreams() {
+      return transport.incomingUnidirectionalStreams;
+    },
+    incomingBidirectionalStreams: incoming,
+    get protocol() {
+      return (transport as unknown as { protocol?: string }).protocol ?? '';
+    },
+    close: transport.close.bind(transport),
+    createBidirectionalStream: transport.createBidirectionalStream.bind(transport),
+    createUnidirectionalStream: transport.createUnidirectionalStream.bind(transport),
+  };
+  return delegate as unknown as WebTransport;
+}

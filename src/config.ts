@@ -30,6 +30,10 @@ export const OPTIONS = {
   authPublicPublish: opt({ key: 'auth.public.publish', flag: 'auth-public-publish', env: 'MOQ_AUTH_PUBLIC_PUBLISH', type: 'list', default: [] as string[], help: 'Path prefixes anyone may publish without a token (comma-separated)' }),
   authPublicSubscribe: opt({ key: 'auth.public.subscribe', flag: 'auth-public-subscribe', env: 'MOQ_AUTH_PUBLIC_SUBSCRIBE', type: 'list', default: [] as string[], help: 'Path prefixes anyone may watch without a token (comma-separated)' }),
   authStreamKeys: opt({ key: 'auth.streamKeys', flag: 'auth-stream-keys', env: 'MOQ_AUTH_STREAM_KEYS', type: 'map', default: {} as Record<string, string>, help: 'Static RTMP/WHIP stream keys: broadcast=key pairs (comma-separated; a mapping in the file)' }),
+  clusterRedis: opt({ key: 'cluster.redis', flag: 'cluster-redis', env: 'MOQ_CLUSTER_REDIS', type: 'string', default: '', help: 'Redis URL joining this node to a cluster (redis://host:6379); empty = standalone' }),
+  nodeId: opt({ key: 'cluster.nodeId', flag: 'node-id', env: 'MOQ_NODE_ID', type: 'string', default: '', help: "This node's id, unique in the cluster (default <hostname>:<port>)" }),
+  advertiseUrl: opt({ key: 'cluster.advertiseUrl', flag: 'advertise-url', env: 'MOQ_ADVERTISE_URL', type: 'string', default: '', help: 'MoQ URL other nodes reach this node at (default http://<hostname>:<port>/)' }),
+  clusterTtl: opt({ key: 'cluster.ttl', flag: 'cluster-ttl', env: 'MOQ_CLUSTER_TTL', type: 'duration', default: 10000, help: "How long a crashed node's broadcasts stay registered (heartbeat every third)" }),
   subscriberQueueBytes: opt({ key: 'relay.subscriberQueueBytes', flag: 'subscriber-queue-bytes', env: 'MOQ_SUBSCRIBER_QUEUE_BYTES', type: 'bytes', default: 4 * 1024 * 1024, help: 'Bytes queued per subscriber before it loses old groups' }),
 } as const;
 

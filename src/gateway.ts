@@ -1,9 +1,11 @@
 import './runtime-polyfills.ts';
+import { hostname } from 'node:os';
+import { nodeTokenSource, startCluster, type Cluster } from './cluster/index.ts';
 import { Origin, type TrackOptions } from './moq/index.ts';
 import { PublisherRegistry } from './media/publishers.ts';
 import { HttpServer } from './http/server.ts';
 import { rejectUpgrade, WebSocketAcceptor, type TransportSessionInfo } from './transport/websocket.ts';
-import { AuthError, Authenticator, bearerFrom, expiryTimer, splitCredential, tokenFrom, type AuthContext } from './auth/index.ts';
+import { AuthError, Authenticator, bearerFrom, expiryTimer, loadSigningKey, splitCredential, tokenFrom, type AuthContext } from './auth/index.ts';
 import { HttpError } from './http/server.ts';
 import { serveMoqSession, type MoqSessionHandle, type MoqSessionStats } from './moq/serve.ts';
 import { RtmpIngest } from '../adapters/ingest/rtmp/index.ts';
@@ -39,6 +41,7 @@ export class Gateway {
   auth!: Authenticator;
   #rtmp: RtmpIngest | undefined;
   readonly whip: WhipService;
+  cluster: Cluster | undefined;
   readonly #sessions = new Map<number, LiveSession>();
   /** What closed sessions had counted, by protocol family, so counters never go backwards. */
   readonly #endedSessionTotals = new Map<string, MoqSessionStats>();
@@ -84,6 +87,7 @@ export class Gateway {
         return session !== undefined;
       },
       authorize: (req) => this.#authorizeOperator(req),
+      cluster: () => this.cluster?.stats(),
     });
     this.whip = createWhipService({
       logger: logger.child({ component: 'whip' }),
@@ -132,6 +136,19 @@ export class Gateway {
       rtmp = (await this.#rtmp.listen()).port;
     }
     this.ports = { http, rtmp };
+    if (this.config.clusterRedis) {
+      const host = ['0.0.0.0', '::', ''].includes(this.config.host) ? hostname() : this.config.host;
+      this.cluster = await startCluster({
+        origin: this.origin,
+        redisUrl: this.config.clusterRedis,
+        nodeId: this.config.nodeId || `${hostname()}:${http}`,
+        advertiseUrl: this.config.advertiseUrl || `http://${host}:${http}/`,
+        logger: this.logger.child({ component: 'cluster' }),
+        ttlMs: this.config.clusterTtl,
+        nodeToken: this.config.authKey ? nodeTokenSource(await loadSigningKey(this.config.authKey)) : undefined,
+        trackOptions: { cacheBytes: this.config.cacheBytes, maxGroupBytes: this.config.maxGroupBytes },
+      });
+    }
     return this.ports;
   }
 
@@ -210,12 +227,14 @@ export class Gateway {
       egressGroups: () => sessionTotals('groupsSent'),
       groupsDropped: () => sessionTotals('groupsDropped'),
       hlsRequests: () => [],
-      clusterUpstreams: () => 0,
+      clusterUpstreams: () => this.cluster?.upstreams() ?? 0,
     });
   }
 
   /** Graceful stop: refuse new work, end sessions and publishers, close listeners. */
   async close(): Promise<void> {
+    // Withdraw from the other nodes first, so their viewers end before our broadcasts do.
+    await this.cluster?.close().catch((error: unknown) => this.logger.warn({ err: error }, 'cluster shutdown failed'));
     this.publishers.closeAll();
     for (const { handle } of this.#sessions.values()) {
       handle.goAway();

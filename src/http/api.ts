@@ -10,6 +10,8 @@ export interface ApiDeps {
   info: () => { httpPort: number; rtmpPort: number | undefined; version: string };
   sessions: () => ApiSession[];
   kickSession: (id: number) => boolean;
+  /** Cluster state, or undefined when standalone. */
+  cluster: () => unknown;
   /** Rejects (HttpError 401/403) when the request may not use the API. */
   authorize: (req: http.IncomingMessage) => Promise<void>;
 }
@@ -41,6 +43,11 @@ export function mountApi(server: HttpServer, deps: ApiDeps): void {
     if (req.method === 'GET' && subpath === 'info') return sendJson(res, 200, deps.info());
     if (req.method === 'GET' && subpath === 'broadcasts') return sendJson(res, 200, { broadcasts: listBroadcasts(deps, bitrates) });
     if (req.method === 'GET' && subpath === 'sessions') return sendJson(res, 200, { sessions: deps.sessions() });
+    if (req.method === 'GET' && subpath === 'cluster') {
+      const cluster = deps.cluster();
+      if (cluster === undefined) throw new HttpError(404, 'this node is not in a cluster');
+      return sendJson(res, 200, cluster);
+    }
     if (parts[0] === 'broadcasts' && parts.length > 1) {
       const path = parts.slice(1).join('/');
       if (req.method === 'GET') {

@@ -23,6 +23,8 @@ export class Origin {
   readonly #broadcasts = new Map<string, Broadcast>();
   readonly #watchers = new Set<AnnouncementWatcher>();
   readonly #resolvers: BroadcastResolver[] = [];
+  /** Paths announced as served elsewhere, replayed to new watchers. */
+  readonly #remote = new Set<string>();
 
   /**
    * Make a broadcast available at its path and announce it. It is unannounced when it ends.
@@ -71,13 +73,17 @@ export class Origin {
    * `active: false` withdraws it.
    */
   announceRemote(announcement: Announcement): void {
-    this.#announce({ path: normalizePath(announcement.path), active: announcement.active });
+    const path = normalizePath(announcement.path);
+    if (announcement.active) this.#remote.add(path);
+    else this.#remote.delete(path);
+    this.#announce({ path, active: announcement.active });
   }
 
   /** Watch announcements under a prefix, starting with every broadcast live now. */
   watch(prefix = ''): AnnouncementWatcher {
     const watcher = new AnnouncementWatcher(normalizePath(prefix), () => this.#watchers.delete(watcher));
     for (const path of this.#broadcasts.keys()) watcher.push({ path, active: true });
+    for (const path of this.#remote) if (!this.#broadcasts.has(path)) watcher.push({ path, active: true });
     this.#watchers.add(watcher);
     return watcher;
   }

@@ -10,6 +10,7 @@ import { HttpError } from './http/server.ts';
 import { serveMoqSession, type MoqSessionHandle, type MoqSessionStats } from './moq/serve.ts';
 import { RtmpIngest } from '../adapters/ingest/rtmp/index.ts';
 import { createWhipService, type WhipService } from '../adapters/ingest/whip/index.ts';
+import { createHlsService, type HlsService } from '../adapters/egress/hls/index.ts';
 import { mountApi, type ApiSession } from './http/api.ts';
 import { GatewayMetrics, sumBy } from './http/metrics.ts';
 import { mountPages } from './http/pages.ts';
@@ -41,6 +42,7 @@ export class Gateway {
   auth!: Authenticator;
   #rtmp: RtmpIngest | undefined;
   readonly whip: WhipService;
+  readonly hls: HlsService;
   cluster: Cluster | undefined;
   readonly #sessions = new Map<number, LiveSession>();
   /** What closed sessions had counted, by protocol family, so counters never go backwards. */
@@ -104,6 +106,16 @@ export class Gateway {
       },
     });
     this.http.route('/whip/', (req, res, subpath) => this.whip.handle(req, res, subpath));
+    this.hls = createHlsService({
+      origin: this.origin,
+      logger: logger.child({ component: 'hls' }),
+      authorize: async (broadcast, token) => {
+        if (this.config.authKey === '') return true;
+        const ctx = await this.auth.verify(token).catch(() => undefined);
+        return ctx?.canSubscribe(broadcast) ?? false;
+      },
+    });
+    this.http.route('/hls/', (req, res, subpath) => this.hls.handle(req, res, subpath));
     this.metrics = this.#createMetrics();
     this.metrics.mount(this.http);
     mountPages(this.http, { logger: logger.child({ component: 'web' }) });
@@ -226,7 +238,7 @@ export class Gateway {
       egressBytes: () => sessionTotals('bytesSent'),
       egressGroups: () => sessionTotals('groupsSent'),
       groupsDropped: () => sessionTotals('groupsDropped'),
-      hlsRequests: () => [],
+      hlsRequests: () => [{ labels: { kind: 'all' }, value: this.hls.stats().requests }],
       clusterUpstreams: () => this.cluster?.upstreams() ?? 0,
     });
   }
@@ -235,6 +247,7 @@ export class Gateway {
   async close(): Promise<void> {
     // Withdraw from the other nodes first, so their viewers end before our broadcasts do.
     await this.cluster?.close().catch((error: unknown) => this.logger.warn({ err: error }, 'cluster shutdown failed'));
+    this.hls.close(); // ENDLIST for HLS players
     this.publishers.closeAll();
     for (const { handle } of this.#sessions.values()) {
       handle.goAway();

@@ -24,6 +24,8 @@ export interface HlsServiceOptions {
   minSegmentMs?: number;
   /** Longest first segment when keyframes are rare; the target duration follows (default 6000 ms). */
   firstSegmentMaxMs?: number;
+  /** May this request (its `?jwt=`, if any) watch this broadcast? Absent = everyone may. */
+  authorize?: (broadcast: string, token: string | undefined) => boolean | Promise<boolean>;
 }
 
 export interface HlsStats {
@@ -63,10 +65,12 @@ class HlsServiceImpl implements HlsService {
   readonly #sessions = new Map<string, HlsBroadcastSession>();
   readonly #sweeper: NodeJS.Timeout;
   #requests = 0;
+  readonly #authorize: HlsServiceOptions['authorize'];
   #closed = false;
 
   constructor(options: HlsServiceOptions) {
     this.#origin = options.origin;
+    this.#authorize = options.authorize;
     this.#logger = options.logger;
     const partTargetMs = Math.max(50, options.partTargetMs ?? 300);
     this.#options = {
@@ -91,7 +95,14 @@ class HlsServiceImpl implements HlsService {
     if (!path) return sendError(res, 404, 'not an HLS resource');
     const controller = new AbortController();
     res.once('close', () => controller.abort());
-    this.#serve(req, res, path.broadcast, path.resource, controller.signal).catch((error: unknown) => {
+    const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('jwt') ?? undefined;
+    const authorized = this.#authorize ? Promise.resolve(this.#authorize(path.broadcast, token)) : Promise.resolve(true);
+    authorized
+      .then((ok) => {
+        if (!ok) return sendError(res, token ? 403 : 401, token ? 'not allowed to watch this broadcast' : 'a ?jwt= token is required');
+        return this.#serve(req, res, path.broadcast, path.resource, controller.signal);
+      })
+      .catch((error: unknown) => {
       this.#logger.warn({ err: error, url: req.url }, 'hls request failed');
       sendError(res, 500, 'internal error');
     });

@@ -23,9 +23,26 @@ export function sendPreflight(res: http.ServerResponse): void {
 }
 
 export function sendPlaylist(req: http.IncomingMessage, res: http.ServerResponse, text: string): void {
-  const body = Buffer.from(text, 'utf8');
+  const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('jwt');
+  const body = Buffer.from(token ? withQuery(text, `jwt=${encodeURIComponent(token)}`) : text, 'utf8');
   res.writeHead(200, { ...CORS_HEADERS, 'content-type': PLAYLIST_CONTENT_TYPE, 'cache-control': PLAYLIST_CACHE, 'content-length': String(body.byteLength) });
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * A playlist whose every URI carries `query` too: a player asked with `?jwt=` must send the
+ * token with the playlists and media it is pointed at, and players only copy what URIs hold.
+ */
+export function withQuery(playlist: string, query: string): string {
+  const append = (uri: string) => `${uri}${uri.includes('?') ? '&' : '?'}${query}`;
+  return playlist
+    .split('\n')
+    .map((line) => {
+      if (line === '') return line;
+      if (!line.startsWith('#')) return append(line);
+      return line.replace(/URI="([^"]*)"/g, (_m, uri: string) => `URI="${append(uri)}"`);
+    })
+    .join('\n');
 }
 
 /** Media as one or more buffers (a segment is its parts back to back). */

@@ -34,6 +34,14 @@ export const OPTIONS = {
   nodeId: opt({ key: 'cluster.nodeId', flag: 'node-id', env: 'MOQ_NODE_ID', type: 'string', default: '', help: "This node's id, unique in the cluster (default <hostname>:<port>)" }),
   advertiseUrl: opt({ key: 'cluster.advertiseUrl', flag: 'advertise-url', env: 'MOQ_ADVERTISE_URL', type: 'string', default: '', help: 'MoQ URL other nodes reach this node at (default http://<hostname>:<port>/)' }),
   clusterTtl: opt({ key: 'cluster.ttl', flag: 'cluster-ttl', env: 'MOQ_CLUSTER_TTL', type: 'duration', default: 10000, help: "How long a crashed node's broadcasts stay registered (heartbeat every third)" }),
+  sessionsPerIp: opt({ key: 'limits.sessionsPerIp', flag: 'max-sessions-per-ip', env: 'MOQ_MAX_SESSIONS_PER_IP', type: 'int', default: 100, help: 'Open sessions (MoQ, RTMP publish, WHIP) one address may hold' }),
+  maxBroadcasts: opt({ key: 'limits.broadcasts', flag: 'max-broadcasts', env: 'MOQ_MAX_BROADCASTS', type: 'int', default: 1000, help: 'Live broadcasts this node accepts' }),
+  maxTracksPerBroadcast: opt({ key: 'limits.tracksPerBroadcast', flag: 'max-tracks-per-broadcast', env: 'MOQ_MAX_TRACKS_PER_BROADCAST', type: 'int', default: 32, help: 'Tracks one broadcast may hold' }),
+  maxFrameBytes: opt({ key: 'limits.frameBytes', flag: 'max-frame-bytes', env: 'MOQ_MAX_FRAME_BYTES', type: 'bytes', default: 16 * 1024 * 1024, help: 'Largest frame / RTMP message / MoQ object accepted' }),
+  maxControlMessageBytes: opt({ key: 'limits.controlMessageBytes', flag: 'max-control-message-bytes', env: 'MOQ_MAX_CONTROL_MESSAGE_BYTES', type: 'bytes', default: 64 * 1024, help: 'Largest MoQ control message accepted' }),
+  handshakeTimeout: opt({ key: 'limits.handshakeTimeout', flag: 'handshake-timeout', env: 'MOQ_HANDSHAKE_TIMEOUT', type: 'duration', default: 10_000, help: 'Time a client has to complete its handshake (RTMP, MoQ SETUP, WHIP ICE, HTTP headers)' }),
+  idleTimeout: opt({ key: 'limits.idleTimeout', flag: 'idle-timeout', env: 'MOQ_IDLE_TIMEOUT', type: 'duration', default: 30_000, help: 'An RTMP publisher silent this long is disconnected' }),
+  maxHttpBodyBytes: opt({ key: 'limits.httpBodyBytes', flag: 'max-http-body-bytes', env: 'MOQ_MAX_HTTP_BODY_BYTES', type: 'bytes', default: 64 * 1024, help: 'Largest HTTP request body (WHIP offers, API)' }),
   subscriberQueueBytes: opt({ key: 'relay.subscriberQueueBytes', flag: 'subscriber-queue-bytes', env: 'MOQ_SUBSCRIBER_QUEUE_BYTES', type: 'bytes', default: 4 * 1024 * 1024, help: 'Bytes queued per subscriber before it loses old groups' }),
 } as const;
 

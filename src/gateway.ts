@@ -13,9 +13,11 @@ import { createWhipService, type WhipService } from '../adapters/ingest/whip/ind
 import { createHlsService, type HlsService } from '../adapters/egress/hls/index.ts';
 import { mountApi, type ApiSession } from './http/api.ts';
 import { GatewayMetrics, sumBy } from './http/metrics.ts';
+import { SessionLimiter } from './session-limiter.ts';
 import { mountPages } from './http/pages.ts';
 import { VERSION } from './version.ts';
 import type { GatewayConfig } from './config.ts';
+import type { MediaSink } from './media/frame.ts';
 import type { Logger } from './logger.ts';
 
 export interface GatewayPorts {
@@ -33,7 +35,8 @@ interface LiveSession {
  * sessions and HTTP egress. Owns start-up and shutdown order.
  */
 export class Gateway {
-  readonly origin = new Origin();
+  readonly origin: Origin;
+  readonly #limiter: SessionLimiter;
   readonly publishers: PublisherRegistry;
   readonly http: HttpServer;
   readonly metrics: GatewayMetrics;
@@ -54,17 +57,24 @@ export class Gateway {
     readonly config: GatewayConfig,
     readonly logger: Logger,
   ) {
+    this.origin = new Origin({ maxBroadcasts: config.maxBroadcasts, maxTracksPerBroadcast: config.maxTracksPerBroadcast });
+    this.#limiter = new SessionLimiter(config.sessionsPerIp);
     const trackOptions: TrackOptions = { cacheBytes: config.cacheBytes, maxGroupBytes: config.maxGroupBytes };
     this.publishers = new PublisherRegistry(this.origin, {
       reconnectGraceMs: config.reconnectGrace,
       takeover: config.takeover,
       trackOptions,
     });
-    this.http = new HttpServer({ host: config.host, port: config.port, logger });
-    this.#ws = new WebSocketAcceptor({ onSession: (session, info) => this.#acceptMoq(session, info) });
+    this.http = new HttpServer({ host: config.host, port: config.port, logger, maxBodyBytes: config.maxHttpBodyBytes, headersTimeoutMs: config.handshakeTimeout });
+    this.#ws = new WebSocketAcceptor({ onSession: (session, info) => this.#acceptMoq(session, info), maxPayloadBytes: config.maxFrameBytes + 64 * 1024 });
     this.http.onUpgrade((req, socket, head) => {
       // Verify `?jwt=` before upgrading, so a refused client gets a plain 401/403.
       const url = new URL(req.url ?? '/', 'http://localhost');
+      const remote = req.socket.remoteAddress ?? '';
+      if (this.#limiter.count(remote) >= this.#limiter.perAddress) {
+        this.logger.warn({ remote, limit: this.#limiter.perAddress }, 'MoQ connection refused: too many sessions from this address');
+        return rejectUpgrade(socket, 429, 'Too Many Requests');
+      }
       this.auth.verify(tokenFrom(url)).then(
         (auth) => this.#ws.handleUpgrade(req, socket, head, auth),
         (error: unknown) => {
@@ -93,8 +103,13 @@ export class Gateway {
     });
     this.whip = createWhipService({
       logger: logger.child({ component: 'whip' }),
+      maxBodyBytes: config.maxHttpBodyBytes,
+      iceTimeoutMs: config.handshakeTimeout,
       openPublisher: (path, meta, terminate) =>
-        this.publishers.open(path, { ...meta, requestKeyframe: () => this.whip.requestKeyframe(path) }, terminate),
+        this.#limited(meta.remoteAddress, (release) => {
+          const sink = this.publishers.open(path, { ...meta, requestKeyframe: () => this.whip.requestKeyframe(path) }, terminate);
+          return withRelease(sink, release);
+        }),
       authorize: async (path, bearer) => {
         try {
           await this.auth.authorizePublish(path, splitCredential(bearer));
@@ -138,11 +153,16 @@ export class Gateway {
         host: this.config.host,
         port: this.config.rtmpPort,
         logger: this.logger.child({ component: 'rtmp' }),
+        maxMessageSize: this.config.maxFrameBytes,
+        handshakeTimeoutMs: this.config.handshakeTimeout,
+        idleTimeoutMs: this.config.idleTimeout,
         openPublisher: async (req) => {
           const auth = await this.auth.authorizeRtmp(req.broadcast, req.query);
-          const sink = this.publishers.open(req.broadcast, { protocol: 'rtmp', remoteAddress: req.remoteAddress }, req.terminate);
-          this.#closeOnExpiry(auth, () => req.terminate('token expired'));
-          return sink;
+          return this.#limited(req.remoteAddress, (release) => {
+            const sink = this.publishers.open(req.broadcast, { protocol: 'rtmp', remoteAddress: req.remoteAddress }, req.terminate);
+            this.#closeOnExpiry(auth, () => req.terminate('token expired'));
+            return withRelease(sink, release);
+          });
         },
       });
       rtmp = (await this.#rtmp.listen()).port;
@@ -172,15 +192,29 @@ export class Gateway {
       origin: this.origin,
       logger,
       authorize: auth ? (action, path, token) => this.#authorizeMoq(auth, action, path, token) : undefined,
-      limits: { subscriberQueueBytes: this.config.subscriberQueueBytes },
+      limits: {
+        subscriberQueueBytes: this.config.subscriberQueueBytes,
+        controlMessageBytes: this.config.maxControlMessageBytes,
+        frameBytes: this.config.maxFrameBytes,
+        setupTimeoutMs: this.config.handshakeTimeout,
+      },
       observeLatency: (ms) => this.metrics.latency.observe({ protocol: handle.family }, ms / 1000),
     });
     if (auth) this.#closeOnExpiry(auth, () => handle.close(0x2, 'token expired'), handle.closed);
+    let release = () => {};
+    try {
+      release = this.#limiter.acquire(info.remoteAddress);
+    } catch (error) {
+      // Raced past the pre-upgrade check: refuse now.
+      logger.warn({ reason: (error as Error).message }, 'MoQ session refused');
+      handle.close(0x2, (error as Error).message);
+    }
     this.#sessions.set(id, {
       handle,
       info: { id, protocol: info.protocol || 'moql', transport: info.transport, remoteAddress: info.remoteAddress, startedAt: new Date().toISOString() },
     });
     void handle.closed.then((closeInfo) => {
+      release();
       this.#sessions.delete(id);
       const ended = this.#endedSessionTotals.get(handle.family) ?? { bytesSent: 0, groupsSent: 0, groupsDropped: 0, bytesReceived: 0 };
       const last = handle.stats();
@@ -214,6 +248,17 @@ export class Gateway {
       throw new HttpError(error instanceof AuthError ? error.status : 401, (error as Error).message);
     }
     if (auth.anonymous || !auth.canPublish('') || !auth.canSubscribe('')) throw new HttpError(403, 'the API needs a token for every path');
+  }
+
+  /** Runs `open` holding one of `address`'s session slots (released when the session ends). */
+  #limited<T>(address: string, open: (release: () => void) => T): T {
+    const release = this.#limiter.acquire(address);
+    try {
+      return open(release);
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 
   /** A session lives no longer than its token (issue: an expired token disconnects). */
@@ -256,4 +301,17 @@ export class Gateway {
     this.#ws.close();
     await Promise.allSettled([this.#rtmp?.close(), this.whip.close(), this.http.close()]);
   }
+}
+
+/** The same sink, releasing a session slot when it closes. */
+function withRelease(sink: MediaSink, release: () => void): MediaSink {
+  return {
+    setTrack: (name, info) => sink.setTrack(name, info),
+    writeFrame: (name, frame) => sink.writeFrame(name, frame),
+    removeTrack: (name) => sink.removeTrack(name),
+    close: (reason, options) => {
+      release();
+      sink.close(reason, options);
+    },
+  };
 }

@@ -30,6 +30,8 @@ export class Broadcast {
   readonly #trackDefaults: TrackOptions;
   readonly info: Record<string, string>;
   readonly createdAt = Date.now();
+  /** Tracks this broadcast may hold at once (the origin lowers it to its limit). */
+  maxTracks = Number.POSITIVE_INFINITY;
   #ended = false;
   #error: RelayError | undefined;
   readonly #endedNotify = new Notify();
@@ -59,9 +61,22 @@ export class Broadcast {
     if (existing && !existing.ended) {
       throw new RelayError(`track ${name} already exists in ${this.path}`, RelayErrorCode.duplicate);
     }
+    this.#checkTrackLimit(existing);
     const track = new Track(name, { ...this.#trackDefaults, ...options });
     this.#tracks.set(name, track);
     return track;
+  }
+
+  #liveTracks(): number {
+    let n = 0;
+    for (const track of this.#tracks.values()) if (!track.ended) n++;
+    return n;
+  }
+
+  #checkTrackLimit(replacing: Track | undefined): void {
+    if (this.#liveTracks() - (replacing && !replacing.ended ? 1 : 0) >= this.maxTracks) {
+      throw new RelayError(`${this.path} may hold at most ${this.maxTracks} tracks`, RelayErrorCode.tooLarge);
+    }
   }
 
   /** Publisher side: end and forget a track. */
@@ -80,6 +95,7 @@ export class Broadcast {
     if (this.#ended) return undefined;
     const existing = this.#tracks.get(name);
     if (existing && !existing.ended) return existing;
+    if (this.#liveTracks() >= this.maxTracks) return undefined;
     const requested = this.#onTrackRequest?.(name, priority);
     if (!requested) return undefined;
     this.#tracks.set(name, requested);

@@ -13,7 +13,7 @@
  *   when the track was aborted; `droppedGroups` counts groups a slow subscriber lost.
  * - Group: `writeFrame(bytes)`, `close()`, `abort(err)`; `reader().readFrame()` from the start.
  */
-export { Origin, AnnouncementWatcher, type Announcement, type BroadcastResolver } from './origin.ts';
+export { Origin, AnnouncementWatcher, type Announcement, type BroadcastResolver, type OriginLimits } from './origin.ts';
 export { Broadcast, type BroadcastOptions, type TrackRequestHandler } from './broadcast.ts';
 export {
   Track,

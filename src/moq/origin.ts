@@ -19,8 +19,22 @@ export type BroadcastResolver = (path: string) => Broadcast | undefined;
  * The relay's index of live broadcasts by path, and the source of announcements
  * (moq-lite §Announce): subscribers to a prefix learn which broadcasts start and end under it.
  */
+export interface OriginLimits {
+  /** Live broadcasts this node holds at most; one more is refused. */
+  maxBroadcasts?: number;
+  /** Tracks one broadcast may hold at most (publisher-created and on-demand). */
+  maxTracksPerBroadcast?: number;
+}
+
 export class Origin {
   readonly #broadcasts = new Map<string, Broadcast>();
+  readonly #maxBroadcasts: number;
+  readonly #maxTracks: number;
+
+  constructor(limits: OriginLimits = {}) {
+    this.#maxBroadcasts = limits.maxBroadcasts ?? Number.POSITIVE_INFINITY;
+    this.#maxTracks = limits.maxTracksPerBroadcast ?? Number.POSITIVE_INFINITY;
+  }
   readonly #watchers = new Set<AnnouncementWatcher>();
   readonly #resolvers: BroadcastResolver[] = [];
   /** Paths announced as served elsewhere, replayed to new watchers. */
@@ -36,6 +50,10 @@ export class Origin {
     if (existing && !existing.ended) {
       throw new RelayError(`broadcast ${path} is already published`, RelayErrorCode.duplicate);
     }
+    if (!existing && this.#broadcasts.size >= this.#maxBroadcasts) {
+      throw new RelayError(`broadcast limit reached (${this.#maxBroadcasts})`, RelayErrorCode.tooLarge);
+    }
+    broadcast.maxTracks = Math.min(broadcast.maxTracks, this.#maxTracks);
     this.#broadcasts.set(path, broadcast);
     this.#announce({ path, active: true });
     void broadcast.closed().then(() => {

@@ -1,5 +1,5 @@
 import type { Origin } from './index.ts';
-import { serveLiteSession, type LiteLimits, type SessionLogger } from './lite/index.ts';
+import { serveLiteSession, type SessionLogger } from './lite/index.ts';
 import { LiteVersion } from './lite/version.ts';
 import { ietfVersionFromProtocol, selectIetfVersion, serveIetfSession, type IetfVersion } from './ietf/index.ts';
 import { peekClientSetup } from './setup-peek.ts';
@@ -15,10 +15,18 @@ export interface MoqSessionInfo {
 
 export type AuthorizeAction = 'publish' | 'subscribe';
 
+/** Bounds for any MoQ session, mapped onto each protocol's own. */
+export interface MoqLimits {
+  controlMessageBytes?: number;
+  frameBytes?: number;
+  subscriberQueueBytes?: number;
+  setupTimeoutMs?: number;
+}
+
 export interface MoqSessionDeps {
   origin: Origin;
   logger: SessionLogger;
-  limits?: Partial<LiteLimits>;
+  limits?: MoqLimits;
   /**
    * May the peer publish / subscribe `path`? `token` is a per-request credential (IETF
    * AUTHORIZATION_TOKEN) when the peer sent one. Absent = everything allowed.
@@ -69,7 +77,7 @@ export function serveMoqSession(transport: WebTransport, info: MoqSessionInfo, d
     return { family: 'unknown', closed: Promise.resolve(), close: () => {}, goAway: () => {}, stats: () => NO_STATS };
   }
   return deferred(transport, async () => {
-    const peeked = await peekClientSetup(transport, SETUP_TIMEOUT_MS);
+    const peeked = await peekClientSetup(transport, deps.limits?.setupTimeoutMs ?? SETUP_TIMEOUT_MS);
     const offersLite = peeked.versions === undefined || peeked.versions.some((v) => LITE_SETUP_VERSIONS.includes(v));
     const ietfVersion = peeked.versions && selectIetfVersion(peeked.versions);
     if (!offersLite && ietfVersion) return ietf(peeked.transport, ietfVersion, root, deps);
@@ -83,7 +91,12 @@ function lite(transport: WebTransport, info: MoqSessionInfo, root: string, deps:
     protocol: info.protocol,
     origin: deps.origin,
     root,
-    limits: deps.limits,
+    limits: {
+      ...(deps.limits?.controlMessageBytes ? { maxMessageBytes: deps.limits.controlMessageBytes } : {}),
+      ...(deps.limits?.frameBytes ? { maxFrameBytes: deps.limits.frameBytes } : {}),
+      ...(deps.limits?.subscriberQueueBytes ? { subscriberQueueBytes: deps.limits.subscriberQueueBytes } : {}),
+      ...(deps.limits?.setupTimeoutMs ? { setupTimeoutMs: deps.limits.setupTimeoutMs } : {}),
+    },
     logger: deps.logger,
     // moq-lite has no per-request tokens: the session's credential decides (synchronously).
     onPublishAllowed: authorize ? (path) => authorize('publish', path) === true : undefined,
@@ -110,6 +123,8 @@ function ietf(transport: WebTransport, version: IetfVersion, root: string, deps:
     root,
     logger: deps.logger,
     authorize: deps.authorize,
+    maxObjectBytes: deps.limits?.frameBytes,
+    setupTimeoutMs: deps.limits?.setupTimeoutMs,
     // @moq/net and other players without a joining FETCH need the current group from its
     // start to see the catalog (as moq-rs serves it).
     largestObjectJoinsGroup: true,

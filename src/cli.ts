@@ -3,9 +3,11 @@ import { parseArgs } from 'node:util';
 import { ConfigError, helpText, loadConfig, OPTIONS } from './config.ts';
 import { createLogger } from './logger.ts';
 import { Gateway } from './gateway.ts';
+import { runTokenCli } from './auth/index.ts';
 
 /** Entry point: `moq-gateway [options]`. */
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'token') return runTokenCli(argv.slice(1));
   const options: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, help: { type: 'boolean' } };
   for (const spec of Object.values(OPTIONS)) options[spec.flag] = { type: spec.type === 'bool' ? 'boolean' : 'string' };
   let parsed;

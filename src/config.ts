@@ -31,8 +31,8 @@ export const OPTIONS = {
   authPublicSubscribe: opt({ key: 'auth.public.subscribe', flag: 'auth-public-subscribe', env: 'MOQ_AUTH_PUBLIC_SUBSCRIBE', type: 'list', default: [] as string[], help: 'Path prefixes anyone may watch without a token (comma-separated)' }),
   authStreamKeys: opt({ key: 'auth.streamKeys', flag: 'auth-stream-keys', env: 'MOQ_AUTH_STREAM_KEYS', type: 'map', default: {} as Record<string, string>, help: 'Static RTMP/WHIP stream keys: broadcast=key pairs (comma-separated; a mapping in the file)' }),
   clusterRedis: opt({ key: 'cluster.redis', flag: 'cluster-redis', env: 'MOQ_CLUSTER_REDIS', type: 'string', default: '', help: 'Redis URL joining this node to a cluster (redis://host:6379); empty = standalone' }),
-  nodeId: opt({ key: 'cluster.nodeId', flag: 'node-id', env: 'MOQ_NODE_ID', type: 'string', default: '', help: "This node's id, unique in the cluster (default <hostname>:<port>)" }),
-  advertiseUrl: opt({ key: 'cluster.advertiseUrl', flag: 'advertise-url', env: 'MOQ_ADVERTISE_URL', type: 'string', default: '', help: 'MoQ URL other nodes reach this node at (default http://<hostname>:<port>/)' }),
+  nodeId: opt({ key: 'cluster.nodeId', flag: 'node-id', env: 'MOQ_NODE_ID', type: 'string', default: '', help: "This node's id, unique in the cluster; empty = <hostname>:<port>" }),
+  advertiseUrl: opt({ key: 'cluster.advertiseUrl', flag: 'advertise-url', env: 'MOQ_ADVERTISE_URL', type: 'string', default: '', help: 'MoQ URL other nodes reach this node at; empty = http://<hostname>:<port>/' }),
   clusterTtl: opt({ key: 'cluster.ttl', flag: 'cluster-ttl', env: 'MOQ_CLUSTER_TTL', type: 'duration', default: 10000, help: "How long a crashed node's broadcasts stay registered (heartbeat every third)" }),
   sessionsPerIp: opt({ key: 'limits.sessionsPerIp', flag: 'max-sessions-per-ip', env: 'MOQ_MAX_SESSIONS_PER_IP', type: 'int', default: 100, help: 'Open sessions (MoQ, RTMP publish, WHIP) one address may hold' }),
   maxBroadcasts: opt({ key: 'limits.broadcasts', flag: 'max-broadcasts', env: 'MOQ_MAX_BROADCASTS', type: 'int', default: 1000, help: 'Live broadcasts this node accepts' }),
@@ -108,7 +108,7 @@ function coerce(spec: OptionSpec<unknown>, raw: unknown, where: string): unknown
       if (typeof raw !== 'string' && typeof raw !== 'number') fail('expected a string');
       return String(raw);
     case 'int': {
-      const n = typeof raw === 'number' ? raw : Number(raw);
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
       if (!Number.isInteger(n)) fail('expected an integer');
       return n;
     }
@@ -167,6 +167,12 @@ function validate(config: GatewayConfig): void {
   };
   port('port', config.port, false);
   port('rtmp.port', config.rtmpPort, true);
+  for (const [name, spec] of Object.entries(OPTIONS)) {
+    const value = (config as Record<string, unknown>)[name];
+    if ((spec.type === 'int' || spec.type === 'bytes' || spec.type === 'duration') && name !== 'rtmpPort' && typeof value === 'number' && value < 0) {
+      throw new ConfigError(`${spec.key}: ${value} must not be negative`);
+    }
+  }
   const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
   if (!levels.includes(config.logLevel)) throw new ConfigError(`log.level: ${config.logLevel} is not one of ${levels.join(', ')}`);
   if (!['auto', 'pretty', 'json'].includes(config.logFormat)) throw new ConfigError(`log.format: ${config.logFormat} is not auto, pretty or json`);

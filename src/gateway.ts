@@ -292,16 +292,28 @@ export class Gateway {
   async close(): Promise<void> {
     // Withdraw from the other nodes first, so their viewers end before our broadcasts do.
     await this.cluster?.close().catch((error: unknown) => this.logger.warn({ err: error }, 'cluster shutdown failed'));
-    this.hls.close(); // ENDLIST for HLS players
-    this.publishers.closeAll();
-    for (const { handle } of this.#sessions.values()) {
-      handle.goAway();
-      handle.close(0, 'server shutting down');
-    }
+    void this.http.stopAccepting();
+    this.hls.close(); // ENDLIST: blocking reloads waiting now are answered with it
+    this.publishers.closeAll(); // broadcasts end: subscribers' tracks end cleanly
+    for (const { handle } of this.#sessions.values()) handle.goAway();
+    // Let the ends of tracks and the last playlists reach their clients before cutting sockets.
+    await sleep(SHUTDOWN_DRAIN_MS);
+    const sessions = [...this.#sessions.values()];
+    for (const { handle } of sessions) handle.close(0, 'server shutting down');
+    await Promise.race([Promise.allSettled(sessions.map((s) => s.handle.closed)), sleep(SHUTDOWN_SESSION_CLOSE_MS)]);
     this.#ws.close();
-    await Promise.allSettled([this.#rtmp?.close(), this.whip.close(), this.http.close()]);
+    await Promise.allSettled([this.#rtmp?.close(), this.whip.close(), this.http.close(SHUTDOWN_HTTP_GRACE_MS)]);
   }
 }
+
+/** How long shutdown lets the ends of tracks and last playlists flush before closing sessions. */
+const SHUTDOWN_DRAIN_MS = 250;
+/** How long closing sessions may take to say goodbye before their sockets are cut. */
+const SHUTDOWN_SESSION_CLOSE_MS = 500;
+/** How long in-flight HTTP responses may take to finish. */
+const SHUTDOWN_HTTP_GRACE_MS = 1000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The same sink, releasing a session slot when it closes. */
 function withRelease(sink: MediaSink, release: () => void): MediaSink {

@@ -35,10 +35,17 @@ export class HttpServer {
   #upgrade: UpgradeHandler | undefined;
   readonly server: http.Server;
   readonly maxBodyBytes: number;
+  #stopped: Promise<void> | undefined;
+  /** Requests not yet answered (shutdown lets them finish). */
+  #inFlight = 0;
 
   constructor(private readonly options: HttpServerOptions) {
     this.maxBodyBytes = options.maxBodyBytes ?? 1 << 20;
-    const listener = (req: http.IncomingMessage, res: http.ServerResponse) => this.#dispatch(req, res);
+    const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      this.#inFlight++;
+      res.once('close', () => this.#inFlight--);
+      void this.#dispatch(req, res);
+    };
     this.server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, listener) : http.createServer(listener);
     this.server.headersTimeout = options.headersTimeoutMs ?? 10_000;
     this.server.requestTimeout = 0; // LL-HLS blocking reloads and WHIP are long-lived by design.
@@ -74,11 +81,22 @@ export class HttpServer {
     return (this.server.address() as AddressInfo).port;
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+  /** Stop accepting connections; requests in flight and keep-alive connections carry on. */
+  stopAccepting(): Promise<void> {
+    return (this.#stopped ??= new Promise<void>((resolve) => this.server.close(() => resolve())));
+  }
+
+  /** Close: idle connections at once, in-flight requests once answered or after `graceMs` (0 = now). */
+  async close(graceMs = 0): Promise<void> {
+    const stopped = this.stopAccepting();
+    this.server.closeIdleConnections();
+    const deadline = Date.now() + graceMs;
+    while (this.#inFlight > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      this.server.closeIdleConnections();
+    }
+    this.server.closeAllConnections();
+    await stopped;
   }
 
   async #dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

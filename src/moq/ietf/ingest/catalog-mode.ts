@@ -5,7 +5,6 @@
  */
 import type { MsfCatalog } from '../../../media/msf/catalog.ts';
 import { locToLegacy, type ObjectToFrame, payloadOnly } from '../bridge/ingest-format.ts';
-import { withTimeout } from '../session/timers.ts';
 
 export type CatalogMode = { kind: 'msf'; catalog: MsfCatalog } | { kind: 'hang' } | { kind: 'none' };
 
@@ -14,6 +13,7 @@ const NONE: CatalogMode = { kind: 'none' };
 export class CatalogModeState {
   #mode: CatalogMode | undefined;
   #waiters: ((mode: CatalogMode) => void)[] = [];
+  #deadline: ReturnType<typeof setTimeout> | undefined;
 
   get current(): CatalogMode | undefined {
     return this.#mode;
@@ -23,16 +23,26 @@ export class CatalogModeState {
   settle(mode: CatalogMode): void {
     if (this.#mode && this.#mode.kind !== 'none' && mode.kind === 'none') return;
     this.#mode = mode;
+    clearTimeout(this.#deadline);
+    this.#deadline = undefined;
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const wake of waiters) wake(mode);
   }
 
-  /** The mode, waiting up to `ms` for it; 'none' when nothing is known by then. */
-  async wait(ms: number): Promise<CatalogMode> {
-    if (this.#mode) return this.#mode;
+  /**
+   * The mode, waiting up to `ms` (from the first waiter) for it. When nothing is known by then the
+   * mode settles as 'none' for everyone, so later streams don't each wait again (a catalog that
+   * shows up later still replaces it); waiters wake in arrival order, keeping groups in order.
+   */
+  wait(ms: number): Promise<CatalogMode> {
+    if (this.#mode) return Promise.resolve(this.#mode);
     const known = new Promise<CatalogMode>((resolve) => this.#waiters.push(resolve));
-    return await withTimeout(known, ms, NONE);
+    if (!this.#deadline) {
+      this.#deadline = setTimeout(() => this.settle(NONE), ms);
+      (this.#deadline as { unref?: () => void }).unref?.();
+    }
+    return known;
   }
 }
 

@@ -42,6 +42,9 @@ const FILL_TIMEOUT_MS = 5_000;
 /** Late streams after PUBLISH_DONE (§9.12) get this long to finish. */
 const DONE_GRACE_MS = 2_000;
 
+/** How long an upstream SUBSCRIBE may go unanswered (@moq/net waits 10 s too). */
+const UPSTREAM_RESPONSE_TIMEOUT_MS = 10_000;
+
 export class UpstreamTrack implements IngestSink {
   readonly groups: IngestGroups;
   readonly label: string;
@@ -119,6 +122,13 @@ export class UpstreamTrack implements IngestSink {
       filter: { type: 'largestObject' },
       parameters: { authorizationTokens: [] },
     });
+    // A publisher that never answers (@moq/net stays silent for a track it rejects) must not
+    // hold the relay track open forever: treat silence as a refusal.
+    setTimeout(() => {
+      if (this.#stopped || this.#requestId !== requestId || this.#alias !== undefined) return;
+      ctx.send({ type: 'unsubscribe', requestId });
+      this.#onResponse({ type: 'request_error', requestId, code: 0, reason: 'no response to SUBSCRIBE', retryInterval: 0 });
+    }, UPSTREAM_RESPONSE_TIMEOUT_MS).unref();
   }
 
   #onResponse(message: ControlMessage): void {

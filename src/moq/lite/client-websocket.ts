@@ -4,6 +4,7 @@
  * picks one pair, and @moq/qmux runs the client half of the framing over a `ws` socket. The
  * result is a WebTransport-shaped session whose `protocol` is the MoQ protocol chosen.
  */
+import '../../runtime-polyfills.ts';
 import QmuxSession from '@moq/qmux';
 import { WebSocket } from 'ws';
 import type { WebTransportLike } from './web-transport.ts';
@@ -30,8 +31,7 @@ export function webSocketSubprotocols(protocols: readonly string[]): string[] {
 
 /** Opens the WebSocket and waits until the QMux session is ready; LiteConnectError otherwise. */
 export async function dialWebSocket(url: URL, protocols: readonly string[], timeoutMs: number): Promise<DialedTransport> {
-  ensurePromiseWithResolvers();
-  const wsUrl = new URL(url);
+    const wsUrl = new URL(url);
   if (wsUrl.protocol === 'http:') wsUrl.protocol = 'ws:';
   else if (wsUrl.protocol === 'https:') wsUrl.protocol = 'wss:';
   else if (wsUrl.protocol !== 'ws:' && wsUrl.protocol !== 'wss:') throw new LiteConnectError(`cannot dial ${url.protocol} URLs over WebSocket`);
@@ -74,16 +74,3 @@ function describe(error: unknown): string {
   return String(error);
 }
 
-/** @moq/qmux uses Promise.withResolvers (ES2024), which Node 20 lacks. */
-function ensurePromiseWithResolvers(): void {
-  const promise = Promise as unknown as { withResolvers?: unknown };
-  promise.withResolvers ??= function withResolvers<T>() {
-    let resolve!: (value: T | PromiseLike<T>) => void;
-    let reject!: (reason?: unknown) => void;
-    const created = new Promise<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise: created, resolve, reject };
-  };
-}

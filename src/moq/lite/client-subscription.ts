@@ -6,7 +6,7 @@
  * track cleanly; a reset aborts it with the server's code (e.g. not found); the relay ending the
  * track (its last viewer left) FINs our side, which the server answers by ending its own.
  */
-import { RelayError, RelayErrorCode, type Group, type Track } from '../index.ts';
+import { RelayError, RelayErrorCode, type Track } from '../index.ts';
 import { ByteWriter } from '../wire/byte-writer.ts';
 import { ProtocolError, StreamAbortedError, StreamResetReason } from '../wire/errors.ts';
 import { StreamReader } from '../wire/stream-reader.ts';
@@ -14,6 +14,7 @@ import { StreamWriter } from '../wire/stream-writer.ts';
 import type { RequestStream } from './request-stream.ts';
 import { BidiStreamType } from './stream-type.ts';
 import { encodeSubscribe, readSubscribeResponse } from './subscribe.ts';
+import { receiveGroup } from './receive-group.ts';
 import { hasSubscribeRanges, type LiteVersion } from './version.ts';
 import type { WebTransportLike } from './web-transport.ts';
 
@@ -91,40 +92,12 @@ export class ClientSubscription {
   }
 
   /** Writes one group stream (after its GROUP header) into the track. */
-  async receiveGroup(sequence: number, reader: StreamReader): Promise<void> {
-    const { track } = this;
-    let group: Group;
-    try {
-      if (track.ended || this.#stopped) throw new RelayError('track ended', RelayErrorCode.cancelled);
-      group = track.appendGroup(sequence);
-    } catch (error) {
-      await reader.cancel(new StreamResetReason(RelayErrorCode.cancelled, String(error)));
-      return;
-    }
-    this.#groupReaders.add(reader);
-    this.counters.groupsReceived++;
-    try {
-      for (;;) {
-        const payload = await reader.messageOrEnd(this.limits.maxFrameBytes);
-        if (payload === undefined) break;
-        // A view into the transport's chunk: copy small frames so the relay cache does not pin
-        // a much larger receive buffer.
-        group.writeFrame(payload.byteLength * 2 < payload.buffer.byteLength ? payload.slice() : payload);
-        this.counters.bytesReceived += payload.byteLength;
-      }
-      group.close();
-    } catch (error) {
-      if (error instanceof RelayError) {
-        await reader.cancel(new StreamResetReason(error.code, error.message));
-      } else if (error instanceof StreamAbortedError) {
-        group.abort(new RelayError(`publisher reset group ${sequence}`, RelayErrorCode.publisherGone));
-      } else {
-        group.abort(new RelayError('publisher protocol error', RelayErrorCode.publisherGone));
-        throw error;
-      }
-    } finally {
-      this.#groupReaders.delete(reader);
-    }
+  receiveGroup(sequence: number, reader: StreamReader): Promise<void> {
+    return receiveGroup(
+      { track: this.track, maxFrameBytes: this.limits.maxFrameBytes, counters: this.counters, readers: this.#groupReaders, stopped: () => this.#stopped },
+      sequence,
+      reader,
+    );
   }
 
   /** SUBSCRIBE_OK, then (lite-03+) any SUBSCRIBE_DROPs, until the server FINs. */

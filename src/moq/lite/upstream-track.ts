@@ -6,7 +6,7 @@
  * FINs the subscribe stream — the reference publisher then closes its side; the client FINing
  * the subscribe stream ends the track cleanly; a reset aborts it with the client's reason.
  */
-import { RelayError, RelayErrorCode, type Group, type Track } from '../index.ts';
+import { RelayError, RelayErrorCode, type Track } from '../index.ts';
 import { ByteWriter } from '../wire/byte-writer.ts';
 import { ProtocolError, StreamAbortedError, StreamResetReason } from '../wire/errors.ts';
 import { StreamReader } from '../wire/stream-reader.ts';
@@ -14,6 +14,7 @@ import { StreamWriter } from '../wire/stream-writer.ts';
 import type { SessionContext } from './context.ts';
 import { encodeSubscribe, readSubscribeResponse } from './subscribe.ts';
 import { BidiStreamType } from './stream-type.ts';
+import { receiveGroup } from './receive-group.ts';
 import { hasSubscribeRanges } from './version.ts';
 
 export class UpstreamTrack {
@@ -72,42 +73,13 @@ export class UpstreamTrack {
     this.#stopGroups();
   }
 
-  /** Writes one group stream from the client (after its GROUP header) into the track. */
-  async receiveGroup(sequence: number, reader: StreamReader): Promise<void> {
-    const { ctx, track } = this;
-    let group: Group;
-    try {
-      if (track.ended || this.#stopped) throw new RelayError('track ended', RelayErrorCode.cancelled);
-      group = track.appendGroup(sequence);
-    } catch (error) {
-      await reader.cancel(new StreamResetReason(RelayErrorCode.cancelled, String(error)));
-      return;
-    }
-    this.#groupReaders.add(reader);
-    ctx.counters.groupsReceived++;
-    try {
-      for (;;) {
-        const payload = await reader.messageOrEnd(ctx.limits.maxFrameBytes);
-        if (payload === undefined) break;
-        // The payload is a view into the transport's chunk; copy small frames so the relay
-        // cache does not pin a much larger receive buffer.
-        group.writeFrame(payload.byteLength * 2 < payload.buffer.byteLength ? payload.slice() : payload);
-        ctx.counters.bytesReceived += payload.byteLength;
-      }
-      group.close();
-    } catch (error) {
-      if (error instanceof RelayError) {
-        // The group is over for the relay (too large, or the track ended): stop the client.
-        await reader.cancel(new StreamResetReason(error.code, error.message));
-      } else if (error instanceof StreamAbortedError) {
-        group.abort(new RelayError(`publisher reset group ${sequence}`, RelayErrorCode.publisherGone));
-      } else {
-        group.abort(new RelayError('publisher protocol error', RelayErrorCode.publisherGone));
-        throw error;
-      }
-    } finally {
-      this.#groupReaders.delete(reader);
-    }
+  /** Writes one group stream (after its GROUP header) into the track. */
+  receiveGroup(sequence: number, reader: StreamReader): Promise<void> {
+    return receiveGroup(
+      { track: this.track, maxFrameBytes: this.ctx.limits.maxFrameBytes, counters: this.ctx.counters, readers: this.#groupReaders, stopped: () => this.#stopped },
+      sequence,
+      reader,
+    );
   }
 
   /** Reads SUBSCRIBE_OK, then later responses (lite-03+ drops), until the client FINs. */

@@ -1,5 +1,6 @@
 import { decodeVarintAt, encodeVarint, varintLengthFromFirstByte } from '../../moq/wire/varint.ts';
 import { MediaParseError } from '../errors.ts';
+import { ProtocolError } from '../../moq/wire/errors.ts';
 
 /**
  * hang's "legacy" container (draft-lcurley-moq-hang §Container/legacy): a QUIC varint with the
@@ -23,5 +24,13 @@ export function decodeLegacyFrame(bytes: Uint8Array): LegacyFrame {
   if (bytes.byteLength === 0) throw new MediaParseError('empty legacy frame');
   const size = varintLengthFromFirstByte(bytes[0]!);
   if (bytes.byteLength < size) throw new MediaParseError('truncated legacy frame timestamp');
-  return { timestamp: decodeVarintAt(bytes, 0), payload: bytes.subarray(size) };
+  let timestamp: number;
+  try {
+    timestamp = decodeVarintAt(bytes, 0);
+  } catch (error) {
+    // A varint past 2^53 µs: the frame is malformed media, not a session protocol error.
+    if (error instanceof ProtocolError) throw new MediaParseError(`legacy frame timestamp: ${error.message}`);
+    throw error;
+  }
+  return { timestamp, payload: bytes.subarray(size) };
 }

@@ -39,7 +39,8 @@ export function locTimestampProperties(timestampUs: number): LocProperty[] {
  */
 export function locTimestampUs(properties: readonly LocProperty[], trackTimescale?: number): number | undefined {
   let timestamp: bigint | undefined;
-  let timescale = trackTimescale !== undefined && trackTimescale > 0 ? BigInt(trackTimescale) : undefined;
+  // A catalog's timescale must be a positive whole number; anything else (29.97, Infinity) is ignored.
+  let timescale = trackTimescale !== undefined && Number.isSafeInteger(trackTimescale) && trackTimescale > 0 ? BigInt(trackTimescale) : undefined;
   for (const property of properties) {
     if (typeof property.value !== 'bigint') continue;
     if (property.type === LocPropertyType.timestamp) timestamp = property.value;

@@ -1,0 +1,11 @@
+export { startQuicServer, type QuicServer, type QuicServerOptions, type SessionInfo } from './server.ts';
+export { connectQuic, type ConnectQuicOptions } from './client.ts';
+export { connectWebTransport, type ConnectWebTransportOptions } from '../h3/webtransport-client.ts';
+export type { WebTransportSession, WebTransportBidiStream, SessionStats } from './session-types.ts';
+export type { CertificateHash } from './dial.ts';
+export type { TransportParameters } from './quic-config.ts';
+export type { HttpRequest, HttpResponse, WebTransportRequest } from '../h3/server-request.ts';
+export { WebTransportError, streamErrorCodeOf } from './webtransport-error.ts';
+export { QuicTransportError } from './quic-errors.ts';
+export { MOQ_PROTOCOLS, H3_ALPN } from './moq-protocols.ts';
+export { urgencyForSendOrder } from './send-order.ts';

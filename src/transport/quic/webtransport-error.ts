@@ -1,0 +1,31 @@
+/**
+ * Node stand-in for the W3C `WebTransportError` (which Node lacks): `source` says whether a
+ * stream or the whole session failed; `streamErrorCode` is the application code the peer put
+ * in RESET_STREAM / STOP_SENDING, or null when there is none.
+ */
+export type WebTransportErrorSource = 'stream' | 'session';
+
+export class WebTransportError extends Error {
+  override readonly name = 'WebTransportError';
+  readonly source: WebTransportErrorSource;
+  readonly streamErrorCode: number | null;
+
+  constructor(message: string, options: { source?: WebTransportErrorSource; streamErrorCode?: number | null } = {}) {
+    super(message);
+    this.source = options.source ?? 'stream';
+    this.streamErrorCode = options.streamErrorCode ?? null;
+  }
+}
+
+/**
+ * The stream error code to put on the wire for an abort/cancel reason: an error carrying
+ * `streamErrorCode` (our WebTransportError, the browser's, or any look-alike) keeps its code;
+ * anything else becomes 0.
+ */
+export function streamErrorCodeOf(reason: unknown): number {
+  if (typeof reason === 'object' && reason !== null && 'streamErrorCode' in reason) {
+    const code = (reason as { streamErrorCode: unknown }).streamErrorCode;
+    if (typeof code === 'number' && Number.isInteger(code) && code >= 0 && code <= 0xffffffff) return code;
+  }
+  return 0;
+}

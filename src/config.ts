@@ -20,6 +20,9 @@ export const OPTIONS = {
   host: opt({ key: 'host', flag: 'host', env: 'MOQ_HOST', type: 'string', default: '0.0.0.0', help: 'Address to listen on (HTTP, WebSocket, QUIC, RTMP)' }),
   port: opt({ key: 'port', flag: 'port', env: 'MOQ_PORT', type: 'int', default: 4443, help: 'HTTP + WebSocket on TCP, WebTransport + QUIC on UDP (same number)' }),
   rtmpPort: opt({ key: 'rtmp.port', flag: 'rtmp-port', env: 'MOQ_RTMP_PORT', type: 'int', default: 1935, help: 'RTMP ingest port (TCP); -1 disables RTMP' }),
+  quic: opt({ key: 'quic.enabled', flag: 'quic', env: 'MOQ_QUIC', type: 'bool', default: true, help: 'Serve WebTransport (HTTP/3) and raw QUIC on UDP --port (MOQ_QUIC=false turns it off)' }),
+  tlsCert: opt({ key: 'tls.cert', flag: 'tls-cert', env: 'MOQ_TLS_CERT', type: 'string', default: '', help: 'Certificate chain (PEM) for HTTPS/WSS and QUIC; empty = dev mode: a self-signed ECDSA certificate, renewed, its hash at /certificate.sha256' }),
+  tlsKey: opt({ key: 'tls.key', flag: 'tls-key', env: 'MOQ_TLS_KEY', type: 'string', default: '', help: 'Private key (PEM) for --tls-cert' }),
   logLevel: opt({ key: 'log.level', flag: 'log-level', env: 'MOQ_LOG_LEVEL', type: 'string', default: 'info', help: 'trace, debug, info, warn, error, fatal or silent' }),
   logFormat: opt({ key: 'log.format', flag: 'log-format', env: 'MOQ_LOG_FORMAT', type: 'string', default: 'auto', help: 'auto (pretty on a terminal, JSON otherwise), pretty or json' }),
   reconnectGrace: opt({ key: 'ingest.reconnectGrace', flag: 'reconnect-grace', env: 'MOQ_RECONNECT_GRACE', type: 'duration', default: 5000, help: 'How long a broadcast waits for its encoder to reconnect (ms, or 5s)' }),
@@ -173,6 +176,7 @@ function validate(config: GatewayConfig): void {
       throw new ConfigError(`${spec.key}: ${value} must not be negative`);
     }
   }
+  if ((config.tlsCert === '') !== (config.tlsKey === '')) throw new ConfigError('tls.cert and tls.key go together: set both or neither');
   const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
   if (!levels.includes(config.logLevel)) throw new ConfigError(`log.level: ${config.logLevel} is not one of ${levels.join(', ')}`);
   if (!['auto', 'pretty', 'json'].includes(config.logFormat)) throw new ConfigError(`log.format: ${config.logFormat} is not auto, pretty or json`);

@@ -1,5 +1,8 @@
 import './runtime-polyfills.ts';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { startQuicServer, type QuicServer } from './transport/quic/index.ts';
+import { DevCertificateManager, loadCertificate, type TlsMaterial } from './transport/tls/index.ts';
 import { nodeTokenSource, startCluster, type Cluster } from './cluster/index.ts';
 import { Origin, type TrackOptions } from './moq/index.ts';
 import { PublisherRegistry } from './media/publishers.ts';
@@ -47,6 +50,9 @@ export class Gateway {
   readonly whip: WhipService;
   readonly hls: HlsService;
   cluster: Cluster | undefined;
+  #quic: QuicServer | undefined;
+  /** Dev mode (no --tls-cert): a short-lived self-signed certificate, renewed. */
+  #devCertificate: DevCertificateManager | undefined;
   readonly #sessions = new Map<number, LiveSession>();
   /** What closed sessions had counted, by protocol family, so counters never go backwards. */
   readonly #endedSessionTotals = new Map<string, MoqSessionStats>();
@@ -65,7 +71,8 @@ export class Gateway {
       takeover: config.takeover,
       trackOptions,
     });
-    this.http = new HttpServer({ host: config.host, port: config.port, logger, maxBodyBytes: config.maxHttpBodyBytes, headersTimeoutMs: config.handshakeTimeout });
+    const tls = config.tlsCert ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
+    this.http = new HttpServer({ host: config.host, port: config.port, logger, tls, maxBodyBytes: config.maxHttpBodyBytes, headersTimeoutMs: config.handshakeTimeout });
     this.#ws = new WebSocketAcceptor({ onSession: (session, info) => this.#acceptMoq(session, info), maxPayloadBytes: config.maxFrameBytes + 64 * 1024 });
     this.http.onUpgrade((req, socket, head) => {
       // Verify `?jwt=` before upgrading, so a refused client gets a plain 401/403.
@@ -84,6 +91,7 @@ export class Gateway {
         },
       );
     });
+    this.http.route('/certificate.sha256', (_req, res) => this.#serveCertificateHash(res));
     this.http.route('/healthz', (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('ok\n');
@@ -168,6 +176,7 @@ export class Gateway {
       rtmp = (await this.#rtmp.listen()).port;
     }
     this.ports = { http, rtmp };
+    if (this.config.quic) await this.#startQuic(http);
     if (this.config.clusterRedis) {
       const host = ['0.0.0.0', '::', ''].includes(this.config.host) ? hostname() : this.config.host;
       this.cluster = await startCluster({
@@ -182,6 +191,60 @@ export class Gateway {
       });
     }
     return this.ports;
+  }
+
+  /**
+   * WebTransport and raw QUIC on UDP, the same port number as HTTP (what MoQ clients expect).
+   * Without --tls-cert, a self-signed ECDSA certificate valid under 14 days whose hash browsers
+   * pin from /certificate.sha256 (Chromium rejects longer-lived pinned certificates).
+   */
+  async #startQuic(port: number): Promise<void> {
+    let tls: TlsMaterial;
+    if (this.config.tlsCert) {
+      tls = await loadCertificate(this.config.tlsCert, this.config.tlsKey);
+    } else {
+      const hosts = ['localhost', '127.0.0.1', '::1', hostname(), ...(['0.0.0.0', '::'].includes(this.config.host) ? [] : [this.config.host])];
+      this.#devCertificate = new DevCertificateManager({ hosts: [...new Set(hosts)] });
+      tls = this.#devCertificate.material;
+    }
+    try {
+      this.#quic = await startQuicServer({
+        host: this.config.host,
+        port,
+        tls,
+        handshakeTimeoutMs: this.config.handshakeTimeout,
+        authorize: async (request) => {
+          const error = await this.auth.verify(tokenFrom(request.url)).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          return error === undefined ? undefined : error instanceof AuthError ? error.status : 500;
+        },
+        onSession: (session, info) => {
+          const remote = info.remoteAddress;
+          if (this.#limiter.count(remote) >= this.#limiter.perAddress) {
+            this.logger.warn({ remote, limit: this.#limiter.perAddress }, 'QUIC session refused: too many sessions from this address');
+            session.close({ closeCode: 0x2, reason: 'too many sessions from this address' });
+            return;
+          }
+          // Raw QUIC carries no URL query: with auth on it gets the anonymous (public) rights.
+          this.auth.verify(tokenFrom(info.url)).then(
+            (auth) => this.#acceptMoq(session as unknown as WebTransport, { protocol: info.protocol as TransportSessionInfo['protocol'], url: info.url, remoteAddress: remote, transport: info.transport, auth }),
+            (error: unknown) => session.close({ closeCode: 0x2, reason: (error as Error).message }),
+          );
+        },
+      });
+      this.logger.info({ port, dev: this.#devCertificate !== undefined }, 'WebTransport and raw QUIC listening on UDP');
+    } catch (error) {
+      this.logger.error({ err: error, port }, `WebTransport/QUIC disabled: cannot listen on UDP ${port}`);
+    }
+  }
+
+  /** Dev mode: the certificate hash browsers pin (fetched cross-origin by @moq/watch). */
+  #serveCertificateHash(res: import('node:http').ServerResponse): void {
+    if (!this.#devCertificate) throw new HttpError(404, 'not in dev mode: the server has a real certificate');
+    res.writeHead(200, { 'content-type': 'text/plain', 'access-control-allow-origin': '*', 'cache-control': 'no-cache' });
+    res.end(this.#devCertificate.current.fingerprintHex);
   }
 
   #acceptMoq(session: WebTransport, info: TransportSessionInfo): void {
@@ -302,7 +365,8 @@ export class Gateway {
     for (const { handle } of sessions) handle.close(0, 'server shutting down');
     await Promise.race([Promise.allSettled(sessions.map((s) => s.handle.closed)), sleep(SHUTDOWN_SESSION_CLOSE_MS)]);
     this.#ws.close();
-    await Promise.allSettled([this.#rtmp?.close(), this.whip.close(), this.http.close(SHUTDOWN_HTTP_GRACE_MS)]);
+    await Promise.allSettled([this.#rtmp?.close(), this.whip.close(), this.#quic?.close(), this.http.close(SHUTDOWN_HTTP_GRACE_MS)]);
+    this.#devCertificate?.stop();
   }
 }
 

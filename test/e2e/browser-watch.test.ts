@@ -59,7 +59,7 @@ describe.skipIf(!haveTools('ffmpeg', 'chromium'))('browser: watch a live RTMP br
     expect(response?.status(), `GET ${path}: are the pages mounted (mountPages in src/gateway.ts)?`).toBe(200);
   }
 
-  it('plays the test pattern on /watch/live/e2e', async (ctx) => {
+  it('plays the test pattern on /watch/live/e2e over WebTransport (not the WebSocket fallback)', async (ctx) => {
     const page = await browser!.newPage();
     try {
       await goto(page, `/watch/${BROADCAST}`);
@@ -69,6 +69,8 @@ describe.skipIf(!haveTools('ffmpeg', 'chromium'))('browser: watch a live RTMP br
         return watch?.connection?.established?.peek()?.transport ?? 'unknown';
       });
       ctx.annotate(`transport: ${transport}`);
+      // Chromium runs without --disable-quic and pins the dev certificate from /certificate.sha256.
+      expect(transport, diagnostics()).toBe('webtransport');
     } finally {
       await page.close();
     }

@@ -23,6 +23,7 @@ export const OPTIONS = {
   quic: opt({ key: 'quic.enabled', flag: 'quic', env: 'MOQ_QUIC', type: 'bool', default: true, help: 'Serve WebTransport (HTTP/3) and raw QUIC on UDP --port (MOQ_QUIC=false turns it off)' }),
   tlsCert: opt({ key: 'tls.cert', flag: 'tls-cert', env: 'MOQ_TLS_CERT', type: 'string', default: '', help: 'Certificate chain (PEM) for HTTPS/WSS and QUIC; empty = dev mode: a self-signed ECDSA certificate, renewed, its hash at /certificate.sha256' }),
   tlsKey: opt({ key: 'tls.key', flag: 'tls-key', env: 'MOQ_TLS_KEY', type: 'string', default: '', help: 'Private key (PEM) for --tls-cert' }),
+  rtmpsPort: opt({ key: 'rtmp.tlsPort', flag: 'rtmps-port', env: 'MOQ_RTMPS_PORT', type: 'int', default: 1936, help: 'RTMPS ingest port (TCP), served when --tls-cert is set; -1 disables' }),
   logLevel: opt({ key: 'log.level', flag: 'log-level', env: 'MOQ_LOG_LEVEL', type: 'string', default: 'info', help: 'trace, debug, info, warn, error, fatal or silent' }),
   logFormat: opt({ key: 'log.format', flag: 'log-format', env: 'MOQ_LOG_FORMAT', type: 'string', default: 'auto', help: 'auto (pretty on a terminal, JSON otherwise), pretty or json' }),
   reconnectGrace: opt({ key: 'ingest.reconnectGrace', flag: 'reconnect-grace', env: 'MOQ_RECONNECT_GRACE', type: 'duration', default: 5000, help: 'How long a broadcast waits for its encoder to reconnect (ms, or 5s)' }),
@@ -170,9 +171,10 @@ function validate(config: GatewayConfig): void {
   };
   port('port', config.port, false);
   port('rtmp.port', config.rtmpPort, true);
+  port('rtmp.tlsPort', config.rtmpsPort, true);
   for (const [name, spec] of Object.entries(OPTIONS)) {
     const value = (config as Record<string, unknown>)[name];
-    if ((spec.type === 'int' || spec.type === 'bytes' || spec.type === 'duration') && name !== 'rtmpPort' && typeof value === 'number' && value < 0) {
+    if ((spec.type === 'int' || spec.type === 'bytes' || spec.type === 'duration') && name !== 'rtmpPort' && name !== 'rtmpsPort' && typeof value === 'number' && value < 0) {
       throw new ConfigError(`${spec.key}: ${value} must not be negative`);
     }
   }

@@ -26,6 +26,7 @@ import type { Logger } from './logger.ts';
 export interface GatewayPorts {
   http: number;
   rtmp: number | undefined;
+  rtmps?: number;
 }
 
 interface LiveSession {
@@ -156,6 +157,7 @@ export class Gateway {
     }
     const http = await this.http.listen();
     let rtmp: number | undefined;
+    let rtmps: number | undefined;
     if (this.config.rtmpPort >= 0) {
       this.#rtmp = new RtmpIngest({
         host: this.config.host,
@@ -164,6 +166,10 @@ export class Gateway {
         maxMessageSize: this.config.maxFrameBytes,
         handshakeTimeoutMs: this.config.handshakeTimeout,
         idleTimeoutMs: this.config.idleTimeout,
+        tls:
+          this.config.tlsCert && this.config.rtmpsPort >= 0
+            ? { port: this.config.rtmpsPort, cert: readFileSync(this.config.tlsCert), key: readFileSync(this.config.tlsKey) }
+            : undefined,
         openPublisher: async (req) => {
           const auth = await this.auth.authorizeRtmp(req.broadcast, req.query);
           return this.#limited(req.remoteAddress, (release) => {
@@ -173,9 +179,11 @@ export class Gateway {
           });
         },
       });
-      rtmp = (await this.#rtmp.listen()).port;
+      const listening = await this.#rtmp.listen();
+      rtmp = listening.port;
+      rtmps = listening.tlsPort;
     }
-    this.ports = { http, rtmp };
+    this.ports = { http, rtmp, ...(rtmps ? { rtmps } : {}) };
     if (this.config.quic) await this.#startQuic(http);
     if (this.config.clusterRedis) {
       const host = ['0.0.0.0', '::', ''].includes(this.config.host) ? hostname() : this.config.host;

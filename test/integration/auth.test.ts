@@ -10,6 +10,8 @@ import { installMoqClientPolyfills } from '../helpers/polyfills.ts';
 import { startGateway, until, within } from '../helpers/gateway.ts';
 import { haveTools } from '../helpers/tools.ts';
 import { loadSigningKey, mintToken } from '../../src/auth/index.ts';
+import { connectLite } from '../../src/moq/lite/client.ts';
+import { connectWebTransport } from '../../src/transport/quic/index.ts';
 
 installMoqClientPolyfills();
 const tools = haveTools('ffmpeg');
@@ -18,6 +20,7 @@ const path = (value: string) => value as Moq.Path.Valid;
 
 let gw: Awaited<ReturnType<typeof startGateway>>;
 const connections: Moq.Connection.Established[] = [];
+const cleanups: (() => unknown)[] = [];
 
 async function token(claims: { root: string; put?: string; get?: string }, expiresInSeconds = 3600): Promise<string> {
   const key = await loadSigningKey(SECRET);
@@ -29,6 +32,7 @@ beforeAll(async () => {
   gw = await startGateway({ authKey: SECRET });
 });
 afterAll(async () => {
+  for (const cleanup of cleanups) await cleanup();
   for (const c of connections) c.close();
   await gw?.stop();
 });
@@ -85,6 +89,22 @@ describe('moq-lite over WebSocket', () => {
   it('an expired token disconnects the session', async () => {
     const viewer = await connect(await token({ root: 'live', get: '' }, 2));
     await within(viewer.closed, 'session closed at expiry', 6000);
+  });
+});
+
+describe('moq-lite over WebTransport (HTTP/3)', () => {
+  const hash = async () => ({ algorithm: 'sha-256' as const, value: Buffer.from(await (await fetch(`${gw.httpUrl}/certificate.sha256`)).text(), 'hex') });
+  const dial = async (query: string) =>
+    connectWebTransport(`https://127.0.0.1:${gw.gateway.ports.http}/${query}`, { protocols: ['moq-lite-04'], serverCertificateHashes: [await hash()] });
+
+  it('refuses the CONNECT without a valid token, and a scoped token may only watch its path', async () => {
+    await expect(within(dial(''), 'CONNECT without a token')).rejects.toThrow(/401/);
+    await expect(within(dial('?jwt=bad'), 'CONNECT with a bad token')).rejects.toThrow(/401/);
+    const session = await within(dial(`?jwt=${await token({ root: 'live', get: 'a' })}`), 'CONNECT with a token');
+    const client = await within(connectLite(`${gw.httpUrl}/`, { transport: session }), 'lite over WebTransport');
+    cleanups.push(() => client.close());
+    const refused = client.subscribe('live/secret', 'video').subscribe();
+    await expect(within(refused.nextGroup(), 'refused subscribe')).rejects.toThrow();
   });
 });
 

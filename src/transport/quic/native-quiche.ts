@@ -101,8 +101,6 @@ interface Binding {
   readonly MAX_CONN_ID_LEN: number;
   readonly MIN_CLIENT_INITIAL_LEN: number;
   readonly MAX_DATAGRAM_SIZE: number;
-  readonly CRYPTO_ERROR_START: number;
-  readonly CRYPTO_ERROR_STOP: number;
   negotiateVersion(scid: Uint8Array, dcid: Uint8Array, out: Uint8Array): number;
   versionIsSupported(version: number): boolean;
   readonly Config: {
@@ -132,8 +130,6 @@ export const CongestionControl = { Reno: 0, Cubic: 1, Bbr: 2 } as const;
 export const MAX_CONN_ID_LEN = quiche.MAX_CONN_ID_LEN;
 export const MIN_CLIENT_INITIAL_LEN = quiche.MIN_CLIENT_INITIAL_LEN;
 export const DEFAULT_MAX_UDP_PAYLOAD = quiche.MAX_DATAGRAM_SIZE;
-export const CRYPTO_ERROR_START = quiche.CRYPTO_ERROR_START;
-export const CRYPTO_ERROR_STOP = quiche.CRYPTO_ERROR_STOP;
 
 export const newTlsConfig = quiche.Config.withBoringSslCtx.bind(quiche.Config);
 export const connectNative = quiche.Connection.connect.bind(quiche.Connection);

@@ -5,7 +5,8 @@
  * No I/O happens here besides those two hooks, so client and server use the same class.
  */
 import { isNativeError } from './native-errors.ts';
-import { CRYPTO_ERROR_START, CRYPTO_ERROR_STOP, type HostPort, type NativeConnection, type PeerError } from './native-quiche.ts';
+import type { HostPort, NativeConnection, PeerError } from './native-quiche.ts';
+import type { PacketSlab } from './packet-slab.ts';
 import { QuicTransportError, type ConnectionCloseInfo } from './quic-errors.ts';
 import { QuicStream, type StreamHost } from './quic-stream.ts';
 import type { ServiceQueue } from './service-queue.ts';
@@ -25,6 +26,10 @@ export interface QuicConnectionOptions {
   readonly local: HostPort;
   readonly remote: HostPort;
   readonly queue: ServiceQueue;
+  /** Packet memory shared per socket. */
+  readonly slab: PacketSlab;
+  /** Scratch for stream reads, shared per socket (reads copy out at once). */
+  readonly readBuffer: Uint8Array<ArrayBuffer>;
   readonly sendPacket: (packet: Uint8Array, to: HostPort) => void;
   /** Largest UDP payload quiche may produce. */
   readonly maxUdpPayload: number;
@@ -38,10 +43,20 @@ export interface QuicConnectionOptions {
   readonly handshakeTimeoutMs?: number;
 }
 
+/** APPLICATION_ERROR (RFC 9000 §20.1): what an application close becomes before confirmation. */
+const APPLICATION_ERROR = 0x0c;
+/** How long a client application close waits for handshake confirmation. */
+const PENDING_CLOSE_LIMIT_MS = 1000;
+/**
+ * A closing connection sends one CONNECTION_CLOSE (RFC 9000 §10.2.1) and then drains. If
+ * quiche keeps producing packets instead, stop talking after this many.
+ */
+const MAX_PACKETS_WHILE_CLOSING = 32;
+
 /** Packets generated per service pass before yielding to the event loop (incoming ACKs). */
 const MAX_PACKETS_PER_PASS = 512;
-const SLAB_BYTES = 256 * 1024;
-const READ_BUFFER_BYTES = 64 * 1024;
+/** Size of the scratch buffer stream reads go through. */
+export const READ_BUFFER_BYTES = 64 * 1024;
 
 function decodeReason(error: PeerError): string {
   return Buffer.from(error.reason).toString('utf8');
@@ -70,7 +85,7 @@ export class QuicConnection implements StreamHost {
   readonly native: NativeConnection;
   readonly local: HostPort;
   #remote: HostPort;
-  readonly readBuffer = new Uint8Array(READ_BUFFER_BYTES);
+  readonly readBuffer: Uint8Array<ArrayBuffer>;
   handler: QuicConnectionHandler | undefined;
 
   readonly #options: QuicConnectionOptions;
@@ -81,9 +96,13 @@ export class QuicConnection implements StreamHost {
   /** Streams whose FIN waits for a safe moment (QuicStream.finish). */
   readonly #deferredFins = new Set<QuicStream>();
   #flushEpoch = 0;
+  #closeRequested = false;
+  #pendingClose: { code: number; reason: string; since: number } | undefined;
+  #establishedAt = 0;
+  #heardSinceEstablished = false;
+  /** Packets generated since close() without quiche entering the draining state. */
+  #packetsWhileClosing = 0;
   #lastFailure: unknown;
-  #slab = Buffer.allocUnsafe(SLAB_BYTES);
-  #slabOffset = 0;
   #timer: NodeJS.Timeout | undefined;
   #keepAlive: NodeJS.Timeout | undefined;
   #handshakeTimer: NodeJS.Timeout | undefined;
@@ -102,8 +121,7 @@ export class QuicConnection implements StreamHost {
     this.native = options.native;
     this.local = options.local;
     this.#remote = options.remote;
-    ((globalThis as any).allConns ??= []).push(this);
-    (this as any).createdAt = Date.now();
+    this.readBuffer = options.readBuffer;
     this.#nextLocal.bidi = firstLocalStreamId(options.role, true);
     this.#nextLocal.uni = firstLocalStreamId(options.role, false);
     this.established = new Promise<void>((resolve, reject) => {
@@ -142,10 +160,6 @@ export class QuicConnection implements StreamHost {
     return this.native.serverName() ?? undefined;
   }
 
-  get openStreamCount(): number {
-    return this.#streams.size;
-  }
-
   /** Feeds one received UDP payload. */
   receive(packet: Uint8Array, from: HostPort): void {
     if (this.#finished) return;
@@ -157,6 +171,7 @@ export class QuicConnection implements StreamHost {
       // show up in the service pass through isClosed()/localError().
       if (!isNativeError(error, 'Done')) this.schedule();
     }
+    if (this.#established) this.#heardSinceEstablished = true;
     if (this.#deferredFins.size > 0) this.#releaseDeferredFins();
     this.schedule();
   }
@@ -205,12 +220,14 @@ export class QuicConnection implements StreamHost {
   service(): void {
     if (this.#finished) return;
     if (!this.#established && this.native.isEstablished()) this.#markEstablished();
+    if (this.#deferredFins.size > 0) this.#releaseOverdueFins();
     if (this.#established && this.handler && !this.native.isClosed()) {
       this.#dispatchDatagrams(this.handler);
       this.#dispatchStreams(this.handler);
       this.#serveWaiters();
     }
     const more = this.#flush();
+    if (this.#finished) return;
     this.#armTimer();
     // Draining (RFC 9000 §10.2.2) already means the end for the application.
     if (this.native.isDraining() || this.native.isClosed()) this.#notifyClosing();
@@ -293,7 +310,20 @@ export class QuicConnection implements StreamHost {
 
   /** CONNECTION_CLOSE (RFC 9000 §10.2): application close (0x1d) or transport close (0x1c). */
   close(application: boolean, code: number, reason = ''): void {
-    if (this.#finished) return;
+    if (this.#finished || this.#closeRequested) return;
+    if (application && !this.#handshakeLikelyConfirmed()) {
+      // RFC 9000 §10.2.3: an application close waits for handshake confirmation. quiche 0.18
+      // would otherwise keep emitting Handshake packets without ever closing (a packet storm).
+      // A client's handshake is confirmed by the server's HANDSHAKE_DONE, about one round
+      // trip after the client completes it; retry until then, and fall back to a
+      // transport-level close (APPLICATION_ERROR) if confirmation does not seem to come.
+      if (this.#pendingClose === undefined) {
+        this.#pendingClose = { code, reason, since: Date.now() };
+        this.#retryPendingClose();
+      }
+      return;
+    }
+    this.#closeRequested = true;
     try {
       this.native.close(application, code, new TextEncoder().encode(reason));
     } catch {
@@ -337,6 +367,7 @@ export class QuicConnection implements StreamHost {
 
   #markEstablished(): void {
     this.#established = true;
+    this.#establishedAt = Date.now();
     clearTimeout(this.#handshakeTimer);
     this.#options.onEstablished?.(this);
     this.#resolveEstablished();
@@ -420,12 +451,7 @@ export class QuicConnection implements StreamHost {
   #flush(): boolean {
     const maxPayload = this.#options.maxUdpPayload;
     for (let count = 0; count < MAX_PACKETS_PER_PASS; count++) {
-      if (this.#slab.byteLength - this.#slabOffset < maxPayload) {
-        // Earlier packets may still be queued in libuv: never rewrite them, take a new slab.
-        this.#slab = Buffer.allocUnsafe(SLAB_BYTES);
-        this.#slabOffset = 0;
-      }
-      const out = this.#slab.subarray(this.#slabOffset, this.#slabOffset + maxPayload);
+      const out = this.#options.slab.region(maxPayload);
       let result: ReturnType<NativeConnection['send']>;
       try {
         result = this.native.send(out);
@@ -435,8 +461,12 @@ export class QuicConnection implements StreamHost {
       if (result === null) return false;
       const [length, info] = result;
       if (count === 0) this.#flushEpoch++;
+      this.#options.slab.commit(length);
       this.#options.sendPacket(out.subarray(0, length), info.to);
-      this.#slabOffset += length;
+      if (this.#closeRequested && !this.native.isDraining() && ++this.#packetsWhileClosing > MAX_PACKETS_WHILE_CLOSING) {
+        this.#finish(); // give up: forget the connection without further packets
+        return false;
+      }
     }
     return true;
   }
@@ -472,7 +502,31 @@ export class QuicConnection implements StreamHost {
     this.handler?.onClosed(info);
   }
 
-  /** quiche is done with the connection (draining period over): release everything. */
+  /** Servers confirm on completion (RFC 9001 §4.1.2); clients ~1 RTT later (HANDSHAKE_DONE). */
+  #handshakeLikelyConfirmed(): boolean {
+    if (!this.#established) return false;
+    if (this.role === 'server') return true;
+    const rttMs = this.native.pathStats()[0]?.rtt ?? 1;
+    return this.#heardSinceEstablished && Date.now() - this.#establishedAt >= 2 * Math.max(1, rttMs) + 5;
+  }
+
+  #retryPendingClose(): void {
+    const pending = this.#pendingClose;
+    if (!pending || this.#finished) return;
+    if (this.#handshakeLikelyConfirmed()) {
+      this.#pendingClose = undefined;
+      this.close(true, pending.code, pending.reason);
+      return;
+    }
+    if (Date.now() - pending.since > PENDING_CLOSE_LIMIT_MS) {
+      this.#pendingClose = undefined;
+      this.close(false, APPLICATION_ERROR, `application close ${pending.code}${pending.reason ? `: ${pending.reason}` : ''}`);
+      return;
+    }
+    setTimeout(() => this.#retryPendingClose(), 5).unref();
+  }
+
+  /** quiche is done with the connection (draining period over), or we gave up on it. */
   #finish(): void {
     if (this.#finished) return;
     this.#notifyClosing();
@@ -494,9 +548,4 @@ export class QuicConnection implements StreamHost {
     if (local) return { initiator: 'local', isApplication: local.isApp, code: local.errorCode, reason: decodeReason(local) };
     return { initiator: 'timeout', isApplication: false, code: 0, reason: this.native.isTimedOut() ? 'idle timeout' : 'closed' };
   }
-}
-
-/** A TLS alert surfaced as a QUIC transport error (RFC 9001 §4.8). */
-export function isCryptoError(info: ConnectionCloseInfo): boolean {
-  return !info.isApplication && info.code >= CRYPTO_ERROR_START && info.code <= CRYPTO_ERROR_STOP;
 }

@@ -25,8 +25,9 @@ import {
 } from './native-quiche.ts';
 import { connectionIdKey, destinationConnectionId, isLongHeader } from './packet-header.ts';
 import { serverConfig, type TransportParameters } from './quic-config.ts';
-import { QuicConnection } from './quic-connection.ts';
+import { QuicConnection, READ_BUFFER_BYTES } from './quic-connection.ts';
 import { createRawQuicSession } from './raw-session.ts';
+import { PacketSlab } from './packet-slab.ts';
 import { ServiceQueue } from './service-queue.ts';
 import type { WebTransportSession } from './session-types.ts';
 import { UdpEndpoint } from './udp-endpoint.ts';
@@ -71,8 +72,6 @@ export interface QuicServer {
 
 /** An HTTP/3 connection with no WebTransport session left is closed after this long. */
 const SESSIONLESS_LINGER_MS = 5000;
-/** CONNECTION_REFUSED (RFC 9000 §20.1). */
-const CONNECTION_REFUSED = 0x2;
 
 export async function startQuicServer(options: QuicServerOptions): Promise<QuicServer> {
   const protocols = options.protocols ?? MOQ_PROTOCOLS;
@@ -87,6 +86,8 @@ export async function startQuicServer(options: QuicServerOptions): Promise<QuicS
 
   const endpoint = await UdpEndpoint.bind({ host: options.host, port: options.port });
   const queue = new ServiceQueue();
+  const slab = new PacketSlab();
+  const readBuffer = new Uint8Array(READ_BUFFER_BYTES);
   const byConnectionId = new Map<string, QuicConnection>();
   const keysOf = new Map<QuicConnection, string[]>();
   let closing = false;
@@ -162,6 +163,8 @@ export async function startQuicServer(options: QuicServerOptions): Promise<QuicS
       return;
     }
     if (header.ty !== PacketType.Initial || packet.byteLength < MIN_CLIENT_INITIAL_LEN) return;
+    // At capacity: drop new handshakes without spending state on them (the client times out).
+    if (options.maxConnections !== undefined && keysOf.size >= options.maxConnections) return;
     const scid = randomBytes(MAX_CONN_ID_LEN);
     const connection = new QuicConnection({
       native: acceptNative(scid, null, endpoint.local, from, config),
@@ -169,6 +172,8 @@ export async function startQuicServer(options: QuicServerOptions): Promise<QuicS
       local: endpoint.local,
       remote: from,
       queue,
+      slab,
+      readBuffer,
       sendPacket: (out, to) => endpoint.send(out, to),
       maxUdpPayload: DEFAULT_MAX_UDP_PAYLOAD,
       onEstablished,
@@ -180,11 +185,6 @@ export async function startQuicServer(options: QuicServerOptions): Promise<QuicS
     const keys = [connectionIdKey(scid), connectionIdKey(header.dcid)];
     for (const key of keys) byConnectionId.set(key, connection);
     keysOf.set(connection, keys);
-    if (options.maxConnections !== undefined && keysOf.size > options.maxConnections) {
-      connection.receive(packet, from);
-      connection.close(false, CONNECTION_REFUSED, 'server busy');
-      return;
-    }
     connection.receive(packet, from);
   };
 

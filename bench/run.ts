@@ -171,6 +171,10 @@ function newSentLog(): { sent: number[]; onSent: (i: number, at: number) => void
   };
 }
 
+async function certificateHashOf(gw: GatewayServer): Promise<string> {
+  return (await (await fetch(`${gw.httpUrl}/certificate.sha256`, { signal: AbortSignal.timeout(3000) })).text()).trim();
+}
+
 async function probeQuic(gw: GatewayServer): Promise<{ available: boolean; reason: string; certificateSha256?: string }> {
   let hash: string | undefined;
   try {
@@ -349,7 +353,7 @@ interface FanoutRow {
   attempt: number;
 }
 
-async function fanoutPoint(kind: 'gateway' | 'nms', protocol: ConnectSpec['protocol'], n: number, source: H264Source, quicHash?: string): Promise<FanoutRow> {
+async function fanoutPoint(kind: 'gateway' | 'nms', protocol: ConnectSpec['protocol'], n: number, source: H264Source): Promise<FanoutRow> {
   const server: GatewayServer | RtmpServer = kind === 'gateway' ? await startGatewayServer({ args: GATEWAY_ARGS }) : await startNodeMediaServer();
   let pool: WorkerPool | undefined;
   let probe: WorkerPool | undefined;
@@ -364,7 +368,8 @@ async function fanoutPoint(kind: 'gateway' | 'nms', protocol: ConnectSpec['proto
       kind === 'nms'
         ? { protocol: 'rtmp', url: server.rtmpUrl('live/fanout'), broadcast: '', track: '' }
         : protocol === 'lite-quic'
-          ? { protocol, url: `https://127.0.0.1:${(server as GatewayServer).httpPort}/`, broadcast: 'live/fanout', track: 'video', certificateSha256: quicHash }
+          ? // Every gateway start makes a new dev certificate: pin this one's, not the probe's.
+            { protocol, url: `https://127.0.0.1:${(server as GatewayServer).httpPort}/`, broadcast: 'live/fanout', track: 'video', certificateSha256: await certificateHashOf(server as GatewayServer) }
           : { protocol, url: `${(server as GatewayServer).httpUrl}/`, broadcast: 'live/fanout', track: 'video' };
     await pool.connect(spec, n);
     await probe.connect(spec, 1, 20_000);
@@ -405,14 +410,14 @@ async function fanoutPoint(kind: 'gateway' | 'nms', protocol: ConnectSpec['proto
   }
 }
 
-async function fanoutSeries(kind: 'gateway' | 'nms', protocol: ConnectSpec['protocol'], steps: number[], source: H264Source, quicHash?: string): Promise<FanoutRow[]> {
+async function fanoutSeries(kind: 'gateway' | 'nms', protocol: ConnectSpec['protocol'], steps: number[], source: H264Source): Promise<FanoutRow[]> {
   const rows: FanoutRow[] = [];
   for (const n of steps) {
-    let r = await fanoutPoint(kind, protocol, n, source, quicHash);
+    let r = await fanoutPoint(kind, protocol, n, source);
     if (!r.pass && r.connected === n) {
       // One retry: the machine is shared, a neighbour's burst should not end the curve.
       log(`    N=${n} failed (p99 ${r.latency.p99} ms, full rate ${r.fullRateShare}); retrying once`);
-      const again = await fanoutPoint(kind, protocol, n, source, quicHash);
+      const again = await fanoutPoint(kind, protocol, n, source);
       again.attempt = 2;
       if (again.pass) r = again;
       else r.attempt = 2;
@@ -433,7 +438,7 @@ async function runFanout(source: H264Source): Promise<void> {
   const quic = await probeQuic(gw).finally(() => gw.stop());
   const ws = await fanoutSeries('gateway', 'lite-ws', STEPS, source);
   let quicRows: FanoutRow[] = [];
-  if (quic.available) quicRows = await fanoutSeries('gateway', 'lite-quic', STEPS, source, quic.certificateSha256);
+  if (quic.available) quicRows = await fanoutSeries('gateway', 'lite-quic', STEPS, source);
   else log(`  QUIC fan-out skipped: ${quic.reason}`);
   // The peer at the same N (up to where ours stopped, at least the first step past it).
   const lastOurs = Math.max(...ws.map((r) => r.subscribers), ...quicRows.map((r) => r.subscribers));

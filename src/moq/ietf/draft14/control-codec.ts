@@ -9,7 +9,6 @@ import { MAX_GOAWAY_URI_BYTES, MAX_SETUP_VERSIONS } from '../limits.ts';
 import {
   type ControlMessage,
   DEFAULT_PRIORITY,
-  type FetchRange,
   type GroupOrder,
   type RequestError,
   type SubscriptionFilter,
@@ -17,6 +16,7 @@ import {
 } from '../messages.ts';
 import type { RawControlMessage } from '../wire/control-framing.ts';
 import { decodeGroupOrder, encodeGroupOrder, readFilter, readFlag, writeFilter } from '../wire/filter.ts';
+import { readFetchRange, writeFetchRange } from '../wire/fetch-range.ts';
 import { readLocation, writeLocation } from '../wire/location.ts';
 import { readNamespace, readTrackName, writeNamespace } from '../wire/namespace.ts';
 import { DRAFT14_PARAMETERS, readParameters, writeParameters } from '../wire/parameters.ts';
@@ -57,7 +57,6 @@ export const Draft14MessageType = {
 } as const;
 
 const T = Draft14MessageType;
-const FetchType = { standalone: 0x1, relativeJoining: 0x2, absoluteJoining: 0x3 } as const;
 const utf8 = new TextEncoder();
 const lenientUtf8 = new TextDecoder('utf-8');
 
@@ -227,25 +226,6 @@ function readError(r: ByteReader, kind: NonNullable<RequestError['kind']>): Requ
   return { type: 'request_error', kind, requestId, code, retryInterval: 0, reason: readReason(r) };
 }
 
-function readFetchRange(r: ByteReader): FetchRange {
-  const fetchType = r.varint();
-  switch (fetchType) {
-    case FetchType.standalone: {
-      const namespace = readNamespace(r);
-      const name = readTrackName(r, namespace);
-      const start = readLocation(r);
-      return { type: 'standalone', namespace, name, start, end: readLocation(r) };
-    }
-    case FetchType.relativeJoining:
-    case FetchType.absoluteJoining: {
-      const joiningRequestId = r.varint();
-      const joiningStart = r.varint();
-      return { type: fetchType === FetchType.relativeJoining ? 'relativeJoining' : 'absoluteJoining', joiningRequestId, joiningStart };
-    }
-    default:
-      throw violation(`unknown fetch type ${fetchType}`);
-  }
-}
 
 /**
  * §9.28 carries the prefix tuple; @moq/net sends its SUBSCRIBE_NAMESPACE request ID instead. A body
@@ -421,17 +401,6 @@ function writeContent(w: ByteWriter, largest: { group: number; object: number } 
   if (largest) writeLocation(w, largest);
 }
 
-function writeFetchRange(w: ByteWriter, range: FetchRange): void {
-  if (range.type === 'standalone') {
-    w.varint(FetchType.standalone);
-    writeNamespace(w, range.namespace);
-    w.lengthPrefixedBytes(range.name);
-    writeLocation(w, range.start);
-    writeLocation(w, range.end);
-    return;
-  }
-  w.varint(FetchType[range.type]).varint(range.joiningRequestId).varint(range.joiningStart);
-}
 
 function required<V>(value: V | undefined, what: string): V {
   if (value === undefined) throw new RangeError(`${what} is required in draft-14`);

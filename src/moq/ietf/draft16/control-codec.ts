@@ -8,9 +8,10 @@ import { ByteReader } from '../../wire/byte-reader.ts';
 import { ByteWriter } from '../../wire/byte-writer.ts';
 import { violation } from '../errors.ts';
 import { MAX_GOAWAY_URI_BYTES } from '../limits.ts';
-import { type ControlMessage, DEFAULT_PRIORITY, type FetchRange, type SubscribeNamespaceOptions } from '../messages.ts';
+import { type ControlMessage, DEFAULT_PRIORITY, type SubscribeNamespaceOptions } from '../messages.ts';
 import type { RawControlMessage } from '../wire/control-framing.ts';
 import { readFlag } from '../wire/filter.ts';
+import { readFetchRange, writeFetchRange } from '../wire/fetch-range.ts';
 import { readLocation, writeLocation } from '../wire/location.ts';
 import { readNamespace, readTrackName, writeNamespace } from '../wire/namespace.ts';
 import { DRAFT16_PARAMETERS, readParameters, writeParameters } from '../wire/parameters.ts';
@@ -46,7 +47,6 @@ export const Draft16MessageType = {
 } as const;
 
 const T = Draft16MessageType;
-const FetchType = { standalone: 0x1, relativeJoining: 0x2, absoluteJoining: 0x3 } as const;
 const SUBSCRIBE_OPTIONS: readonly SubscribeNamespaceOptions[] = ['publish', 'namespace', 'both'];
 const utf8 = new TextEncoder();
 const lenientUtf8 = new TextDecoder('utf-8');
@@ -217,25 +217,6 @@ function decodeBody(type: number, r: ByteReader): ControlMessage {
   }
 }
 
-function readFetchRange(r: ByteReader): FetchRange {
-  const fetchType = r.varint();
-  switch (fetchType) {
-    case FetchType.standalone: {
-      const namespace = readNamespace(r);
-      const name = readTrackName(r, namespace);
-      const start = readLocation(r);
-      return { type: 'standalone', namespace, name, start, end: readLocation(r) };
-    }
-    case FetchType.relativeJoining:
-    case FetchType.absoluteJoining: {
-      const joiningRequestId = r.varint();
-      const joiningStart = r.varint();
-      return { type: fetchType === FetchType.relativeJoining ? 'relativeJoining' : 'absoluteJoining', joiningRequestId, joiningStart };
-    }
-    default:
-      throw violation(`unknown fetch type ${fetchType}`);
-  }
-}
 
 export function encodeDraft16(message: ControlMessage): RawControlMessage {
   const w = new ByteWriter();
@@ -380,17 +361,6 @@ function encodeBody(m: ControlMessage, w: ByteWriter): number {
   }
 }
 
-function writeFetchRange(w: ByteWriter, range: FetchRange): void {
-  if (range.type === 'standalone') {
-    w.varint(FetchType.standalone);
-    writeNamespace(w, range.namespace);
-    w.lengthPrefixedBytes(range.name);
-    writeLocation(w, range.start);
-    writeLocation(w, range.end);
-    return;
-  }
-  w.varint(FetchType[range.type]).varint(range.joiningRequestId).varint(range.joiningStart);
-}
 
 function required<V>(value: V | undefined, what: string): V {
   if (value === undefined) throw new RangeError(`${what} is required in draft-16`);

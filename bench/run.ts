@@ -78,7 +78,6 @@ const STEPS = (argv.steps ?? (QUICK ? '10,50' : '10,50,100,200,500,1000')).split
 const ONLY = new Set<Section>(argv.report ? [] : ((argv.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()) as Section[]));
 for (const s of ONLY) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s} (known: ${SECTIONS.join(', ')})`);
 const GATEWAY_ARGS = ['--max-sessions-per-ip', '100000'];
-const FPS = 30;
 const P99_TARGET_MS = 100;
 /** A subscriber gets "full rate" when it received at least this share of the frames sent. */
 const FULL_RATE_SHARE = 0.95;

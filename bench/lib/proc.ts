@@ -5,8 +5,6 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { createSocket } from 'node:dgram';
 
 const children = new Set<ChildProcess>();
 let hooked = false;
@@ -126,32 +124,8 @@ export class CpuMeter {
   }
 }
 
-/** A port free on TCP (and UDP when asked) on 127.0.0.1. */
-export async function freePort(opts: { udp?: boolean } = {}): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
-    if (!opts.udp || (await udpFree(port))) return port;
-  }
-  throw new Error('no free port found');
-}
-
-function udpFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createSocket('udp4');
-    socket.once('error', () => {
-      socket.close();
-      resolve(false);
-    });
-    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-  });
-}
+/** A port free on TCP (and UDP when asked): the test helpers' own, so both pick ports alike. */
+export { freePort } from '../../test/helpers/gateway-process.ts';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -91,14 +91,18 @@ window.echoTest = async (url, hashHex) => {
   out.closed = await wt.closed;
   return out;
 };
-window.pushTest = async (url, hashHex) => {
-  const wt = await open(url, hashHex, ['moqt-16', 'moq-lite-03']);
-  const uni = (await wt.incomingUnidirectionalStreams.getReader().read()).value;
-  const bidi = (await wt.incomingBidirectionalStreams.getReader().read()).value;
-  const out = { protocol: wt.protocol, uniHash: await sha256(await new Response(uni).arrayBuffer()), bidiHash: await sha256(await new Response(bidi.readable).arrayBuffer()) };
-  await bidi.writable.close();
-  out.closedByServer = await wt.closed;
-  return out;
+window.pushTest = async (url, hashHex, sessions) => {
+  const results = [];
+  for (let i = 0; i < Number(sessions); i++) {
+    const wt = await open(url, hashHex, ['moqt-16', 'moq-lite-03']);
+    const uni = (await wt.incomingUnidirectionalStreams.getReader().read()).value;
+    const bidi = (await wt.incomingBidirectionalStreams.getReader().read()).value;
+    const out = { protocol: wt.protocol, uniHash: await sha256(await new Response(uni).arrayBuffer()), bidiHash: await sha256(await new Response(bidi.readable).arrayBuffer()) };
+    await bidi.writable.close();
+    out.closedByServer = await wt.closed.catch((error) => error.message);
+    results.push(out);
+  }
+  return results;
 };
 window.wrongHash = async (url) => {
   try {
@@ -174,12 +178,14 @@ describe.skipIf(!enabled)('Chromium WebTransport', () => {
     expect(await entry.session.closed).toEqual({ closeCode: 4242, reason: 'bye from chromium' });
   });
 
-  // Known intermittent failure under heavy CI load (about 1 run in 10): Chromium reports
-  // "Connection lost" instead of the server's close code. Retried once; a consistent failure
-  // still fails. Root cause not yet found (server session close vs. connection teardown).
-  it('receives server-opened uni and bidi streams byte-exact and the server close code', { retry: 1 }, async () => {
-    const result = await inPage<Record<string, unknown>>(page, 'pushTest', `${url}/push`, tls.fingerprintHex);
-    expect(result).toEqual({ protocol: 'moqt-16', uniHash: pushedHashHex, bidiHash: pushedHashHex, closedByServer: { closeCode: 7, reason: 'pushed' } });
+  // Several sessions in a row: Chromium 156 used to report "Connection lost." for about one
+  // server-initiated close in ten when our FIN on the CONNECT stream came at once (see
+  // WebTransportLink.close), so one session alone would rarely catch that coming back.
+  it('receives server-opened uni and bidi streams byte-exact and the server close code', async () => {
+    const sessions = 20;
+    const results = await inPage<Array<Record<string, unknown>>>(page, 'pushTest', `${url}/push`, tls.fingerprintHex, String(sessions));
+    const expected = { protocol: 'moqt-16', uniHash: pushedHashHex, bidiHash: pushedHashHex, closedByServer: { closeCode: 7, reason: 'pushed' } };
+    expect(results).toEqual(Array.from({ length: sessions }, () => expected));
   });
 
   it('refuses a certificate that does not match the pinned hash', async () => {

@@ -1,7 +1,7 @@
 import './runtime-polyfills.ts';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { startQuicServer, type QuicServer } from './transport/quic/index.ts';
+import { startQuicServer, type QuicServer, type SessionInfo } from './transport/quic/index.ts';
 import { DevCertificateManager, loadCertificate, type TlsMaterial } from './transport/tls/index.ts';
 import { nodeTokenSource, startCluster, type Cluster } from './cluster/index.ts';
 import { Origin, type TrackOptions } from './moq/index.ts';
@@ -11,6 +11,7 @@ import { rejectUpgrade, WebSocketAcceptor, type TransportSessionInfo } from './t
 import { AuthError, Authenticator, bearerFrom, expiryTimer, loadSigningKey, splitCredential, tokenFrom, type AuthContext } from './auth/index.ts';
 import { HttpError } from './http/server.ts';
 import { serveMoqSession, type MoqSessionHandle, type MoqSessionStats } from './moq/serve.ts';
+import { rawQuicTarget, type SessionTarget } from './moq/session-target.ts';
 import { RtmpIngest } from '../adapters/ingest/rtmp/index.ts';
 import { createWhipService, type WhipService } from '../adapters/ingest/whip/index.ts';
 import { createHlsService, type HlsService } from '../adapters/egress/hls/index.ts';
@@ -235,17 +236,34 @@ export class Gateway {
             session.close({ closeCode: 0x2, reason: 'too many sessions from this address' });
             return;
           }
-          // Raw QUIC carries no URL query: with auth on it gets the anonymous (public) rights.
-          this.auth.verify(tokenFrom(info.url)).then(
-            (auth) => this.#acceptMoq(session as unknown as WebTransport, { protocol: info.protocol as TransportSessionInfo['protocol'], url: info.url, remoteAddress: remote, transport: info.transport, auth }),
-            (error: unknown) => session.close({ closeCode: 0x2, reason: (error as Error).message }),
-          );
+          void this.#acceptQuic(session as unknown as WebTransport, info);
         },
       });
       this.logger.info({ port, dev: this.#devCertificate !== undefined }, 'WebTransport and raw QUIC listening on UDP');
     } catch (error) {
       this.logger.error({ err: error, port }, `WebTransport/QUIC disabled: cannot listen on UDP ${port}`);
     }
+  }
+
+  /**
+   * A WebTransport session's URL came with its CONNECT; a raw QUIC session names its path and
+   * token in CLIENT_SETUP's PATH parameter (moql, moq-00, moqt-16), read before auth decides.
+   * moq-lite-03/04 on raw QUIC send no SETUP: with auth on they get the public rights.
+   */
+  async #acceptQuic(session: WebTransport, info: SessionInfo): Promise<void> {
+    let target: SessionTarget;
+    try {
+      target = info.transport === 'quic' ? await rawQuicTarget(session, info.protocol, info.url, this.config.handshakeTimeout) : { transport: session, url: info.url };
+    } catch (error) {
+      this.logger.info({ remote: info.remoteAddress, protocol: info.protocol, reason: (error as Error).message }, 'QUIC session refused before SETUP');
+      session.close({ closeCode: PATH_REFUSED, reason: (error as Error).message.slice(0, 256) });
+      return;
+    }
+    const protocol = info.protocol as TransportSessionInfo['protocol'];
+    await this.auth.verify(tokenFrom(target.url)).then(
+      (auth) => this.#acceptMoq(target.transport, { protocol, url: target.url, remoteAddress: info.remoteAddress, transport: info.transport, auth }),
+      (error: unknown) => target.transport.close({ closeCode: 0x2, reason: (error as Error).message }),
+    );
   }
 
   /** Dev mode: the certificate hash browsers pin (fetched cross-origin by @moq/watch). */
@@ -378,6 +396,8 @@ export class Gateway {
   }
 }
 
+/** MALFORMED_PATH (draft-ietf-moq-transport-16 "Termination"): a raw QUIC SETUP with an unusable PATH. */
+const PATH_REFUSED = 0x9;
 /** How long shutdown lets the ends of tracks and last playlists flush before closing sessions. */
 const SHUTDOWN_DRAIN_MS = 250;
 /** How long closing sessions may take to say goodbye before their sockets are cut. */

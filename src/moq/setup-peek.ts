@@ -1,25 +1,31 @@
-import { decodeClientSetup } from './lite/setup-compat.ts';
+import { controlCodec } from './ietf/control-codec.ts';
+import type { IetfVersion } from './ietf/version.ts';
 import { decodeVarintAt, varintLengthFromFirstByte } from './wire/varint.ts';
 import { ProtocolError } from './wire/errors.ts';
 
-/** CLIENT_SETUP's stream type on the shared `moql` path (draft-ietf-moq-transport-14 §9.3). */
+/** CLIENT_SETUP's message type (draft-ietf-moq-transport-14 and -16 §9.3). */
 const CLIENT_SETUP = 0x20;
 const MAX_SETUP_BYTES = 64 * 1024;
 
 export interface PeekedSetup {
   /** The versions a CLIENT_SETUP offered, or undefined when the first stream is not one. */
   versions: number[] | undefined;
+  /** Its PATH parameter (§9.3.2: the URI's path and query, on raw QUIC only), if sent. */
+  path: string | undefined;
   /** The same session, with the first bidi stream's bytes replayed for whoever runs it next. */
   transport: WebTransport;
 }
 
 /**
- * On `moql` (or no protocol), moq-lite and IETF draft-14 clients both open with a draft-14
- * CLIENT_SETUP and the version list decides who serves the session. Read just enough of the
- * first bidi stream to decode it, then hand on a transport that replays those bytes, so each
- * session reads its own handshake unchanged.
+ * Reads the CLIENT_SETUP a session opens with, without consuming it. On `moql` (or no
+ * protocol), moq-lite and IETF draft-14 clients both open with a draft-14 CLIENT_SETUP and the
+ * version list decides who serves the session; on raw QUIC the PATH parameter names the
+ * session root and carries the token. `layout` is the body format: draft-14 (versions, then
+ * parameters) or draft-16 (parameters only). Reads just enough of the first bidi stream to
+ * decode it, then hands on a transport that replays those bytes, so each session reads its
+ * own handshake unchanged.
  */
-export async function peekClientSetup(transport: WebTransport, timeoutMs: number): Promise<PeekedSetup> {
+export async function peekClientSetup(transport: WebTransport, timeoutMs: number, layout: IetfVersion = 'draft-14'): Promise<PeekedSetup> {
   const streams = transport.incomingBidirectionalStreams.getReader();
   const timer = setTimeout(() => transport.close({ closeCode: 0x10, reason: 'no SETUP in time' }), timeoutMs);
   try {
@@ -28,7 +34,7 @@ export async function peekClientSetup(transport: WebTransport, timeoutMs: number
     const bytes = first.value.readable.getReader();
     let buffered: Uint8Array = new Uint8Array(0);
     let needed = 1;
-    let versions: number[] | undefined;
+    let setup: { versions: number[]; path?: string } | undefined;
     for (;;) {
       while (buffered.byteLength < needed) {
         const chunk = await bytes.read();
@@ -52,10 +58,15 @@ export async function peekClientSetup(transport: WebTransport, timeoutMs: number
         needed = end;
         continue;
       }
-      versions = decodeClientSetup(buffered.subarray(typeLength + 2, end)).versions;
+      const message = controlCodec(layout).decode({ type: CLIENT_SETUP, body: buffered.subarray(typeLength + 2, end) });
+      if (message.type === 'client_setup') setup = { versions: message.versions, path: message.parameters.path };
       break;
     }
-    return { versions, transport: replayFirstStream(transport, streams, { readable: replay(buffered, bytes), writable: first.value.writable }) };
+    return {
+      versions: setup?.versions,
+      path: setup?.path,
+      transport: replayFirstStream(transport, streams, { readable: replay(buffered, bytes), writable: first.value.writable }),
+    };
   } finally {
     clearTimeout(timer);
   }

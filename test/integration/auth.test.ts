@@ -11,7 +11,8 @@ import { startGateway, until, within } from '../helpers/gateway.ts';
 import { haveTools } from '../helpers/tools.ts';
 import { loadSigningKey, mintToken } from '../../src/auth/index.ts';
 import { connectLite } from '../../src/moq/lite/client.ts';
-import { connectWebTransport } from '../../src/transport/quic/index.ts';
+import { Broadcast } from '../../src/moq/index.ts';
+import { connectQuic, connectWebTransport } from '../../src/transport/quic/index.ts';
 
 installMoqClientPolyfills();
 const tools = haveTools('ffmpeg');
@@ -105,6 +106,40 @@ describe('moq-lite over WebTransport (HTTP/3)', () => {
     cleanups.push(() => client.close());
     const refused = client.subscribe('live/secret', 'video').subscribe();
     await expect(within(refused.nextGroup(), 'refused subscribe')).rejects.toThrow();
+  });
+});
+
+describe('moq-lite over raw QUIC (moql: token and root in the SETUP PATH parameter)', () => {
+  const hash = async () => ({ algorithm: 'sha-256' as const, value: Buffer.from(await (await fetch(`${gw.httpUrl}/certificate.sha256`)).text(), 'hex') });
+  const quicUrl = (pathAndQuery: string) => `https://127.0.0.1:${gw.gateway.ports.http}${pathAndQuery}`;
+  const connectRaw = async (pathAndQuery: string) => {
+    const url = quicUrl(pathAndQuery);
+    const client = await within(connectLite(url, { transport: await connectQuic(url, { alpn: ['moql'], serverCertificateHashes: [await hash()] }) }), 'lite over raw QUIC');
+    cleanups.push(() => client.close());
+    return client;
+  };
+
+  it('a token in PATH grants what it says, relative to the path as root', async () => {
+    const broadcast = new Broadcast('live/quic');
+    const source = broadcast.createTrack('video');
+    gw.gateway.origin.publish(broadcast);
+    cleanups.push(() => broadcast.close());
+    const client = await connectRaw(`/live?jwt=${await token({ root: 'live', get: 'quic' })}`);
+    const subscription = client.subscribe('quic', 'video').subscribe();
+    await until(() => source.subscriberCount === 1, 'subscription reached live/quic');
+    const group = source.appendGroup();
+    group.writeFrame(new Uint8Array([4, 2]));
+    group.close();
+    const frame = await within(within(subscription.nextGroup(), 'group').then((g) => g!.reader().readFrame()), 'frame');
+    expect(frame).toEqual(new Uint8Array([4, 2]));
+    const refused = client.subscribe('secret', 'video').subscribe();
+    await expect(within(refused.nextGroup(), 'refused subscribe')).rejects.toThrow();
+  });
+
+  it('refuses a session without a token, with a bad one, or with a PATH that is not an absolute path', async () => {
+    await expect(within(connectRaw('/'), 'no token')).rejects.toThrow(/missing token/);
+    await expect(within(connectRaw('/?jwt=bad'), 'bad token')).rejects.toThrow(/code 2/);
+    await expect(within(connectRaw(`//evil.example/live?jwt=${await token({ root: '', get: '' })}`), 'malformed PATH')).rejects.toThrow(/PATH/);
   });
 });
 

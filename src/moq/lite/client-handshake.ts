@@ -18,14 +18,19 @@ import { BidiStreamType, SERVER_SETUP_COMPAT } from './stream-type.ts';
 import { isLiteVersion, LiteProtocol, SETUP_NEGOTIATED_VERSIONS, versionFromProtocol, type LiteVersion } from './version.ts';
 import type { WebTransportLike } from './web-transport.ts';
 
+const utf8 = new TextEncoder();
+
 export interface ClientNegotiated {
   version: LiteVersion;
   /** lite-01/02: the SETUP stream, left open. */
   sessionStream?: RequestStream;
 }
 
-/** The version for the negotiated protocol, running the `moql` SETUP when the protocol does not pin one. */
-export async function negotiateAsClient(transport: WebTransportLike, protocol: string, maxMessageBytes: number): Promise<ClientNegotiated> {
+/**
+ * The version for the negotiated protocol, running the `moql` SETUP when the protocol does not
+ * pin one. `path` (raw QUIC only: the URI's path and query) goes in SETUP's PATH parameter.
+ */
+export async function negotiateAsClient(transport: WebTransportLike, protocol: string, maxMessageBytes: number, path?: string): Promise<ClientNegotiated> {
   const pinned = versionFromProtocol(protocol);
   if (pinned !== undefined) return { version: pinned };
   if (protocol !== LiteProtocol.Compat && protocol !== '') {
@@ -33,10 +38,9 @@ export async function negotiateAsClient(transport: WebTransportLike, protocol: s
   }
   const bidi = await transport.createBidirectionalStream();
   const stream: RequestStream = { reader: new StreamReader(bidi.readable), writer: new StreamWriter(bidi.writable) };
-  const setup = encodeClientSetup({
-    versions: [...SETUP_NEGOTIATED_VERSIONS],
-    parameters: { varints: new Map(), bytes: new Map([[SetupParameter.Implementation, new TextEncoder().encode(SERVER_IMPLEMENTATION)]]) },
-  });
+  const bytes = new Map<bigint, Uint8Array>([[SetupParameter.Implementation, utf8.encode(SERVER_IMPLEMENTATION)]]);
+  if (path) bytes.set(SetupParameter.Path, utf8.encode(path));
+  const setup = encodeClientSetup({ versions: [...SETUP_NEGOTIATED_VERSIONS], parameters: { varints: new Map(), bytes } });
   await stream.writer.write(new ByteWriter(setup.byteLength + 1).varint(BidiStreamType.ClientSetupCompat).bytes(setup).finish());
   const type = await stream.reader.varint();
   if (type !== SERVER_SETUP_COMPAT) {

@@ -42,7 +42,7 @@ export interface ConnectLiteOptions {
    * of dialing a WebSocket. Its `protocol` (ALPN / WT protocol) picks the version; when it has
    * none, the first of `protocols` is taken as negotiated.
    */
-  transport?: WebTransportLike & { readonly protocol?: string };
+  transport?: WebTransportLike & { readonly protocol?: string; readonly transportKind?: string };
   /** MoQ protocols to offer over WebSocket, most preferred first (default moq-lite-04, -03, moql). */
   protocols?: readonly string[];
   /** JWT for the server, sent as `?jwt=` when dialing. */
@@ -111,7 +111,9 @@ export async function connectLite(url: string | URL, options: ConnectLiteOptions
     timer = setTimeout(() => reject(new LiteConnectError(`no moq-lite SETUP from ${redact(target)} within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
-    const negotiated = await Promise.race([negotiateAsClient(transport, protocol, maxMessageBytes), timeout]);
+    // Raw QUIC has no request URI: the `moql` SETUP names the path and token instead.
+    const path = options.transport?.transportKind === 'quic' ? `${target.pathname}${target.search}` : undefined;
+    const negotiated = await Promise.race([negotiateAsClient(transport, protocol, maxMessageBytes, path), timeout]);
     return new LiteClientSession(transport, protocol, negotiated.version, negotiated.sessionStream, options);
   } catch (error) {
     transport.close({ closeCode: LiteCloseCode.protocolViolation, reason: error instanceof Error ? error.message.slice(0, 256) : 'setup failed' });

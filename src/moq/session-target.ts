@@ -1,0 +1,46 @@
+/**
+ * The request target of a MoQ session on raw QUIC. WebTransport and WebSocket sessions have a
+ * URL; raw QUIC negotiates only an ALPN, so the client names the path - and the query that
+ * carries its token (`?jwt=`) - in CLIENT_SETUP's PATH parameter (draft-ietf-moq-transport-16
+ * §9.3.2 "PATH", the same parameter in draft-14 and in moq-lite's `moql` compat SETUP).
+ * moq-lite-03/04 open with no SETUP at all: they keep the server's default path.
+ */
+import { peekClientSetup } from './setup-peek.ts';
+import { ProtocolError } from './wire/errors.ts';
+
+export interface SessionTarget {
+  /** The session to run: its CLIENT_SETUP, if peeked, is replayed unchanged. */
+  transport: WebTransport;
+  url: URL;
+}
+
+/** Protocols whose session opens with CLIENT_SETUP, and its body layout. */
+const SETUP_LAYOUT = { '': 'draft-14', moql: 'draft-14', 'moq-00': 'draft-14', 'moqt-16': 'draft-16' } as const;
+
+/** Longer than any path a client needs; the token dominates (a few hundred bytes). */
+const MAX_PATH_CHARS = 8192;
+
+export async function rawQuicTarget(transport: WebTransport, protocol: string, base: URL, timeoutMs: number): Promise<SessionTarget> {
+  const layout = SETUP_LAYOUT[protocol as keyof typeof SETUP_LAYOUT];
+  if (!layout) return { transport, url: base };
+  const peeked = await peekClientSetup(transport, timeoutMs, layout);
+  return { transport: peeked.transport, url: withPath(base, peeked.path) };
+}
+
+/**
+ * `base` with the path and query of a PATH parameter (`path-abempty ["?" query]`). Empty or
+ * absent keeps the default path; anything that is not an absolute path is refused, so a value
+ * such as `//host/x` cannot change the authority.
+ */
+export function withPath(base: URL, path: string | undefined): URL {
+  if (path === undefined || path === '') return base;
+  if (path.length > MAX_PATH_CHARS) throw new ProtocolError('invalid-value', `PATH of ${path.length} characters`);
+  if (!path.startsWith('/') || path.startsWith('//') || path.includes('#')) {
+    throw new ProtocolError('invalid-value', `PATH "${path.slice(0, 64)}" is not an absolute path with an optional query`);
+  }
+  const url = new URL(base);
+  const query = path.indexOf('?');
+  url.pathname = query === -1 ? path : path.slice(0, query);
+  url.search = query === -1 ? '' : path.slice(query);
+  return url;
+}

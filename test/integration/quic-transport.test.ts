@@ -4,6 +4,7 @@
  * STOP_SENDING, backpressure, close codes, protocol negotiation, and @moq/lite as a consumer.
  */
 import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   WebTransportError,
@@ -308,6 +309,17 @@ describe('WebTransport specifics', () => {
     const wrong = [{ algorithm: 'sha-256', value: new Uint8Array(32) }];
     await expect(connectWebTransport(`https://127.0.0.1:${server.port}/`, { serverCertificateHashes: wrong })).rejects.toThrow(/certificate hash/);
     await expect(connectQuic(`https://127.0.0.1:${server.port}/`, { alpn: 'moql', serverCertificateHashes: wrong })).rejects.toThrow(/certificate hash/);
+  });
+
+  it('gives up at once on a UDP port nobody listens on (ICMP port unreachable), not at the handshake timeout', async () => {
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const { port } = socket.address();
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    const started = Date.now();
+    const dialing = connectQuic(`https://127.0.0.1:${port}/`, { alpn: 'moql', serverCertificateHashes: hashes, handshakeTimeoutMs: 20_000 });
+    await expect(dialing).rejects.toThrow(/unreachable/);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('is usable as props.transport for @moq/lite connect()', async () => {

@@ -86,6 +86,7 @@ export async function dial(url: URL, options: DialOptions): Promise<QuicConnecti
     keepAliveMs: options.keepAliveMs,
   });
   endpoint.onPacket = (packet, from) => connection.receive(packet, from);
+  endpoint.onUnreachable = () => connection.abandon(`${url.host} is unreachable (ICMP port unreachable)`);
   void connection.closed.then(() => endpoint.close());
   connection.schedule(); // sends the first Initial
 

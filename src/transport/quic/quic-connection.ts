@@ -109,6 +109,7 @@ export class QuicConnection implements StreamHost {
   #established = false;
   #finished = false;
   #closeInfo: ConnectionCloseInfo | undefined;
+  #abandonReason: string | undefined;
   readonly established: Promise<void>;
   readonly closed: Promise<ConnectionCloseInfo>;
   #resolveEstablished!: () => void;
@@ -248,6 +249,17 @@ export class QuicConnection implements StreamHost {
     } catch {
       // nothing more we can do; the idle timeout will end it
     }
+  }
+
+  /**
+   * The peer is gone (a client's connected socket got ICMP port unreachable): end now, as the
+   * idle timeout would later, without a CONNECTION_CLOSE nobody would receive. Like a TCP reset,
+   * it lets a client notice a crashed server within one keep-alive interval.
+   */
+  abandon(reason: string): void {
+    if (this.#finished) return;
+    this.#abandonReason = reason;
+    this.#finish();
   }
 
   /** The exception that made `fail()` close the connection, for diagnostics. */
@@ -542,6 +554,7 @@ export class QuicConnection implements StreamHost {
   }
 
   #describeClose(): ConnectionCloseInfo {
+    if (this.#abandonReason !== undefined) return { initiator: 'timeout', isApplication: false, code: 0, reason: this.#abandonReason };
     const peer = this.native.peerError();
     if (peer) return { initiator: 'peer', isApplication: peer.isApp, code: peer.errorCode, reason: decodeReason(peer) };
     const local = this.native.localError();

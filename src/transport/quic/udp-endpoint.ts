@@ -30,15 +30,18 @@ export class UdpEndpoint {
   #closed = false;
   #connected = false;
   onPacket: (packet: Buffer, from: HostPort) => void = () => {};
+  /**
+   * A connected socket learned (ICMP port unreachable, reported as ECONNREFUSED) that nothing
+   * listens at the peer's address any more.
+   */
+  onUnreachable: () => void = () => {};
   /** Send failures are counted, not thrown: UDP is best effort and QUIC recovers from loss. */
   sendErrors = 0;
 
   private constructor(socket: dgram.Socket) {
     this.#socket = socket;
     socket.on('message', (packet, remote) => this.onPacket(packet, { host: remote.address, port: remote.port }));
-    socket.on('error', () => {
-      this.sendErrors++;
-    });
+    socket.on('error', (error) => this.#afterSend(error));
   }
 
   static async bind(options: UdpEndpointOptions): Promise<UdpEndpoint> {
@@ -72,8 +75,10 @@ export class UdpEndpoint {
     return this.#local;
   }
 
-  readonly #afterSend = (error: Error | null): void => {
-    if (error) this.sendErrors++;
+  readonly #afterSend = (error: NodeJS.ErrnoException | null): void => {
+    if (!error) return;
+    this.sendErrors++;
+    if (this.#connected && error.code === 'ECONNREFUSED') this.onUnreachable();
   };
 
   send(packet: Uint8Array, to: HostPort): void {

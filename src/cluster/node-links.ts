@@ -1,11 +1,13 @@
 /**
- * moq-lite client connections to the other nodes: at most one per node, opened when a local
- * viewer first needs one of its tracks and shared by every upstream subscription to it. A node
- * that could not be reached is not dialled again for `retryAfterMs`, so a burst of viewers for a
- * dead node costs one attempt. When a connection ends, `onClosed` runs before its tracks end.
+ * moq-lite client connections to the other nodes (raw QUIC, else WebSocket: see node-dial.ts):
+ * at most one per node, opened when a local viewer first needs one of its tracks and shared by
+ * every upstream subscription to it. A node that could not be reached is not dialled again for
+ * `retryAfterMs`, so a burst of viewers for a dead node costs one attempt. When a connection
+ * ends, `onClosed` runs before its tracks end.
  */
 import { RelayError, RelayErrorCode, Track, type TrackOptions } from '../moq/index.ts';
-import { connectLite, type LiteClient, type LiteClientCloseInfo } from '../moq/lite/client.ts';
+import type { LiteClient, LiteClientCloseInfo } from '../moq/lite/client.ts';
+import { dialNode } from './node-dial.ts';
 import type { SessionLogger } from '../moq/lite/options.ts';
 import type { NodeAddress } from './records.ts';
 
@@ -98,7 +100,7 @@ export class NodeLinks {
     const { options } = this;
     try {
       const token = options.nodeToken ? await options.nodeToken() : undefined;
-      const client = await connectLite(address.url, {
+      const { client, transport } = await dialNode(address.url, {
         token,
         connectTimeoutMs: options.connectTimeoutMs,
         logger: options.logger,
@@ -106,7 +108,7 @@ export class NodeLinks {
       });
       self().connected = client;
       this.#failedAt.delete(address.node);
-      options.logger.info({ node: address.node, url: address.url, version: client.stats().version }, 'connected to cluster node');
+      options.logger.info({ node: address.node, url: address.url, transport, version: client.stats().version }, 'connected to cluster node');
       if (this.#closed) client.close(0, 'cluster node shutting down');
       return client;
     } catch (error) {

@@ -305,6 +305,9 @@ describe.skipIf(!tools)('cluster of three nodes through Redis', () => {
       frames += fromC.get(seq)!.length;
     }
     expect(frames).toBeGreaterThanOrEqual(90);
+    // C reached A over raw QUIC (its node token in the SETUP PATH), not the WebSocket fallback.
+    const link = c.logs.map((line) => JSON.parse(line) as { msg?: string; node?: string; transport?: string }).find((entry) => entry.msg === 'connected to cluster node');
+    expect(link).toMatchObject({ node: 'a', transport: 'quic' });
     // The end reached C too: the broadcast is withdrawn there once A unregisters it.
     await until(async () => !(await c.stats()).remoteBroadcasts.some((r) => r.path === name), 'withdrawn on C', 5000);
     await within(listing, 'announcements on C');
@@ -346,6 +349,7 @@ describe.skipIf(!tools)('cluster of three nodes through Redis', () => {
       a.child.kill('SIGKILL');
       const ended = await within(Promise.all(ends), 'every viewer ended', TTL_MS + 1000);
       const latest = Math.max(...ended.flat());
+      process.stderr.write(`[cluster] viewers on C ended ${latest - killedAt} ms after node A was killed\n`);
       expect(latest - killedAt).toBeLessThan(TTL_MS);
       // The registration expires; C withdraws the broadcast.
       await until(async () => !(await c.stats()).remoteBroadcasts.some((r) => r.path === name), 'expired on C', 2 * TTL_MS);

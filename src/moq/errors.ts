@@ -19,4 +19,6 @@ export const RelayErrorCode = {
   tooFarBehind: 0x11,
   cancelled: 0x12,
   tooLarge: 0x13,
+  /** An upstream never answered (IETF REQUEST_ERROR TIMEOUT). */
+  timeout: 0x14,
 } as const;

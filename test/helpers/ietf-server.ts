@@ -35,6 +35,7 @@ export interface IetfTestServerOptions {
   root?: string;
   authorize?: Authorize;
   largestObjectJoinsGroup?: boolean;
+  upstreamResponseTimeoutMs?: number;
   logger?: IetfLogger;
 }
 
@@ -74,6 +75,7 @@ export async function startIetfServer(options: IetfTestServerOptions): Promise<I
       logger: options.logger ?? quietLogger,
       authorize: options.authorize,
       largestObjectJoinsGroup: options.largestObjectJoinsGroup,
+      upstreamResponseTimeoutMs: options.upstreamResponseTimeoutMs,
     };
     const pinned = ietfVersionFromProtocol(protocol);
     if (pinned === 'draft-16') {

@@ -2,7 +2,7 @@
  * SUBSCRIBE, UNSUBSCRIBE and subscription updates from an IETF subscriber, served from the relay
  * (draft-16 §5.1, §9.7–9.11; draft-14 §9.7–9.11).
  */
-import { RelayError } from '../../errors.ts';
+import { RelayError, RelayErrorCode } from '../../errors.ts';
 import type { ObjectFormat } from '../bridge/egress-format.ts';
 import { type GroupOrder, DEFAULT_PRIORITY, type RequestUpdate, type Subscribe, type Unsubscribe } from '../messages.ts';
 import type { SessionContext } from '../session/context.ts';
@@ -60,7 +60,9 @@ export class EgressSubscriptions {
       );
       if (ready !== 'ready') {
         subscription.close();
-        if (ready === 'timeout') return refuse('timeout', 'upstream did not answer');
+        if (ready === 'timeout' || (ready instanceof RelayError && ready.code === RelayErrorCode.timeout)) {
+          return refuse('timeout', ready instanceof RelayError ? ready.message : 'upstream did not answer');
+        }
         return refuse('doesNotExist', ready instanceof RelayError ? ready.message : 'track not available');
       }
       if (ctx.isClosed()) return subscription.close();

@@ -35,15 +35,14 @@ export interface UpstreamDeps {
   aliases: InboundAliases;
   outbound: OutboundRequests;
   fetches: FetchRoutes;
+  /** How long an upstream SUBSCRIBE may go unanswered before it counts as refused. */
+  responseTimeoutMs: number;
 }
 
 /** How long the head fill may take before the subscription's own objects go ahead. */
 const FILL_TIMEOUT_MS = 5_000;
 /** Late streams after PUBLISH_DONE (§9.12) get this long to finish. */
 const DONE_GRACE_MS = 2_000;
-
-/** How long an upstream SUBSCRIBE may go unanswered (@moq/net waits 10 s too). */
-const UPSTREAM_RESPONSE_TIMEOUT_MS = 10_000;
 
 export class UpstreamTrack implements IngestSink {
   readonly groups: IngestGroups;
@@ -122,13 +121,31 @@ export class UpstreamTrack implements IngestSink {
       filter: { type: 'largestObject' },
       parameters: { authorizationTokens: [] },
     });
-    // A publisher that never answers (@moq/net stays silent for a track it rejects) must not
-    // hold the relay track open forever: treat silence as a refusal.
-    setTimeout(() => {
-      if (this.#stopped || this.#requestId !== requestId || this.#alias !== undefined) return;
-      ctx.send({ type: 'unsubscribe', requestId });
-      this.#onResponse({ type: 'request_error', requestId, code: 0, reason: 'no response to SUBSCRIBE', retryInterval: 0 });
-    }, UPSTREAM_RESPONSE_TIMEOUT_MS).unref();
+    setTimeout(() => this.#expireUnanswered(requestId), this.#deps.responseTimeoutMs).unref();
+  }
+
+  /**
+   * A publisher that never answers (@moq/net stays silent for a track it rejects) must not hold
+   * the relay track open forever: withdraw the SUBSCRIBE (UNSUBSCRIBE from Pending, draft-16 §5.1)
+   * and treat the silence as a refusal, which subscribers see as TIMEOUT (§9.8).
+   */
+  #expireUnanswered(requestId: number): void {
+    if (this.#stopped || this.#requestId !== requestId || this.#alias !== undefined) return;
+    this.#deps.ctx.send({ type: 'unsubscribe', requestId });
+    this.#refused(`no response to SUBSCRIBE within ${this.#deps.responseTimeoutMs} ms`, RelayErrorCode.timeout);
+  }
+
+  /** The current candidate refused (or never answered): try the next publisher, else fail. */
+  #refused(reason: string, code: number): void {
+    this.#deps.outbound.forget(this.#requestId!);
+    this.#requestId = undefined;
+    if (this.#stopped) return;
+    if (this.#candidate + 1 < this.#candidates.length) {
+      this.#candidate++;
+      void this.#subscribe();
+      return;
+    }
+    this.#fail(new RelayError(`upstream refused ${this.label}: ${reason}`, code));
   }
 
   #onResponse(message: ControlMessage): void {
@@ -148,15 +165,7 @@ export class UpstreamTrack implements IngestSink {
         if (message.largest) void this.#fillHead(message.largest);
         return;
       case 'request_error':
-        outbound.forget(this.#requestId!);
-        this.#requestId = undefined;
-        if (this.#stopped) return;
-        if (this.#candidate + 1 < this.#candidates.length) {
-          this.#candidate++;
-          void this.#subscribe();
-          return;
-        }
-        this.#fail(new RelayError(`upstream refused ${this.label}: ${message.reason}`, RelayErrorCode.notFound));
+        this.#refused(message.reason, RelayErrorCode.notFound);
         return;
       case 'publish_done':
         outbound.forget(this.#requestId!);

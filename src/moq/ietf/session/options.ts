@@ -44,6 +44,12 @@ export interface ServeIetfSessionOptions {
   maxObjectBytes?: number;
   /** How long the client has to send CLIENT_SETUP. Default 10 s. */
   setupTimeoutMs?: number;
+  /**
+   * How long an upstream SUBSCRIBE to a publisher may go unanswered before the relay gives up
+   * (UNSUBSCRIBE) and refuses its subscribers, so a silent publisher cannot hold them forever.
+   * Default 10 s.
+   */
+  upstreamResponseTimeoutMs?: number;
   /** Request IDs granted ahead with MAX_REQUEST_ID. Default 128 (64 requests). */
   requestIdWindow?: number;
   /**

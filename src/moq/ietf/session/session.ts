@@ -41,6 +41,8 @@ import { withTimeout } from './timers.ts';
 
 const DEFAULT_SETUP_TIMEOUT_MS = 10_000;
 const DEFAULT_REQUEST_ID_WINDOW = 128;
+/** @moq/net waits 10 s for a SUBSCRIBE answer too. */
+const DEFAULT_UPSTREAM_RESPONSE_TIMEOUT_MS = 10_000;
 /** MAX_AUTH_TOKEN_CACHE_SIZE we advertise (§9.3.2.4). */
 const AUTH_TOKEN_CACHE_BYTES = 8 * 1024;
 /** A data stream must deliver its header within this (§3.4 DATA_STREAM_TIMEOUT, applied per stream). */
@@ -105,6 +107,7 @@ export class IetfSession implements SessionContext, SessionHandle {
       outbound: this.#outbound,
       fetches: this.#fetchRoutes,
       catalogWaitMs: this.tuning.catalogProbeMs,
+      responseTimeoutMs: options.upstreamResponseTimeoutMs ?? DEFAULT_UPSTREAM_RESPONSE_TIMEOUT_MS,
     });
     void this.transport.closed.then(
       () => this.#shutdown('transport closed'),

@@ -7,6 +7,8 @@ import { haveTools } from '../helpers/tools.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const WATCH_SECONDS = 8;
+/** hls.js ErrorDetails that only say playback is waiting for data (BUFFER_STALLED_ERROR, BUFFER_NUDGE_ON_STALL). */
+const STALL_REPORTS = new Set(['bufferStalledError', 'bufferNudgeOnStall']);
 
 /** A page that plays the broadcast with hls.js in low-latency mode and records what happens. */
 const PAGE = `<!doctype html><meta charset="utf-8"><video id="v" muted autoplay playsinline></video>
@@ -135,7 +137,8 @@ describe.runIf(haveTools('ffmpeg') && haveTools(CHROMIUM))('LL-HLS in Chromium w
         `wall-clock latency vs PROGRAM-DATE-TIME ${wallLatency?.toFixed(3)} s; levels ${end.levels}, audio tracks ${end.audioTracks}; waiting events ${end.waiting} (stalled ${end.stalledMs.toFixed(0)} ms, longest ${end.longestStallMs.toFixed(0)} ms) ${JSON.stringify(end.waitingAt)}; errors ${JSON.stringify(end.errors)}`,
     );
 
-    expect(end.errors).toEqual([]);
+    // hls.js reports a stall as a non-fatal media error; stalls are judged by the budget below.
+    expect(end.errors.filter((error) => error.fatal || !STALL_REPORTS.has(error.details))).toEqual([]);
     // No stall a viewer would see: a 'waiting' blip under heavy machine load (2 shared cores)
     // is logged above, but playback must not visibly stop (under a quarter second in all).
     expect(end.stalledMs).toBeLessThan(250);

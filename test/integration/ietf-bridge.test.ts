@@ -3,7 +3,7 @@
  * IETF subscribers as MSF + LOC, and IETF publishers (PUBLISH_NAMESPACE and PUBLISH) read by relay
  * subscribers as catalog.json + legacy frames. Payload bytes must survive both ways unchanged.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CATALOG_TRACK, encodeCatalog, parseCatalog } from '../../src/media/hang/catalog.ts';
 import { decodeLegacyFrame, encodeLegacyFrame } from '../../src/media/hang/container.ts';
 import type { TrackInfo } from '../../src/media/frame.ts';
@@ -11,9 +11,9 @@ import { LocPropertyType } from '../../src/media/loc/properties.ts';
 import { encodeMsfCatalog, type MsfCatalog, parseMsfCatalog } from '../../src/media/msf/catalog.ts';
 import { Broadcast, type Group, Origin, type Track } from '../../src/moq/index.ts';
 import type { IetfVersion } from '../../src/moq/ietf/index.ts';
-import { installIetfClientPolyfills } from '../helpers/ietf-polyfills.ts';
+import { ietfFixtures } from '../helpers/ietf-fixtures.ts';
 import { RawIetfClient } from '../helpers/ietf-raw-client.ts';
-import { type IetfTestServer, startIetfServer } from '../helpers/ietf-server.ts';
+import { startIetfServer } from '../helpers/ietf-server.ts';
 
 const utf8 = new TextEncoder();
 const bytes = (text: string): Uint8Array => utf8.encode(text);
@@ -60,15 +60,7 @@ function extensionValue(object: { extensions: { type: bigint; value: bigint | Ui
   return object.extensions.find((pair) => pair.type === type)?.value;
 }
 
-const servers: IetfTestServer[] = [];
-const clients: RawIetfClient[] = [];
-
-beforeAll(() => installIetfClientPolyfills());
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  for (const server of servers.splice(0)) await server.close();
-});
+const { servers, clients } = ietfFixtures();
 
 async function setup(version: IetfVersion, options: { largestObjectJoinsGroup?: boolean } = {}) {
   const origin = new Origin();

@@ -4,7 +4,7 @@
  * TRACK_STATUS, REQUEST_UPDATE / UNSUBSCRIBE and GOAWAY.
  */
 import fc from 'fast-check';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CATALOG_TRACK, encodeCatalog } from '../../src/media/hang/catalog.ts';
 import { encodeLegacyFrame } from '../../src/media/hang/container.ts';
 import { Broadcast, Origin } from '../../src/moq/index.ts';
@@ -12,20 +12,12 @@ import { SessionErrorCode, type Authorize, type IetfVersion } from '../../src/mo
 import type { ControlMessage } from '../../src/moq/ietf/messages.ts';
 import type { AuthToken } from '../../src/moq/ietf/wire/token.ts';
 import { frameControlMessage } from '../../src/moq/ietf/wire/control-framing.ts';
-import { installIetfClientPolyfills } from '../helpers/ietf-polyfills.ts';
+import { ietfFixtures } from '../helpers/ietf-fixtures.ts';
 import { RawIetfClient } from '../helpers/ietf-raw-client.ts';
 import { type IetfTestServer, startIetfServer } from '../helpers/ietf-server.ts';
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
-const servers: IetfTestServer[] = [];
-const clients: RawIetfClient[] = [];
-
-beforeAll(() => installIetfClientPolyfills());
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  for (const server of servers.splice(0)) await server.close();
-});
+const { servers, clients } = ietfFixtures();
 
 async function start(version: IetfVersion, options: { authorize?: Authorize } = {}) {
   const origin = new Origin();

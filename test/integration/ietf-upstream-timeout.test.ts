@@ -4,14 +4,14 @@
  * UNSUBSCRIBE (allowed from Pending, draft-16 §5.1) and refuses the waiting subscriber, and the
  * next SUBSCRIBE for the same track goes upstream again.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Origin } from '../../src/moq/index.ts';
 import type { IetfVersion } from '../../src/moq/ietf/index.ts';
 import { requestErrorCode } from '../../src/moq/ietf/errors.ts';
 import type { ControlMessage } from '../../src/moq/ietf/messages.ts';
-import { installIetfClientPolyfills } from '../helpers/ietf-polyfills.ts';
+import { ietfFixtures } from '../helpers/ietf-fixtures.ts';
 import { RawIetfClient } from '../helpers/ietf-raw-client.ts';
-import { type IetfTestServer, startIetfServer } from '../helpers/ietf-server.ts';
+import { startIetfServer } from '../helpers/ietf-server.ts';
 
 /** Short enough for a test, long enough that an early refusal would show. */
 const TIMEOUT_MS = 400;
@@ -24,15 +24,7 @@ const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 const named = (name: string) => (m: { name: Uint8Array }) => Buffer.from(m.name).toString() === name;
 const NS = [text('live'), text('silent')];
 
-const servers: IetfTestServer[] = [];
-const clients: RawIetfClient[] = [];
-
-beforeAll(() => installIetfClientPolyfills());
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  for (const server of servers.splice(0)) await server.close();
-});
+const { servers, clients } = ietfFixtures();
 
 async function setup(version: IetfVersion) {
   const server = await startIetfServer({ protocols: [version === 'draft-16' ? 'moqt-16' : 'moql'], origin: new Origin(), upstreamResponseTimeoutMs: TIMEOUT_MS });

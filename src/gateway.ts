@@ -248,7 +248,8 @@ export class Gateway {
   /**
    * A WebTransport session's URL came with its CONNECT; a raw QUIC session names its path and
    * token in CLIENT_SETUP's PATH parameter (moql, moq-00, moqt-16), read before auth decides.
-   * moq-lite-03/04 on raw QUIC send no SETUP: with auth on they get the public rights.
+   * moq-lite-03/04 on raw QUIC send no SETUP, so no token: with auth on they get only the public
+   * prefixes, and are refused when none are configured.
    */
   async #acceptQuic(session: WebTransport, info: SessionInfo): Promise<void> {
     let target: SessionTarget;

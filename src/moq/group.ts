@@ -18,10 +18,13 @@ export class Group {
   /**
    * @param maxBytes a group is bounded too: one that grows past this (a publisher that never
    *   sends another keyframe) is aborted rather than held in memory without limit.
+   * @param viaDatagrams its publisher sent it as datagrams, not on a stream: egress that can
+   *   should forward it the same way (IETF moq-transport's Object Forwarding Preference).
    */
   constructor(
     readonly sequence: number,
     readonly maxBytes = Number.POSITIVE_INFINITY,
+    readonly viaDatagrams = false,
   ) {}
 
   get bytes(): number {

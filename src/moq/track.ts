@@ -90,11 +90,11 @@ export class Track {
   /**
    * Start a new group. `sequence` defaults to one past the latest. A group older than the
    * latest (it arrived late on its own stream) is accepted but only handed to subscribers that
-   * have not moved past it.
+   * have not moved past it. `viaDatagrams`: see Group.
    */
-  appendGroup(sequence = this.#latestSequence + 1): Group {
+  appendGroup(sequence = this.#latestSequence + 1, viaDatagrams = false): Group {
     if (this.#ended) throw new RelayError(`track ${this.name} has ended`, RelayErrorCode.internal);
-    const group = new Group(sequence, this.#maxGroupBytes);
+    const group = new Group(sequence, this.#maxGroupBytes, viaDatagrams);
     if (sequence > this.#latestSequence) {
       this.#latestSequence = sequence;
       this.#cache.push(group);

@@ -9,7 +9,7 @@ import { StreamReader } from '../../src/moq/wire/stream-reader.ts';
 import { controlCodec, type ControlCodec } from '../../src/moq/ietf/control-codec.ts';
 import { dataCodec } from '../../src/moq/ietf/data/codecs.ts';
 import { type DataCodec, FETCH_HEADER_TYPE } from '../../src/moq/ietf/data/data-codec.ts';
-import type { FetchObject, MoqObject, SubgroupHeader } from '../../src/moq/ietf/data/objects.ts';
+import type { DatagramObject, FetchObject, MoqObject, SubgroupHeader } from '../../src/moq/ietf/data/objects.ts';
 import { encodeSubgroupHeader, encodeSubgroupObject, readSubgroupHeader, readSubgroupObject } from '../../src/moq/ietf/data/subgroup-stream.ts';
 import type { ControlMessage } from '../../src/moq/ietf/messages.ts';
 import { IETF_ALPN, IETF_VERSION_NUMBER, type IetfVersion } from '../../src/moq/ietf/version.ts';
@@ -37,6 +37,8 @@ export class RawIetfClient {
   readonly received: ControlMessage[] = [];
   readonly subgroups: ReceivedSubgroup[] = [];
   readonly fetches: ReceivedFetch[] = [];
+  /** OBJECT_DATAGRAMs received, decoded, in arrival order. */
+  readonly datagrams: DatagramObject[] = [];
   #writer!: WritableStreamDefaultWriter<Uint8Array>;
   #reader!: StreamReader;
   #changed: (() => void)[] = [];
@@ -67,6 +69,7 @@ export class RawIetfClient {
     });
     void client.#readControl();
     void client.#acceptUnis();
+    void client.#readDatagrams();
     session.closed.then(
       () => client.#markClosed(),
       () => client.#markClosed(),
@@ -190,6 +193,18 @@ export class RawIetfClient {
         const raw = await readControlMessage(this.#reader);
         if (!raw) return;
         this.received.push(this.codec.decode(raw));
+        this.#notify();
+      }
+    } catch {
+      // Session over.
+    }
+  }
+
+  async #readDatagrams(): Promise<void> {
+    const reader = this.session.datagrams.readable.getReader();
+    try {
+      for (let next = await reader.read(); !next.done; next = await reader.read()) {
+        this.datagrams.push(this.data.decodeDatagram(next.value));
         this.#notify();
       }
     } catch {

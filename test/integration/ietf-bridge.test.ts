@@ -334,4 +334,29 @@ describe.each(['draft-16', 'draft-14'] as const)('IETF publisher → relay subsc
     for (let frame = await reader.readFrame(); frame; frame = await reader.readFrame()) frames.push(Buffer.from(frame).toString('hex'));
     expect(frames).toEqual(objects.map((o) => Buffer.from(o.payload).toString('hex')));
   });
+
+  it('an IETF subscriber gets OBJECT_DATAGRAMs of a pushed datagram track as datagrams (§10.2.1), byte-exact', async () => {
+    const { server, client } = await setup(version);
+    const publishId = client.requestId();
+    await client.send({ type: 'publish', requestId: publishId, namespace: [bytes('dgs')], name: bytes('pings'), trackAlias: 31, forward: true, properties: { other: [] }, parameters: { authorizationTokens: [] } });
+    await client.next('publish_ok', (m) => m.requestId === publishId);
+    const viewer = await RawIetfClient.connect(server.url, version);
+    clients.push(viewer);
+    const requestId = viewer.requestId();
+    await viewer.send({ type: 'subscribe', requestId, namespace: [bytes('dgs')], name: bytes('pings'), subscriberPriority: 0, forward: true, filter: { type: 'nextGroupStart' }, parameters: { authorizationTokens: [] } });
+    const ok = await viewer.next('subscribe_ok', (m) => m.requestId === requestId);
+
+    const writer = client.session.datagrams.writable.getWriter();
+    const sent = [0, 1, 2].map((objectId) => ({ trackAlias: 31, groupId: 4, objectId, publisherPriority: 1, endOfGroup: objectId === 2, status: 'normal' as const, extensions: [], payload: payload(objectId + 10, 32) }));
+    for (const object of sent) {
+      await writer.write(client.data.encodeDatagram(object));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const received = await viewer.until(() => (viewer.datagrams.length >= sent.length ? viewer.datagrams : undefined), 5000, 'three datagrams');
+    expect(received.map((d) => ({ alias: d.trackAlias, group: d.groupId, object: d.objectId, payload: Buffer.from(d.payload).toString('hex') }))).toEqual(
+      sent.map((o) => ({ alias: ok.trackAlias, group: 4, object: o.objectId, payload: Buffer.from(o.payload).toString('hex') })),
+    );
+    // No subgroup stream carried them.
+    expect(viewer.subgroups.filter((s) => s.header.trackAlias === ok.trackAlias)).toEqual([]);
+  });
 });

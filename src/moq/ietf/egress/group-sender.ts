@@ -34,17 +34,22 @@ export interface GroupSend {
   onOpen(stream: WritableStream<Uint8Array>): void;
 }
 
-/** When the relay first handed each group to an IETF sender: the objects' arrival time for delivery timeouts. */
-const groupSeenAt = new WeakMap<Group, number>();
+const seenAt = new WeakMap<Group, number>();
 
-export function noteGroupSeen(group: Group): void {
-  if (!groupSeenAt.has(group)) groupSeenAt.set(group, Date.now());
+/** When an IETF sender first saw `group` (now, if none had): its objects' arrival time for delivery timeouts. */
+export function groupSeenAt(group: Group): number {
+  let at = seenAt.get(group);
+  if (at === undefined) {
+    at = Date.now();
+    seenAt.set(group, at);
+  }
+  return at;
 }
 
 const TIMED_OUT = Symbol('timed out');
 
 export async function sendGroup(send: GroupSend): Promise<GroupSendResult> {
-  noteGroupSeen(send.group);
+  groupSeenAt(send.group);
   if (send.cancel.aborted) return 'cancelled';
   const opening = send.transport.createUnidirectionalStream({ sendOrder: send.sendOrder });
   const stream = await untilAborted(opening, send.cancel).catch(() => undefined);
@@ -89,7 +94,7 @@ export async function sendGroup(send: GroupSend): Promise<GroupSendResult> {
     let previous: number | undefined;
     for (let objectId = 0; ; objectId++) {
       let frame = reader.tryReadFrame();
-      let receivedAt = groupSeenAt.get(send.group) ?? Date.now();
+      let receivedAt = groupSeenAt(send.group);
       if (!frame) {
         frame = await untilAborted(reader.readFrame(), send.cancel);
         receivedAt = Date.now();

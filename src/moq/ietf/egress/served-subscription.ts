@@ -19,7 +19,8 @@ import type { GroupOrder, RequestUpdate } from '../messages.ts';
 import type { SessionContext } from '../session/context.ts';
 import type { Location } from '../wire/location.ts';
 import type { DeliveryRange } from './filter.ts';
-import { sendGroup, untilAborted } from './group-sender.ts';
+import { sendGroupAsDatagrams } from './datagram-sender.ts';
+import { sendGroup, untilAborted, type GroupSendResult } from './group-sender.ts';
 import { dataSendOrder } from './send-order.ts';
 
 export interface ServedSubscriptionInit {
@@ -185,12 +186,13 @@ export class ServedSubscription {
     this.#cancel.signal.addEventListener('abort', onParentAbort, { once: true });
     const entry: OpenStream = { group, cancel, done: Promise.resolve() };
     const start = this.#range.start;
-    entry.done = sendGroup({
+    const firstObject = group.sequence === start.group ? start.object : 0;
+    const sending = group.viaDatagrams ? this.#sendDatagrams(group, firstObject, format, cancel.signal) : sendGroup({
       transport: this.ctx.transport,
       data: this.ctx.data,
       trackAlias: this.trackAlias,
       group,
-      firstObject: group.sequence === start.group ? start.object : 0,
+      firstObject,
       publisherPriority: this.publisherPriority,
       sendOrder: this.#sendOrder(group),
       format,
@@ -200,13 +202,31 @@ export class ServedSubscription {
         entry.writable = writable;
         this.#streamCount++;
       },
-    })
+    });
+    entry.done = sending
       .catch(() => 'failed' as const)
       .finally(() => {
         this.#cancel.signal.removeEventListener('abort', onParentAbort);
         this.#streams.delete(entry);
       });
     this.#streams.add(entry);
+  }
+
+  /** A group that came as datagrams goes out as datagrams (no stream, so no Stream Count). */
+  async #sendDatagrams(group: Group, firstObject: number, format: ObjectFormat, cancel: AbortSignal): Promise<GroupSendResult> {
+    const { result, dropped } = await sendGroupAsDatagrams({
+      sendDatagram: (datagram) => this.ctx.sendDatagram(datagram),
+      data: this.ctx.data,
+      trackAlias: this.trackAlias,
+      group,
+      firstObject,
+      publisherPriority: this.publisherPriority,
+      format,
+      deliveryTimeoutMs: this.#deliveryTimeoutMs,
+      cancel,
+    });
+    if (dropped > 0) this.ctx.logger.debug({ track: this.trackName, group: group.sequence, dropped }, 'datagrams dropped');
+    return result;
   }
 
   #resetStreams(): void {

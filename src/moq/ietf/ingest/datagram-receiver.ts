@@ -46,7 +46,7 @@ export class DatagramReceiver {
     if (state.groupId !== object.groupId) {
       state.slot?.release(false);
       state.groupId = object.groupId;
-      state.slot = sink.groups.acquire(object.groupId, object.objectId);
+      state.slot = sink.groups.acquire(object.groupId, object.objectId, true);
     }
     if (object.status === 'endOfTrack') sink.endOfTrack();
     if (state.slot && object.status === 'normal' && frame) {

@@ -36,13 +36,16 @@ export class IngestGroups {
 
   constructor(private readonly track: Track) {}
 
-  /** A writer for group `groupId` starting at `firstObjectId`, or undefined when it cannot be stored. */
-  acquire(groupId: number, firstObjectId: number): GroupSlot | undefined {
+  /**
+   * A writer for group `groupId` starting at `firstObjectId`, or undefined when it cannot be
+   * stored. `viaDatagrams`: the group's first object came as an OBJECT_DATAGRAM.
+   */
+  acquire(groupId: number, firstObjectId: number, viaDatagrams = false): GroupSlot | undefined {
     if (this.track.ended) return undefined;
     let entry = this.#open.get(groupId);
     if (!entry) {
       if (groupId <= this.#highest || firstObjectId !== 0) return undefined;
-      entry = { group: this.track.appendGroup(groupId), lastObject: -1, writers: 0 };
+      entry = { group: this.track.appendGroup(groupId, viaDatagrams), lastObject: -1, writers: 0 };
       this.#open.set(groupId, entry);
       this.#highest = groupId;
       this.#closeOlderIdle(groupId);

@@ -37,6 +37,8 @@ export interface SessionContext {
   isClosed(): boolean;
   /** Sends on the control stream; a failure ends the session. */
   send(message: ControlMessage): void;
+  /** Hands one datagram to the transport without waiting; false when it was dropped (queue full). */
+  sendDatagram(datagram: Uint8Array): boolean;
   /** Ends the session because of `error` (a ProtocolError picks the termination code). */
   fail(error: unknown): void;
   /** The next request ID for a request we send, or undefined once the session is over. */

@@ -61,6 +61,7 @@ export class IetfSession implements SessionContext, SessionHandle {
   #markEnded!: () => void;
   #isClosed = false;
   #control: MessageStream | undefined;
+  #datagramWriter: WritableStreamDefaultWriter<Uint8Array> | undefined;
   readonly #options: ServeIetfSessionOptions;
   readonly #inbound: InboundRequestIds;
   #outboundIds = new OutboundRequestIds(0);
@@ -129,6 +130,17 @@ export class IetfSession implements SessionContext, SessionHandle {
     if (this.#isClosed || !this.#control) return;
     // A control write fails only when the stream or transport is gone: end quietly.
     this.#control.send(message).catch((error: unknown) => this.fail(new StreamAbortedError('control stream write failed', { cause: error })));
+  }
+
+  sendDatagram(datagram: Uint8Array): boolean {
+    const writable = this.transport.datagrams?.writable;
+    if (this.#isClosed || !writable) return false;
+    // One writer for the session: a WritableStream takes a single writer at a time.
+    this.#datagramWriter ??= writable.getWriter();
+    const writer = this.#datagramWriter;
+    if (writer.desiredSize !== null && writer.desiredSize <= 0) return false;
+    writer.write(datagram).catch(() => undefined);
+    return true;
   }
 
   fail(error: unknown): void {

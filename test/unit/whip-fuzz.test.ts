@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { RtpHeader, RtpPacket } from 'werift';
 import { describe, expect, it } from 'vitest';
+import { editedLines } from '../../scripts/fuzz/line-edits.ts';
 import { MediaParseError } from '../../src/media/errors.ts';
 import type { MediaFrame, MediaSink, TrackInfo } from '../../src/media/frame.ts';
 import { splitLengthPrefixed } from '../../src/media/nal.ts';
@@ -76,34 +77,7 @@ const OFFER_LINES = [
 ];
 
 /** Edits of a valid offer: the inputs that reach deep into the validation. */
-const mutatedOffer = fc
-  .array(
-    fc.oneof(
-      fc.record({ kind: fc.constant('delete' as const), at: fc.nat() }),
-      fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat() }),
-      fc.record({ kind: fc.constant('char' as const), at: fc.nat(), pos: fc.nat(), ch: fc.string({ minLength: 1, maxLength: 1, unit: 'binary' }) }),
-      fc.record({ kind: fc.constant('swap' as const), at: fc.nat(), other: fc.nat() }),
-      fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), line: fc.string({ maxLength: 40 }) }),
-    ),
-    { maxLength: 6 },
-  )
-  .map((edits) => {
-    const lines = [...OFFER_LINES];
-    for (const edit of edits) {
-      const at = edit.at % lines.length;
-      if (edit.kind === 'delete') lines.splice(at, 1);
-      else if (edit.kind === 'duplicate') lines.splice(at, 0, lines[at]!);
-      else if (edit.kind === 'insert') lines.splice(at, 0, edit.line);
-      else if (edit.kind === 'swap') [lines[at], lines[edit.other % lines.length]] = [lines[edit.other % lines.length]!, lines[at]!];
-      else {
-        const line = lines[at]!;
-        const pos = edit.pos % (line.length + 1);
-        lines[at] = line.slice(0, pos) + edit.ch + line.slice(pos + 1);
-      }
-      if (lines.length === 0) lines.push('');
-    }
-    return `${lines.join('\r\n')}\r\n`;
-  });
+const mutatedOffer = editedLines(OFFER_LINES);
 
 describe('fuzz: SDP-facing validation', () => {
   it('the unedited offer is accepted', () => {

@@ -27,6 +27,7 @@ import { MediaParseError } from '../../../src/media/errors.ts';
 import type { MediaSink } from '../../../src/media/frame.ts';
 import { cat, fromHex, framed, messages, text, utf8 } from '../bytes.ts';
 import type { FuzzTarget } from '../harness.ts';
+import { editedLines } from '../line-edits.ts';
 
 const FINGERPRINT = 'a=fingerprint:sha-256 58:23:27:47:66:7E:00:94:E1:DB:9F:2F:9E:D8:DB:14:D3:1D:66:8D:F6:67:3E:A9:A7:48:73:D7:6A:44:24:24';
 
@@ -98,42 +99,14 @@ const OFFER_SEEDS = [
   text(`${OFFER.slice(0, 28).join('\r\n')}\r\n`),
 ];
 
-/** Line-level edits of the offer (whip-fuzz.test.ts): deleted, duplicated, swapped, inserted, changed lines. */
-const EDITED_OFFER = fc
-  .array(
-    fc.oneof(
-      fc.record({ kind: fc.constant('delete' as const), at: fc.nat() }),
-      fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat() }),
-      fc.record({ kind: fc.constant('char' as const), at: fc.nat(), pos: fc.nat(), ch: fc.string({ minLength: 1, maxLength: 1, unit: 'binary' }) }),
-      fc.record({ kind: fc.constant('swap' as const), at: fc.nat(), other: fc.nat() }),
-      fc.record({
-        kind: fc.constant('insert' as const),
-        at: fc.nat(),
-        line: fc.oneof(
-          fc.string({ maxLength: 40 }),
-          fc.constantFrom('m=video 9 UDP/TLS/RTP/SAVPF 96', 'a=rtpmap:96 H264/90000', 'a=fmtp:96 packetization-mode=0', 'a=mid:', 'a=group:BUNDLE', 'a=setup:active', 'a=inactive', 'a=rtpmap:300 VP8/90000', 'a=fmtp:97 apt=', 'c=IN IP6 ::1'),
-        ),
-      }),
-    ),
-    { maxLength: 6 },
-  )
-  .map((edits) => {
-    const lines = [...OFFER];
-    for (const edit of edits) {
-      const at = edit.at % lines.length;
-      if (edit.kind === 'delete') lines.splice(at, 1);
-      else if (edit.kind === 'duplicate') lines.splice(at, 0, lines[at]!);
-      else if (edit.kind === 'insert') lines.splice(at, 0, edit.line);
-      else if (edit.kind === 'swap') [lines[at], lines[edit.other % lines.length]] = [lines[edit.other % lines.length]!, lines[at]!];
-      else {
-        const line = lines[at]!;
-        const pos = edit.pos % (line.length + 1);
-        lines[at] = line.slice(0, pos) + edit.ch + line.slice(pos + 1);
-      }
-      if (lines.length === 0) lines.push('');
-    }
-    return text(`${lines.join('\r\n')}\r\n`);
-  });
+/** Line-level edits of the offer, with SDP lines among the inserted ones. */
+const EDITED_OFFER = editedLines(
+  OFFER,
+  fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.constantFrom('m=video 9 UDP/TLS/RTP/SAVPF 96', 'a=rtpmap:96 H264/90000', 'a=fmtp:96 packetization-mode=0', 'a=mid:', 'a=group:BUNDLE', 'a=setup:active', 'a=inactive', 'a=rtpmap:300 VP8/90000', 'a=fmtp:97 apt=', 'c=IN IP6 ::1'),
+  ),
+).map(text);
 
 const TRICKLE_LINES = fc
   .array(

@@ -10,6 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startQuicServer, type QuicServer, type SessionInfo, type WebTransportSession } from '../../src/transport/quic/index.ts';
 import { createDevCertificate } from '../../src/transport/tls/index.ts';
+import { echoSession } from '../helpers/echo-session.ts';
 import { haveTools } from '../helpers/tools.ts';
 
 const enabled = haveTools('chromium');
@@ -18,26 +19,6 @@ const tls = createDevCertificate();
 const pushed = randomBytes(200_000);
 const pushedHashHex = createHash('sha256').update(pushed).digest('hex');
 const serverSessions: Array<{ session: WebTransportSession; info: SessionInfo }> = [];
-
-function serve(session: WebTransportSession): void {
-  // Echo bidi streams; answer each uni stream with a uni stream carrying the same bytes.
-  void (async () => {
-    const reader = session.incomingBidirectionalStreams.getReader();
-    for (let next = await reader.read(); !next.done; next = await reader.read()) next.value.readable.pipeTo(next.value.writable).catch(() => {});
-  })().catch(() => {});
-  void (async () => {
-    const reader = session.incomingUnidirectionalStreams.getReader();
-    for (let next = await reader.read(); !next.done; next = await reader.read()) {
-      const back = await session.createUnidirectionalStream();
-      next.value.pipeTo(back).catch(() => {});
-    }
-  })().catch(() => {});
-  void (async () => {
-    const reader = session.datagrams.readable.getReader();
-    const writer = session.datagrams.writable.getWriter();
-    for (let next = await reader.read(); !next.done; next = await reader.read()) await writer.write(next.value);
-  })().catch(() => {});
-}
 
 /** Server-opened streams (one uni, one bidi) with known bytes, then a server-side close. */
 async function push(session: WebTransportSession): Promise<void> {
@@ -138,7 +119,7 @@ describe.skipIf(!enabled)('Chromium WebTransport', () => {
       onSession: (session, info) => {
         serverSessions.push({ session, info });
         if (info.url.pathname === '/push') void push(session).catch(() => {});
-        else serve(session);
+        else echoSession(session);
       },
     });
     web = http.createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end(PAGE));

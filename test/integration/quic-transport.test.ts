@@ -16,6 +16,7 @@ import {
   type WebTransportSession,
 } from '../../src/transport/quic/index.ts';
 import { createDevCertificate } from '../../src/transport/tls/index.ts';
+import { echoSession } from '../helpers/echo-session.ts';
 import { installMoqClientPolyfills } from '../helpers/polyfills.ts';
 
 type Behaviour = (session: WebTransportSession, info: SessionInfo) => void;
@@ -40,25 +41,7 @@ async function writeAll(stream: WritableStream<Uint8Array>, data: Uint8Array, ch
   await writer.close();
 }
 
-/** Echoes bidi streams, answers each uni stream with a uni stream, and bounces datagrams. */
-const echo: Behaviour = (session) => {
-  void (async () => {
-    const reader = session.incomingBidirectionalStreams.getReader();
-    for (let next = await reader.read(); !next.done; next = await reader.read()) next.value.readable.pipeTo(next.value.writable).catch(() => {});
-  })().catch(() => {});
-  void (async () => {
-    const reader = session.incomingUnidirectionalStreams.getReader();
-    for (let next = await reader.read(); !next.done; next = await reader.read()) {
-      const back = await session.createUnidirectionalStream();
-      next.value.pipeTo(back).catch(() => {});
-    }
-  })().catch(() => {});
-  void (async () => {
-    const reader = session.datagrams.readable.getReader();
-    const writer = session.datagrams.writable.getWriter();
-    for (let next = await reader.read(); !next.done; next = await reader.read()) await writer.write(next.value);
-  })().catch(() => {});
-};
+const echo: Behaviour = echoSession;
 
 beforeAll(async () => {
   server = await startQuicServer({

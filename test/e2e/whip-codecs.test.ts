@@ -1,33 +1,16 @@
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { build, stop as stopEsbuild } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWhipService, type WhipService } from '../../adapters/ingest/whip/index.ts';
 import { splitObus } from '../../adapters/ingest/whip/av1-obu.ts';
 import { parseVp9FrameHeader } from '../../adapters/ingest/whip/vp9-frame-header.ts';
-import { HttpServer } from '../../src/http/server.ts';
 import { parseAv1C } from '../../src/media/av1.ts';
 import { decodeLegacyFrame } from '../../src/media/hang/container.ts';
 import { fromHex } from '../../src/media/hex.ts';
-import { PublisherRegistry } from '../../src/media/publishers.ts';
 import { parseVpcC } from '../../src/media/vp9.ts';
 import { Origin } from '../../src/moq/index.ts';
 import { haveTools } from '../helpers/tools.ts';
+import { startWhipPageServer, type WhipPageServer } from '../helpers/whip-page-server.ts';
 
 /** VP8, VP9 and AV1 from Chromium (the page offers only the chosen codec) reach the relay with the right codec strings. */
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const PAGE_DIR = fileURLToPath(new URL('../../web/publish/', import.meta.url));
 
 async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -38,37 +21,18 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
 }
 
 describe.skipIf(!haveTools('chromium'))('WHIP codecs from Chromium', () => {
+  let server: WhipPageServer;
   let origin: Origin;
-  let whip: WhipService;
-  let http: HttpServer;
   let browser: Browser;
   let base: string;
 
   beforeAll(async () => {
-    origin = new Origin();
-    const registry = new PublisherRegistry(origin, { reconnectGraceMs: 0 });
-    whip = createWhipService({ openPublisher: (path, meta, terminate) => registry.open(path, meta, terminate) });
-    const script = (await build({ entryPoints: [`${PAGE_DIR}publish.ts`], bundle: true, write: false, format: 'esm', target: 'chrome120' })).outputFiles[0]!.text;
-    const html = await readFile(`${PAGE_DIR}index.html`, 'utf8');
-    http = new HttpServer({ host: '127.0.0.1', port: 0 });
-    http.route('/whip/', (req, res, subpath) => whip.handle(req, res, subpath));
-    http.route('/publish/', (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(html);
-    });
-    http.route('/assets/publish.js', (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
-      res.end(script);
-    });
-    base = `http://127.0.0.1:${await http.listen()}`;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    server = await startWhipPageServer({ reconnectGraceMs: 0 });
+    ({ origin, browser, base } = server);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await whip?.close();
-    await http?.close();
-    await stopEsbuild(); // its service child process
+    await server?.close();
   });
 
   const cases = [

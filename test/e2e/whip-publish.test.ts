@@ -1,33 +1,18 @@
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { build, stop as stopEsbuild } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWhipService, type WhipService } from '../../adapters/ingest/whip/index.ts';
-import { HttpServer } from '../../src/http/server.ts';
+import type { WhipService } from '../../adapters/ingest/whip/index.ts';
 import { decodeLegacyFrame } from '../../src/media/hang/container.ts';
 import { splitLengthPrefixed } from '../../src/media/nal.ts';
-import { PublisherRegistry, DEFAULT_RECONNECT_GRACE_MS } from '../../src/media/publishers.ts';
+import { DEFAULT_RECONNECT_GRACE_MS } from '../../src/media/publishers.ts';
 import { Origin, type TrackSubscription } from '../../src/moq/index.ts';
 import { haveTools } from '../helpers/tools.ts';
+import { startWhipPageServer, type WhipPageServer } from '../helpers/whip-page-server.ts';
 
 /**
  * Headless Chromium publishes its fake camera and microphone through web/publish/ (the real
  * page, bundled here) to the WHIP service; a relay subscriber checks what arrives.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const PAGE_DIR = fileURLToPath(new URL('../../web/publish/', import.meta.url));
 const BROADCAST = 'live/whip-e2e';
 
 interface ReceivedFrame {
@@ -77,43 +62,21 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
 const nalType = (nalu: Uint8Array): number => nalu[0]! & 0x1f;
 
 describe.skipIf(!haveTools('chromium'))('WHIP publish from Chromium', () => {
+  let server: WhipPageServer;
   let origin: Origin;
   let whip: WhipService;
-  let http: HttpServer;
-  let browser: Browser;
   let page: Page;
   let pageUrl: string;
 
   beforeAll(async () => {
-    origin = new Origin();
-    const registry = new PublisherRegistry(origin);
-    whip = createWhipService({ openPublisher: (path, meta, terminate) => registry.open(path, meta, terminate) });
-    const script = (await build({ entryPoints: [`${PAGE_DIR}publish.ts`], bundle: true, write: false, format: 'esm', target: 'chrome120' })).outputFiles[0]!.text;
-    const html = await readFile(`${PAGE_DIR}index.html`, 'utf8');
-    http = new HttpServer({ host: '127.0.0.1', port: 0 });
-    http.route('/whip/', (req, res, subpath) => whip.handle(req, res, subpath));
-    http.route('/publish/', (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(html);
-    });
-    http.route('/assets/publish.js', (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
-      res.end(script);
-    });
-    http.route('/assets/style.css', (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/css' });
-      res.end('');
-    });
-    pageUrl = `http://127.0.0.1:${await http.listen()}/publish/${BROADCAST}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage();
+    server = await startWhipPageServer();
+    ({ origin, whip } = server);
+    pageUrl = `${server.base}/publish/${BROADCAST}`;
+    page = await server.browser.newPage();
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await whip?.close();
-    await http?.close();
-    await stopEsbuild(); // its service child process
+    await server?.close();
   });
 
   it('publishes H.264 + Opus with keyframe-led groups and monotonic timestamps; DELETE ends it', async () => {

@@ -13,6 +13,9 @@
  *   --soak <s>                  soak length (default 60; the issue's full soak is --soak 600)
  *   --window <s>                measurement window per point (default 10)
  *   --steps 10,50,...           fan-out subscriber counts (default 10,50,100,200,500,1000)
+ *   --protocols ws,quic,nms     fan-out series to run (default all); the profile uses the first of
+ *                               ws/quic given (default ws)
+ *   --out <dir>                 results directory (default bench/results)
  *   --quick                     short windows and small N, for development
  *   --report                    only rebuild latest.md and the charts from the JSON files
  *
@@ -20,7 +23,7 @@
  * (latency-distribution.png, fanout.png, soak.png; SVG beside each).
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { WorkerPool, type ConnectSpec } from './lib/fanout.ts';
@@ -50,7 +53,6 @@ process.on('uncaughtException', (error) => {
   if (uncaught <= 5) log(`  (uncaught in the bench process, ignored: ${(error as Error).message})`);
 });
 
-const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const SECTIONS = ['latency', 'fanout', 'ingest', 'memory', 'profile'] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -61,6 +63,8 @@ const { values: argv } = parseArgs({
     soak: { type: 'string' },
     window: { type: 'string' },
     steps: { type: 'string' },
+    protocols: { type: 'string' },
+    out: { type: 'string' },
     quick: { type: 'boolean' },
     report: { type: 'boolean' },
     help: { type: 'boolean' },
@@ -77,6 +81,13 @@ const SOAK_S = Number(argv.soak ?? (QUICK ? 20 : 60));
 const STEPS = (argv.steps ?? (QUICK ? '10,50' : '10,50,100,200,500,1000')).split(',').map(Number).filter((n) => n > 0);
 const ONLY = new Set<Section>(argv.report ? [] : ((argv.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()) as Section[]));
 for (const s of ONLY) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s} (known: ${SECTIONS.join(', ')})`);
+const RESULTS = argv.out ? resolve(argv.out) : fileURLToPath(new URL('./results/', import.meta.url));
+const FANOUT_PROTOCOLS = ['ws', 'quic', 'nms'] as const;
+type FanoutProtocol = (typeof FANOUT_PROTOCOLS)[number];
+const PROTOCOLS = new Set((argv.protocols ?? FANOUT_PROTOCOLS.join(',')).split(',').map((s) => s.trim()) as FanoutProtocol[]);
+for (const p of PROTOCOLS) if (!FANOUT_PROTOCOLS.includes(p)) throw new Error(`unknown protocol ${p} (known: ${FANOUT_PROTOCOLS.join(', ')})`);
+/** The profile watches WebSocket viewers unless only QUIC was asked for. */
+const PROFILE_PROTOCOL: 'lite-ws' | 'lite-quic' = !PROTOCOLS.has('ws') && PROTOCOLS.has('quic') ? 'lite-quic' : 'lite-ws';
 const GATEWAY_ARGS = ['--max-sessions-per-ip', '100000'];
 const P99_TARGET_MS = 100;
 /** A subscriber gets "full rate" when it received at least this share of the frames sent. */
@@ -435,20 +446,24 @@ async function runFanout(source: H264Source): Promise<void> {
   log(`\n== fan-out: 2.5 Mbps 30 fps over RTMP, N = ${STEPS.join(', ')}; ${WINDOW_S} s windows`);
   const gw = await startGatewayServer({ args: GATEWAY_ARGS });
   const quic = await probeQuic(gw).finally(() => gw.stop());
-  const ws = await fanoutSeries('gateway', 'lite-ws', STEPS, source);
+  const ws = PROTOCOLS.has('ws') ? await fanoutSeries('gateway', 'lite-ws', STEPS, source) : [];
   let quicRows: FanoutRow[] = [];
-  if (quic.available) quicRows = await fanoutSeries('gateway', 'lite-quic', STEPS, source);
-  else log(`  QUIC fan-out skipped: ${quic.reason}`);
+  if (PROTOCOLS.has('quic') && quic.available) quicRows = await fanoutSeries('gateway', 'lite-quic', STEPS, source);
+  else if (PROTOCOLS.has('quic')) log(`  QUIC fan-out skipped: ${quic.reason}`);
   // The peer at the same N (up to where ours stopped, at least the first step past it).
-  const lastOurs = Math.max(...ws.map((r) => r.subscribers), ...quicRows.map((r) => r.subscribers));
+  const lastOurs = Math.max(0, ...ws.map((r) => r.subscribers), ...quicRows.map((r) => r.subscribers));
   const nmsSteps = STEPS.filter((n) => n <= lastOurs);
-  const nms = await fanoutSeries('nms', 'rtmp', nmsSteps, source);
+  const nms = PROTOCOLS.has('nms') ? await fanoutSeries('nms', 'rtmp', nmsSteps, source) : [];
   const largest = (rows: FanoutRow[]) => Math.max(0, ...rows.filter((r) => r.pass).map((r) => r.subscribers));
   writeResult('fanout', {
     windowS: WINDOW_S,
     criteria: `pass = every subscriber received >= ${FULL_RATE_SHARE * 100}% of the frames sent in the window and p99 latency < ${P99_TARGET_MS} ms`,
     quic,
-    largestPassing: { 'moq-lite/WebSocket': largest(ws), 'moq-lite/QUIC': quic.available ? largest(quicRows) : null, 'node-media-server/RTMP': largest(nms) },
+    largestPassing: {
+      'moq-lite/WebSocket': PROTOCOLS.has('ws') ? largest(ws) : null,
+      'moq-lite/QUIC': quic.available && PROTOCOLS.has('quic') ? largest(quicRows) : null,
+      'node-media-server/RTMP': PROTOCOLS.has('nms') ? largest(nms) : null,
+    },
     rows: [...ws, ...quicRows, ...nms],
   });
 }
@@ -901,10 +916,10 @@ async function runMemory(source: H264Source): Promise<void> {
 
 async function runProfile(source: H264Source): Promise<void> {
   const fan = readResult<{ rows: FanoutRow[] }>('fanout');
-  const passing = fan?.rows.filter((r) => r.protocol === 'lite-ws' && r.pass).map((r) => r.subscribers) ?? [];
+  const passing = fan?.rows.filter((r) => r.protocol === PROFILE_PROTOCOL && r.pass).map((r) => r.subscribers) ?? [];
   const n = QUICK ? 20 : Math.min(200, Math.max(100, ...passing));
   const seconds = QUICK ? 6 : 15;
-  log(`\n== profile: node --cpu-prof, ${n} moq-lite/WebSocket subscribers, ${seconds} s`);
+  log(`\n== profile: node --cpu-prof, ${n} moq-lite/${PROFILE_PROTOCOL === 'lite-quic' ? 'QUIC' : 'WebSocket'} subscribers, ${seconds} s`);
   const dir = join(RESULTS, 'profile');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -917,7 +932,11 @@ async function runProfile(source: H264Source): Promise<void> {
   try {
     pub = await startRtmpPublisher(gw.rtmpUrl('live/profile'), source);
     pool = await WorkerPool.start(2);
-    await pool.connect({ protocol: 'lite-ws', url: `${gw.httpUrl}/`, broadcast: 'live/profile', track: 'video' }, n);
+    const spec: ConnectSpec =
+      PROFILE_PROTOCOL === 'lite-quic'
+        ? { protocol: 'lite-quic', url: `https://127.0.0.1:${gw.httpPort}/`, broadcast: 'live/profile', track: 'video', certificateSha256: await certificateHashOf(gw) }
+        : { protocol: 'lite-ws', url: `${gw.httpUrl}/`, broadcast: 'live/profile', track: 'video' };
+    await pool.connect(spec, n);
     await sleep(2000);
     // Only the steady fan-out counts: not start-up (tsx compiling), not the connects, not shutdown.
     fromMs = Date.now() - spawned;
@@ -936,7 +955,7 @@ async function runProfile(source: H264Source): Promise<void> {
     return;
   }
   const top = topSelfTime(file, REPO_ROOT, 10, { fromMs, toMs });
-  writeResult('profile', { subscribers: n, seconds, file: file.replace(REPO_ROOT, ''), busyMs: top.total, gcMs: top.gcMs, top: top.entries });
+  writeResult('profile', { protocol: PROFILE_PROTOCOL, subscribers: n, seconds, file: file.replace(REPO_ROOT, ''), busyMs: top.total, gcMs: top.gcMs, top: top.entries });
   for (const e of top.entries.slice(0, 5)) log(`  ${String(e.percent).padStart(5)}%  ${e.function}  ${e.location}`);
 }
 

@@ -67,6 +67,8 @@ export interface NativeConnection {
   streamFinished(streamId: number): boolean;
   peerStreamsLeftBidi(): number;
   peerStreamsLeftUni(): number;
+  /** Some stream or datagram has data to read (a flag; readable() builds an iterator). */
+  isReadable(): boolean;
   readable(): Iterable<number>;
   writable(): Iterable<number>;
   dgramRecvVec(): Uint8Array | null;

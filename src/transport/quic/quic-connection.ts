@@ -96,6 +96,14 @@ export class QuicConnection implements StreamHost {
   /** Streams whose FIN waits for a safe moment (QuicStream.finish). */
   readonly #deferredFins = new Set<QuicStream>();
   #flushEpoch = 0;
+  /**
+   * Whether writable() could report something new since the last dispatch. quiche grows send
+   * room (connection tx_cap, stream credit) and learns of STOP_SENDING only while processing a
+   * packet, and hands back credit when we reset a stream; timers are included to be safe. In
+   * between, writable() (a costly native iterator) would re-announce the same streams to
+   * handlers with nothing new to do, so passes triggered by our own writes skip it.
+   */
+  #writableMayHaveChanged = true;
   #closeRequested = false;
   #pendingClose: { code: number; reason: string; since: number } | undefined;
   #establishedAt = 0;
@@ -164,6 +172,7 @@ export class QuicConnection implements StreamHost {
   /** Feeds one received UDP payload. */
   receive(packet: Uint8Array, from: HostPort): void {
     if (this.#finished) return;
+    this.#writableMayHaveChanged = true;
     try {
       this.native.recv(packet, { from, to: this.local });
       this.#remote = from;
@@ -223,8 +232,7 @@ export class QuicConnection implements StreamHost {
     if (!this.#established && this.native.isEstablished()) this.#markEstablished();
     if (this.#deferredFins.size > 0) this.#releaseOverdueFins();
     if (this.#established && this.handler && !this.native.isClosed()) {
-      this.#dispatchDatagrams(this.handler);
-      this.#dispatchStreams(this.handler);
+      this.#dispatch(this.handler);
       this.#serveWaiters();
     }
     const more = this.#flush();
@@ -373,6 +381,11 @@ export class QuicConnection implements StreamHost {
     }
   }
 
+  /** A reset hands the stream's unsent bytes' credit back: other streams may be writable. */
+  streamShutDown(): void {
+    this.#writableMayHaveChanged = true;
+  }
+
   retire(stream: QuicStream): void {
     if (this.#streams.get(stream.id) === stream) this.#streams.delete(stream.id);
   }
@@ -410,12 +423,27 @@ export class QuicConnection implements StreamHost {
     }
   }
 
-  #dispatchStreams(handler: QuicConnectionHandler): void {
+  /** Datagrams, then readable streams, then writable ones; each only when it can have news. */
+  #dispatch(handler: QuicConnectionHandler): void {
+    // isReadable() (stream data or a datagram waiting) is a cheap flag; readable() builds a
+    // native iterator, which costs more than the rest of a pass without packets.
+    if (this.native.isReadable()) {
+      this.#dispatchDatagrams(handler);
+      this.#dispatchReadable(handler);
+    }
+    if (this.#writableMayHaveChanged) this.#dispatchWritable(handler);
+  }
+
+  #dispatchReadable(handler: QuicConnectionHandler): void {
     for (const id of Array.from(this.native.readable())) {
       const stream = this.#streams.get(id) ?? this.#adoptPeerStream(id, handler);
       if (stream) stream.notifyReadable();
       else this.#discardForgotten(id);
     }
+  }
+
+  #dispatchWritable(handler: QuicConnectionHandler): void {
+    this.#writableMayHaveChanged = false;
     for (const id of Array.from(this.native.writable())) {
       const stream = this.#streams.get(id) ?? this.#adoptPeerStream(id, handler);
       stream?.notifyWritable();
@@ -495,6 +523,7 @@ export class QuicConnection implements StreamHost {
   readonly #onTimer = (): void => {
     this.#timer = undefined;
     if (this.#finished) return;
+    this.#writableMayHaveChanged = true;
     this.native.onTimeout();
     this.service();
   };

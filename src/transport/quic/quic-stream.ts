@@ -20,6 +20,8 @@ export interface StreamHost {
   schedule(): void;
   /** Counts flushes that sent packets: data written in the current epoch is still unsent. */
   readonly flushEpoch: number;
+  /** A stream part was shut down (RESET_STREAM hands unsent bytes' credit back to quiche). */
+  streamShutDown(): void;
   /** Retry `finishIfRoom()` right after the next received packet. */
   deferFinish(stream: QuicStream): void;
   retire(stream: QuicStream): void;
@@ -240,6 +242,7 @@ export class QuicStream {
     } catch {
       // Already finished or collected by quiche.
     }
+    this.#host.streamShutDown();
     this.#host.schedule();
   }
 

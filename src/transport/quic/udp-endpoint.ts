@@ -35,7 +35,12 @@ export class UdpEndpoint {
    * listens at the peer's address any more.
    */
   onUnreachable: () => void = () => {};
-  /** Send failures are counted, not thrown: UDP is best effort and QUIC recovers from loss. */
+  /**
+   * Send failures of a connected (client) socket are counted, not thrown: UDP is best effort
+   * and QUIC recovers from loss. A listening socket sends without a completion callback: with
+   * one, Node queues a nextTick per datagram (tens of thousands a second under fan-out) only
+   * to report what QUIC treats as loss anyway.
+   */
   sendErrors = 0;
 
   private constructor(socket: dgram.Socket) {
@@ -84,7 +89,7 @@ export class UdpEndpoint {
   send(packet: Uint8Array, to: HostPort): void {
     if (this.#closed) return;
     if (this.#connected) this.#socket.send(packet, this.#afterSend);
-    else this.#socket.send(packet, to.port, to.host, this.#afterSend);
+    else this.#socket.send(packet, to.port, to.host);
   }
 
   async close(): Promise<void> {

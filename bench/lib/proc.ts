@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { terminate } from '../../test/helpers/gateway-process.ts';
 
 const children = new Set<ChildProcess>();
 let hooked = false;
@@ -56,18 +57,7 @@ export function track(command: string, args: string[], options: SpawnOptions = {
     });
   });
   let stopping: Promise<void> | undefined;
-  const stop = (graceMs = 5000) =>
-    (stopping ??= (async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      const gone = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
-      clearTimeout(timer);
-      if (!gone) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    })());
+  const stop = (graceMs = 5000) => (stopping ??= terminate(child, exited, graceMs));
   return { child, pid: child.pid ?? -1, exited, stop };
 }
 

@@ -182,7 +182,8 @@ function exitOf(child: ChildProcess): Promise<number | null> {
   });
 }
 
-async function terminate(child: ChildProcess, exited: Promise<number | null>, graceMs: number): Promise<void> {
+/** SIGTERM, then SIGKILL if `child` has not exited after `graceMs`; resolves once it is gone. */
+export async function terminate(child: ChildProcess, exited: Promise<number | null>, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;

@@ -14,6 +14,7 @@ import { liteTargets } from './targets/lite.ts';
 import { mediaTargets } from './targets/media.ts';
 import { qmuxTargets } from './targets/qmux.ts';
 import { rtmpTargets } from './targets/rtmp.ts';
+import { sessionTargetTargets } from './targets/session-target.ts';
 import { whipTargets } from './targets/whip.ts';
 
 export type { FuzzTarget } from './harness.ts';
@@ -24,6 +25,7 @@ export const targets: readonly FuzzTarget[] = [
   ...mediaTargets,
   ...liteTargets,
   ...ietfTargets,
+  ...sessionTargetTargets,
   ...qmuxTargets,
   ...h3Targets,
   ...authTargets,

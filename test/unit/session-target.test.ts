@@ -2,10 +2,12 @@
  * Raw QUIC session targets: the PATH parameter of CLIENT_SETUP (draft-14 and draft-16 layouts)
  * becomes the session URL, and the peeked bytes are replayed unchanged to the session.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { controlCodec } from '../../src/moq/ietf/control-codec.ts';
 import type { IetfVersion } from '../../src/moq/ietf/version.ts';
 import { rawQuicTarget, withPath } from '../../src/moq/session-target.ts';
+import { ProtocolError } from '../../src/moq/wire/errors.ts';
 
 const base = new URL('https://127.0.0.1:4443/');
 
@@ -54,6 +56,22 @@ describe('withPath', () => {
 
   it('refuses values that are not an absolute path, and cannot change the authority', () => {
     for (const bad of ['live', '//evil.example/x', '/a#frag', `/${'x'.repeat(9000)}`]) expect(() => withPath(base, bad), bad).toThrow(/PATH/);
+  });
+
+  it('fuzz: any PATH either fails with a ProtocolError or keeps the scheme, host and port', () => {
+    const paths = fc.oneof(fc.string({ maxLength: 200, unit: 'binary' }), fc.string({ maxLength: 200 }).map((rest) => `/${rest}`));
+    fc.assert(
+      fc.property(paths, (path) => {
+        try {
+          const url = withPath(base, path);
+          expect(url.origin).toBe(base.origin);
+          expect(url.hash).toBe('');
+        } catch (error) {
+          expect(error).toBeInstanceOf(ProtocolError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

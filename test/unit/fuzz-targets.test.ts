@@ -13,13 +13,12 @@ const CASES = 300;
 const SEED = 0x6d6f71; // "moq"
 const LIMITS = { memoryLimitBytes: 64 * 2 ** 20, caseTimeoutMs: 10_000 };
 
-/**
- * Parser bugs the fuzzer found that are not fixed yet. Their failures are tolerated in the
- * sweep below, and a test asserts each counterexample still fails: when one starts passing,
- * the bug is fixed — delete its entry.
- */
 /** Inputs that once broke a parser (found by `npm run fuzz`); they must stay handled. */
 const REGRESSIONS: Record<string, { counterexample: Uint8Array; bug: string }> = {
+  'rtmp.normaliser': {
+    counterexample: fromHex('0801940000000000000c019702000000014f70757300'),
+    bug: 'an E-RTMP MultichannelConfig of 0 channels, then an Opus frame without a sequence start: buildOpusHead(0) escaped the normaliser',
+  },
   'media.hang-legacy-frame': {
     counterexample: fromHex('c020000000000000'),
     bug: 'decodeLegacyFrame let a ProtocolError escape for a timestamp ≥ 2^53 instead of MediaParseError',

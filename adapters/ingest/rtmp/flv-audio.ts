@@ -111,6 +111,8 @@ function parseExBody(packetType: number, track: TrackBody): AudioPacket {
     case AudioPacketType.MultichannelConfig: {
       const order = reader.u8('AudioChannelOrder');
       const channelCount = reader.u8('channelCount');
+      // Later frames build their decoder config from this count: zero channels is no config.
+      if (channelCount === 0) throw new FlvTagError('MultichannelConfig with 0 channels');
       if (order === AudioChannelOrder.Custom) reader.bytes(channelCount, 'audioChannelMapping');
       else if (order === AudioChannelOrder.Native) reader.bytes(4, 'audioChannelFlags');
       return { type: 'multichannel-config', trackId, fourCc, channelCount };

@@ -48,3 +48,16 @@ export class ByteCursor {
     return this.take(this.remaining, 'rest');
   }
 }
+
+/**
+ * The unread part of `buffer` (from `offset`) followed by `chunk`, for incremental readers:
+ * `chunk` itself when nothing is left unread, so the common case copies nothing.
+ */
+export function appendUnread(buffer: Uint8Array, offset: number, chunk: Uint8Array): Uint8Array {
+  if (offset >= buffer.byteLength) return chunk;
+  const rest = buffer.subarray(offset);
+  const merged = new Uint8Array(rest.byteLength + chunk.byteLength);
+  merged.set(rest, 0);
+  merged.set(chunk, rest.byteLength);
+  return merged;
+}

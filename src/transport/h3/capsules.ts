@@ -4,6 +4,7 @@
  * (draft-ietf-webtrans-http3 §6) and skip every other type unbuffered, as RFC 9297 requires
  * for unknown capsules.
  */
+import { appendUnread } from './byte-cursor.ts';
 import { Http3Error, H3ErrorCode } from './h3-errors.ts';
 import { encodeParts, readVarint } from './varint.ts';
 
@@ -32,14 +33,7 @@ export class CapsuleReader {
 
   push(chunk: Uint8Array): void {
     if (chunk.byteLength === 0) return;
-    if (this.#offset >= this.#buffer.byteLength) this.#buffer = chunk;
-    else {
-      const rest = this.#buffer.subarray(this.#offset);
-      const merged = new Uint8Array(rest.byteLength + chunk.byteLength);
-      merged.set(rest, 0);
-      merged.set(chunk, rest.byteLength);
-      this.#buffer = merged;
-    }
+    this.#buffer = appendUnread(this.#buffer, this.#offset, chunk);
     this.#offset = 0;
   }
 

@@ -4,6 +4,7 @@
  * types are skipped without buffering (§9), and the other known frames are buffered whole
  * up to a size limit, so a hostile length never makes us allocate more than that limit.
  */
+import { appendUnread } from './byte-cursor.ts';
 import { Http3Error, H3ErrorCode } from './h3-errors.ts';
 import { encodeParts, readVarint } from './varint.ts';
 
@@ -63,15 +64,7 @@ export class FrameReader {
 
   push(chunk: Uint8Array): void {
     if (chunk.byteLength === 0) return;
-    if (this.#offset >= this.#buffer.byteLength) {
-      this.#buffer = chunk;
-    } else {
-      const rest = this.#buffer.subarray(this.#offset);
-      const merged = new Uint8Array(rest.byteLength + chunk.byteLength);
-      merged.set(rest, 0);
-      merged.set(chunk, rest.byteLength);
-      this.#buffer = merged;
-    }
+    this.#buffer = appendUnread(this.#buffer, this.#offset, chunk);
     this.#offset = 0;
   }
 

@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { chunkedStream } from '../helpers/chunked.ts';
 import { MediaParseError } from '../../src/media/errors.ts';
 import { parseMsfCatalog } from '../../src/media/msf/catalog.ts';
 import { controlCodec } from '../../src/moq/ietf/control-codec.ts';
@@ -39,24 +40,6 @@ async function expectOnlyProtocolErrorsAsync(run: () => Promise<unknown>): Promi
   } catch (error) {
     if (!(error instanceof ProtocolError)) throw error;
   }
-}
-
-/** Delivers `bytes` in random chunks, the way a transport might. */
-function chunked(bytes: Uint8Array, cuts: number[]): ReadableStream<Uint8Array> {
-  const points = [...new Set(cuts.map((c) => c % (bytes.byteLength + 1)))].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let last = 0;
-  for (const point of [...points, bytes.byteLength]) {
-    chunks.push(bytes.slice(last, point));
-    last = point;
-  }
-  return new ReadableStream({
-    pull(controller) {
-      const next = chunks.shift();
-      if (next === undefined) controller.close();
-      else controller.enqueue(next);
-    },
-  });
 }
 
 /** What the session does with a peer-opened uni stream, minus the relay. */
@@ -134,7 +117,7 @@ describe.each(VERSIONS)('%s decoders under fuzz', (version) => {
     const valid = frameControlMessage(0x20, codec.encode({ type: 'client_setup', versions: [0xff00000e], parameters: { authorizationTokens: [], maxRequestId: 10, path: '/x' } }).body);
     await fc.assert(
       fc.asyncProperty(fc.oneof(noisyBytes, mutation.map((m) => mutate(valid, m))), fc.array(fc.nat(), { maxLength: 4 }), async (bytes, cuts) => {
-        await expectOnlyProtocolErrorsAsync(() => readClientSetupFrom(new StreamReader(chunked(bytes, cuts)), version));
+        await expectOnlyProtocolErrorsAsync(() => readClientSetupFrom(new StreamReader(chunkedStream(bytes, cuts)), version));
       }),
       { numRuns: RUNS / 3 },
     );
@@ -149,7 +132,7 @@ describe.each(VERSIONS)('%s decoders under fuzz', (version) => {
     ];
     await fc.assert(
       fc.asyncProperty(fc.oneof(noisyBytes, fc.tuple(fc.constantFrom(...seeds), mutation).map(([seed, m]) => mutate(seed, m))), fc.array(fc.nat(), { maxLength: 4 }), async (bytes, cuts) => {
-        await expectOnlyProtocolErrorsAsync(() => readDataStream(version, chunked(bytes, cuts)));
+        await expectOnlyProtocolErrorsAsync(() => readDataStream(version, chunkedStream(bytes, cuts)));
       }),
       { numRuns: RUNS },
     );
@@ -167,7 +150,7 @@ describe.each(VERSIONS)('%s decoders under fuzz', (version) => {
   it('refuses lengths beyond the limits before reading them', async () => {
     // A subgroup object claiming 2^30 payload bytes fails on the limit, with 4 bytes on the wire.
     const huge = Uint8Array.of(0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0xbf, 0xff, 0xff, 0xff);
-    await expect(readDataStream(version, chunked(huge, []))).rejects.toThrow(/exceeds/);
+    await expect(readDataStream(version, chunkedStream(huge))).rejects.toThrow(/exceeds/);
     // A control body claiming 1000 namespace fields is refused on the count.
     expect(() => codec.decode({ type: 0x06, body: Uint8Array.of(0x00, 0x43, 0xe8, 0x00) })).toThrow(ProtocolError);
   });

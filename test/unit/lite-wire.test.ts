@@ -1,28 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { chunkedStream } from '../helpers/chunked.ts';
 import { ByteReader } from '../../src/moq/wire/byte-reader.ts';
 import { ByteWriter, withU16Length, withVarintLength } from '../../src/moq/wire/byte-writer.ts';
 import { ProtocolError, StreamAbortedError } from '../../src/moq/wire/errors.ts';
 import { StreamReader } from '../../src/moq/wire/stream-reader.ts';
 import { decodeVarintAt, decodeVarintBigAt, encodeVarint, MAX_VARINT, varintLength } from '../../src/moq/wire/varint.ts';
-
-/** A stream that delivers `bytes` split at the given cut points. */
-function chunkedStream(bytes: Uint8Array, cuts: number[] = []): ReadableStream<Uint8Array> {
-  const points = [...new Set(cuts.map((c) => c % (bytes.byteLength + 1)))].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let last = 0;
-  for (const point of [...points, bytes.byteLength]) {
-    chunks.push(bytes.slice(last, point));
-    last = point;
-  }
-  return new ReadableStream({
-    pull(controller) {
-      const next = chunks.shift();
-      if (next === undefined) controller.close();
-      else controller.enqueue(next);
-    },
-  });
-}
 
 describe('varint (RFC 9000 §16)', () => {
   it('encodes the RFC examples', () => {

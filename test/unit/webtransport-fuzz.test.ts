@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { chunksOf } from '../helpers/chunked.ts';
 import { ByteCursor } from '../../src/transport/h3/byte-cursor.ts';
 import { CapsuleReader, encodeCloseCapsule } from '../../src/transport/h3/capsules.ts';
 import { FrameReader, FrameType, encodeFrame } from '../../src/transport/h3/frames.ts';
@@ -25,18 +26,6 @@ function onlyHttp3Errors(decode: () => unknown): void {
     if (!(error instanceof Http3Error)) throw error;
     expect(Object.values(H3ErrorCode)).toContain(error.code);
   }
-}
-
-/** Splits bytes into chunks at the given cut points (to exercise incremental parsers). */
-function chunked(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((cut) => cut % (bytes.byteLength + 1)))].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let start = 0;
-  for (const point of [...points, bytes.byteLength]) {
-    chunks.push(bytes.subarray(start, point));
-    start = point;
-  }
-  return chunks;
 }
 
 const bytesArb = fc.uint8Array({ maxLength: 512 });
@@ -71,7 +60,7 @@ describe('fuzz: HTTP/3 frame reader', () => {
       fc.property(fc.oneof(bytesArb, mutated(validFrames)), cutsArb, (bytes, cuts) => {
         onlyHttp3Errors(() => {
           const reader = new FrameReader(256);
-          for (const chunk of chunked(bytes, cuts)) {
+          for (const chunk of chunksOf(bytes, cuts)) {
             reader.push(chunk);
             for (let event = reader.next(); event; event = reader.next()) {
               if (event.kind === 'frame') {
@@ -127,7 +116,7 @@ describe('fuzz: capsules and SETTINGS', () => {
       fc.property(fc.oneof(bytesArb, mutated(valid)), cutsArb, (bytes, cuts) => {
         onlyHttp3Errors(() => {
           const reader = new CapsuleReader();
-          for (const chunk of chunked(bytes, cuts)) {
+          for (const chunk of chunksOf(bytes, cuts)) {
             reader.push(chunk);
             for (let capsule = reader.next(); capsule; capsule = reader.next()) {
               if (capsule.type === 'close') expect(new TextEncoder().encode(capsule.reason).byteLength).toBeLessThanOrEqual(1024);

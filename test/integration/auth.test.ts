@@ -11,12 +11,15 @@ import { startGateway, until, within } from '../helpers/gateway.ts';
 import { haveTools } from '../helpers/tools.ts';
 import { loadSigningKey, mintToken } from '../../src/auth/index.ts';
 import { connectLite } from '../../src/moq/lite/client.ts';
+import { requestErrorCode } from '../../src/moq/ietf/errors.ts';
+import { RawIetfClient } from '../helpers/ietf-raw-client.ts';
 import { Broadcast } from '../../src/moq/index.ts';
 import { connectQuic, connectWebTransport } from '../../src/transport/quic/index.ts';
 
 installMoqClientPolyfills();
 const tools = haveTools('ffmpeg');
 const SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
+const utf8 = (value: string): Uint8Array => new TextEncoder().encode(value);
 const path = (value: string) => value as Moq.Path.Valid;
 
 let gw: Awaited<ReturnType<typeof startGateway>>;
@@ -140,6 +143,31 @@ describe('moq-lite over raw QUIC (moql: token and root in the SETUP PATH paramet
     await expect(within(connectRaw('/'), 'no token')).rejects.toThrow(/missing token/);
     await expect(within(connectRaw('/?jwt=bad'), 'bad token')).rejects.toThrow(/code 2/);
     await expect(within(connectRaw(`//evil.example/live?jwt=${await token({ root: '', get: '' })}`), 'malformed PATH')).rejects.toThrow(/PATH/);
+  });
+});
+
+describe('IETF moqt-16 over raw QUIC (token in the CLIENT_SETUP PATH parameter)', () => {
+  const dial = async () => {
+    const hash = Buffer.from(await (await fetch(`${gw.httpUrl}/certificate.sha256`)).text(), 'hex');
+    return connectQuic(`https://127.0.0.1:${gw.gateway.ports.http}/`, { alpn: 'moqt-16', serverCertificateHashes: [{ algorithm: 'sha-256', value: hash }] });
+  };
+
+  it('accepts the session with a token in PATH and applies its scope to SUBSCRIBE', async () => {
+    const client = await within(RawIetfClient.over(await dial(), 'draft-16', { path: `/?jwt=${await token({ root: 'live', get: 'ok' })}` }), 'SETUP');
+    cleanups.push(() => client.close());
+    const refused = client.requestId();
+    await client.send({ type: 'subscribe', requestId: refused, namespace: [utf8('live'), utf8('secret')], name: utf8('video'), subscriberPriority: 0, forward: true, filter: { type: 'largestObject' }, parameters: { authorizationTokens: [] } });
+    expect((await client.next('request_error', (m) => m.requestId === refused)).code).toBe(requestErrorCode('draft-16', 'subscribe', 'unauthorized'));
+    const allowed = client.requestId();
+    await client.send({ type: 'subscribe', requestId: allowed, namespace: [utf8('live'), utf8('ok')], name: utf8('video'), subscriberPriority: 0, forward: true, filter: { type: 'largestObject' }, parameters: { authorizationTokens: [] } });
+    // Authorised: refused only because nothing is published there.
+    expect((await client.next('request_error', (m) => m.requestId === allowed)).code).toBe(requestErrorCode('draft-16', 'subscribe', 'doesNotExist'));
+  });
+
+  it('closes the session when PATH carries no token', async () => {
+    const session = await dial();
+    void RawIetfClient.over(session, 'draft-16', { path: '/' }).catch(() => undefined);
+    expect(await within(session.closed, 'session closed')).toMatchObject({ closeCode: 2, reason: expect.stringMatching(/missing token/) });
   });
 });
 

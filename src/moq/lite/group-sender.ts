@@ -9,7 +9,7 @@ import { ByteWriter } from '../wire/byte-writer.ts';
 import { StreamAbortedError } from '../wire/errors.ts';
 import { StreamWriter } from '../wire/stream-writer.ts';
 import type { SessionContext } from './context.ts';
-import { encodeFrameHeader, encodeGroupHeader } from './group.ts';
+import { encodeGroupHeader, frameOnWire } from './group.ts';
 import type { BudgetedSender } from './send-budget.ts';
 import { UniStreamType } from './stream-type.ts';
 
@@ -69,7 +69,7 @@ export class GroupSender implements BudgetedSender {
         const frame = await reader.readFrame();
         if (this.#dropped) return;
         if (!frame) break;
-        if (!(await this.#send([encodeFrameHeader(frame.byteLength), frame]))) return;
+        if (!(await this.#send([frameOnWire(frame)]))) return;
         this.ctx.observeLatency?.(performance.now() - reader.lastArrival);
       }
       this.ctx.counters.groupsSent++;

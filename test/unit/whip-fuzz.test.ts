@@ -205,7 +205,14 @@ describe('fuzz: RTP → frames', () => {
         if (codec === 'H264') for (const f of sink.frames) splitLengthPrefixed(f.payload);
         written += sink.frames.length;
       }),
-      { numRuns: 600 },
+      {
+        numRuns: 600,
+        examples: [
+          // Found by this property: SPS/PPS in an access unit of their own (STAP-A with the
+          // marker bit), then the IDR. The track must be declared before that IDR is written.
+          ['H264', [{ seqStep: 0, tsStep: 0, marker: true, payload: validParameterSets }, { seqStep: 1, tsStep: 0, marker: true, payload: Uint8Array.of(5) }]],
+        ],
+      },
     );
     expect(written).toBeGreaterThan(0); // the generators do reach the sink
   });

@@ -16,22 +16,25 @@ const DROPPED = new Set<number>([ObuType.TemporalDelimiter, ObuType.Padding, Obu
  */
 export class Av1Normaliser implements FrameNormaliser {
   #info: VideoTrackInfo | undefined;
+  /** A new description not yet handed out: a sequence header may come in a temporal unit of its own. */
+  #pendingInfo: VideoTrackInfo | undefined;
 
   normalise(frame: CodecFrame): NormalisedFrame | undefined {
     const obus = splitObus(frame.data);
-    let info: VideoTrackInfo | undefined;
     const sequenceHeader = obus.find((o) => o.type === ObuType.SequenceHeader);
     if (sequenceHeader) {
       const header = parseAv1SequenceHeader(sequenceHeader.payload);
       const av1c = buildAv1C(header, sequenceHeader);
       if (!this.#info?.description || !bytesEqual(av1c, this.#info.description)) {
-        info = { kind: 'video', codec: av1CodecString(av1c), description: av1c, codedWidth: header.maxWidth, codedHeight: header.maxHeight };
-        this.#info = info;
+        this.#info = { kind: 'video', codec: av1CodecString(av1c), description: av1c, codedWidth: header.maxWidth, codedHeight: header.maxHeight };
+        this.#pendingInfo = this.#info;
       }
     }
     const kept = obus.filter((o) => !DROPPED.has(o.type));
     if (!this.#info || kept.length === 0) return undefined;
     const keyframe = frame.keyframe && sequenceHeader !== undefined;
+    const info = this.#pendingInfo;
+    this.#pendingInfo = undefined;
     return { payload: joinObus(kept), keyframe, ...(info ? { info } : {}) };
   }
 }

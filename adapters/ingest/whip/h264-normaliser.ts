@@ -17,6 +17,8 @@ export class H264Normaliser implements FrameNormaliser {
   #sps: Uint8Array[] = [];
   #pps: Uint8Array[] = [];
   #info: VideoTrackInfo | undefined;
+  /** A new description not yet handed out: parameter sets may come in an access unit of their own. */
+  #pendingInfo: VideoTrackInfo | undefined;
 
   normalise(frame: CodecFrame): NormalisedFrame | undefined {
     const nalus = splitAnnexB(frame.data);
@@ -25,11 +27,12 @@ export class H264Normaliser implements FrameNormaliser {
       if (nalu[0]! & 0x80) throw new MediaParseError('H.264 NAL unit with forbidden_zero_bit set');
     }
     const sets = extractParameterSets(nalus);
-    let info: VideoTrackInfo | undefined;
-    if (sets.sps.length > 0 || sets.pps.length > 0) info = this.#update(sets.sps, sets.pps);
+    if (sets.sps.length > 0 || sets.pps.length > 0) this.#pendingInfo = this.#update(sets.sps, sets.pps) ?? this.#pendingInfo;
     const sample = nalus.filter((n) => !OUT_OF_BAND.has(n[0]! & 0x1f));
     if (!this.#info || sample.length === 0) return undefined;
     const keyframe = sample.some((n) => (n[0]! & 0x1f) === H264NalType.Idr);
+    const info = this.#pendingInfo;
+    this.#pendingInfo = undefined;
     return { payload: joinLengthPrefixed(sample), keyframe, ...(info ? { info } : {}) };
   }
 

@@ -14,6 +14,7 @@ function isKnownClientBug(error: { code?: string; stack?: string; stacks?: { fil
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup/fast-check-seed.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // e2e tests start servers, ffmpeg and Chromium: keep the 2-core CI machine from thrashing.

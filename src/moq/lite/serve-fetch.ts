@@ -7,7 +7,7 @@ import { joinPath, normalizePath, RelayError, RelayErrorCode } from '../index.ts
 import { StreamAbortedError } from '../wire/errors.ts';
 import type { SessionContext } from './context.ts';
 import type { Fetch } from './fetch.ts';
-import { encodeFrameHeader } from './group.ts';
+import { frameOnWire } from './group.ts';
 import { refuse, type RequestStream } from './request-stream.ts';
 
 export async function serveFetch(ctx: SessionContext, stream: RequestStream, request: Fetch): Promise<void> {
@@ -25,8 +25,7 @@ export async function serveFetch(ctx: SessionContext, stream: RequestStream, req
     for (;;) {
       const frame = await reader.readFrame();
       if (!frame) break;
-      await stream.writer.write(encodeFrameHeader(frame.byteLength));
-      await stream.writer.write(frame);
+      await stream.writer.write(frameOnWire(frame));
       ctx.counters.bytesSent += frame.byteLength;
     }
     await stream.writer.close();

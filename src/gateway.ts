@@ -262,7 +262,7 @@ export class Gateway {
     }
     const protocol = info.protocol as TransportSessionInfo['protocol'];
     await this.auth.verify(tokenFrom(target.url)).then(
-      (auth) => this.#acceptMoq(target.transport, { protocol, url: target.url, remoteAddress: info.remoteAddress, transport: info.transport, auth }),
+      (auth) => this.#acceptMoq(target.transport, { protocol, url: target.url, remoteAddress: info.remoteAddress, transport: info.transport, auth }, target.setupVersions),
       (error: unknown) => target.transport.close({ closeCode: 0x2, reason: (error as Error).message }),
     );
   }
@@ -274,11 +274,12 @@ export class Gateway {
     res.end(this.#devCertificate.current.fingerprintHex);
   }
 
-  #acceptMoq(session: WebTransport, info: TransportSessionInfo): void {
+  /** `setupVersions`: the CLIENT_SETUP's versions when #acceptQuic already peeked it. */
+  #acceptMoq(session: WebTransport, info: TransportSessionInfo, setupVersions?: number[]): void {
     const id = this.#nextSessionId++;
     const logger = this.logger.child({ session: id, transport: info.transport, remote: info.remoteAddress });
     const auth = info.auth;
-    const handle: MoqSessionHandle = serveMoqSession(session, info, {
+    const handle: MoqSessionHandle = serveMoqSession(session, { ...info, setupVersions }, {
       origin: this.origin,
       logger,
       authorize: auth ? (action, path, token) => this.#authorizeMoq(auth, action, path, token) : undefined,

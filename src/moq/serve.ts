@@ -11,6 +11,8 @@ export interface MoqSessionInfo {
   url: URL;
   remoteAddress: string;
   transport: string;
+  /** The CLIENT_SETUP's offered versions when the caller already peeked it (raw QUIC PATH). */
+  setupVersions?: number[];
 }
 
 export type AuthorizeAction = 'publish' | 'subscribe';
@@ -77,7 +79,7 @@ export function serveMoqSession(transport: WebTransport, info: MoqSessionInfo, d
     return { family: 'unknown', closed: Promise.resolve(), close: () => {}, goAway: () => {}, stats: () => NO_STATS };
   }
   return deferred(transport, async () => {
-    const peeked = await peekClientSetup(transport, deps.limits?.setupTimeoutMs ?? SETUP_TIMEOUT_MS);
+    const peeked = info.setupVersions ? { versions: info.setupVersions, transport } : await peekClientSetup(transport, deps.limits?.setupTimeoutMs ?? SETUP_TIMEOUT_MS);
     const offersLite = peeked.versions === undefined || peeked.versions.some((v) => LITE_SETUP_VERSIONS.includes(v));
     const ietfVersion = peeked.versions && selectIetfVersion(peeked.versions);
     if (!offersLite && ietfVersion) return ietf(peeked.transport, ietfVersion, root, deps);

@@ -12,6 +12,8 @@ export interface SessionTarget {
   /** The session to run: its CLIENT_SETUP, if peeked, is replayed unchanged. */
   transport: WebTransport;
   url: URL;
+  /** The versions that CLIENT_SETUP offered, so nobody has to peek it again. */
+  setupVersions?: number[];
 }
 
 /** Protocols whose session opens with CLIENT_SETUP, and its body layout. */
@@ -24,7 +26,7 @@ export async function rawQuicTarget(transport: WebTransport, protocol: string, b
   const layout = SETUP_LAYOUT[protocol as keyof typeof SETUP_LAYOUT];
   if (!layout) return { transport, url: base };
   const peeked = await peekClientSetup(transport, timeoutMs, layout);
-  return { transport: peeked.transport, url: withPath(base, peeked.path) };
+  return { transport: peeked.transport, url: withPath(base, peeked.path), setupVersions: peeked.versions };
 }
 
 /**

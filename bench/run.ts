@@ -30,7 +30,6 @@ import { WorkerPool, type ConnectSpec } from './lib/fanout.ts';
 import { firstMediaPlaylist, watchClassicHls, watchLowLatencyHls, type HlsWatch } from './lib/hls.ts';
 import { fetchMetrics, machineBusyMs, machineInfo, metricSum, type MachineInfo } from './lib/machine.ts';
 import { ensureIngestFlv, loadH264Source, type H264Source } from './lib/media.ts';
-import { installPolyfills } from './lib/polyfills.ts';
 import { CpuMeter, collectOutput, freePort, liveChildren, rssBytes, sleep, track, waitFor, withTimeout, type Tracked } from './lib/proc.ts';
 import { startLitePublisher, startRtmpPublisher, type RunningPublisher } from './lib/publishers.ts';
 import { nginxAvailable, REPO_ROOT, startGatewayServer, startNginx, startNodeMediaServer, type GatewayServer, type RtmpServer } from './lib/servers.ts';
@@ -39,7 +38,6 @@ import { Histogram, percentile, round, slope, type HistogramJson, type LatencySu
 import { renderCharts, svgChart, type Series } from './lib/charts.ts';
 import { topSelfTime, type SelfTimeEntry } from './lib/profile.ts';
 
-installPolyfills();
 // @moq/lite logs every control message; the bench prints its own progress.
 const log = console.log.bind(console);
 for (const level of ['log', 'debug', 'info', 'warn', 'error'] as const) console[level] = () => undefined;

@@ -11,12 +11,11 @@
  * Each received frame's stamp (lib/stamp.ts) gives its latency: receive time − send time.
  */
 import { connectLite, type LiteClient } from '../src/moq/lite/client.ts';
-import { installPolyfills, restrictWebSocketProtocols } from './lib/polyfills.ts';
+import { restrictWebSocketProtocols } from './lib/polyfills.ts';
 import { RtmpPlayer } from './lib/rtmp.ts';
 import { findStamp, now } from './lib/stamp.ts';
 import { Histogram } from './lib/stats.ts';
 
-installPolyfills();
 
 interface ConnectCommand {
   cmd: 'connect';

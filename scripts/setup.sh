@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs everything the test suite needs on a Debian machine that has only Node 20:
-# the npm packages (npm ci) and the real clients the tests drive (ffmpeg, GStreamer,
-# Chromium, redis-server). Idempotent: it installs only what is missing.
+# Installs everything the test suite needs on a Debian machine that has only Node 20: the npm
+# packages (npm ci; its `node` package brings Node 24, first on npm scripts' PATH) and the real
+# clients the tests drive (ffmpeg, GStreamer, Chromium, redis-server). Idempotent: it installs
+# only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,4 +31,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "setup: installing npm packages (npm ci)"
   npm ci --no-audit --no-fund
 fi
-echo "setup: ready ($(ffmpeg -version | head -n1 | cut -d' ' -f1-3); $(chromium --version 2>/dev/null); $(redis-server --version | cut -d' ' -f1-3))"
+echo "setup: ready (node $(node_modules/.bin/node --version); $(ffmpeg -version | head -n1 | cut -d' ' -f1-3); $(chromium --version 2>/dev/null); $(redis-server --version | cut -d' ' -f1-3))"

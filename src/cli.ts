@@ -1,4 +1,3 @@
-import './runtime-polyfills.ts';
 import { parseArgs } from 'node:util';
 import { ConfigError, helpText, loadConfig, OPTIONS } from './config.ts';
 import { createLogger } from './logger.ts';

@@ -1,4 +1,3 @@
-import './runtime-polyfills.ts';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { startQuicServer, type QuicServer, type SessionInfo } from './transport/quic/index.ts';

@@ -1,11 +1,4 @@
-/** What the @moq clients expect from a browser and Node 20 lacks (as in test/helpers/polyfills.ts). */
 import { WebSocket as NodeWebSocket } from 'ws';
-import '../../src/runtime-polyfills.ts';
-
-export function installPolyfills(): void {
-  const g = globalThis as unknown as { WebSocket?: unknown };
-  g.WebSocket ??= NodeWebSocket;
-}
 
 /** Only offer WebSocket subprotocols matching `keep` (e.g. force moqt-16 for @moq/net). */
 export function restrictWebSocketProtocols(keep: (protocol: string) => boolean): void {

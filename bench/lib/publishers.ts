@@ -97,8 +97,6 @@ export interface LitePublisherOptions {
 
 /** A @moq/lite publisher over WebSocket with synthetic stamped frames. */
 export async function startLitePublisher(url: string, broadcast: string, opts: LitePublisherOptions = {}): Promise<RunningPublisher & { requested: Promise<void> }> {
-  const { installPolyfills } = await import('./polyfills.ts');
-  installPolyfills();
   const Moq = await import('@moq/lite');
   const fps = opts.fps ?? 30;
   const gop = opts.gop ?? fps;

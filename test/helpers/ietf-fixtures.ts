@@ -1,5 +1,4 @@
-import { afterEach, beforeAll } from 'vitest';
-import { installIetfClientPolyfills } from './ietf-polyfills.ts';
+import { afterEach } from 'vitest';
 import type { RawIetfClient } from './ietf-raw-client.ts';
 import type { IetfTestServer } from './ietf-server.ts';
 
@@ -10,7 +9,6 @@ import type { IetfTestServer } from './ietf-server.ts';
 export function ietfFixtures(): { servers: IetfTestServer[]; clients: RawIetfClient[] } {
   const servers: IetfTestServer[] = [];
   const clients: RawIetfClient[] = [];
-  beforeAll(() => installIetfClientPolyfills());
   afterEach(async () => {
     for (const client of clients.splice(0)) client.close();
     for (const server of servers.splice(0)) await server.close();

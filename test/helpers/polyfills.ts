@@ -1,14 +1,4 @@
 import { WebSocket as NodeWebSocket } from 'ws';
-import '../../src/runtime-polyfills.ts';
-
-/**
- * What the published @moq clients expect from a browser that Node 20 lacks: the ES2024
- * built-ins (src/runtime-polyfills.ts, imported above) and a global WebSocket.
- */
-export function installMoqClientPolyfills(): void {
-  const g = globalThis as unknown as { WebSocket?: unknown };
-  g.WebSocket ??= NodeWebSocket;
-}
 
 /**
  * A global WebSocket that only offers the subprotocols matching `keep`, so a test can force

@@ -10,14 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import * as Moq from '@moq/lite';
-import { installMoqClientPolyfills } from '../helpers/polyfills.ts';
 import { startGateway, until, within } from '../helpers/gateway.ts';
 import { pushTestPattern, type TestPatternHandle } from '../helpers/gateway-process.ts';
 import { haveTools } from '../helpers/tools.ts';
 import { loadSigningKey, mintToken } from '../../src/auth/index.ts';
 import type { ApiBroadcast, ApiSession } from '../../src/http/api.ts';
-
-installMoqClientPolyfills();
 const tools = haveTools('ffmpeg');
 const path = (value: string) => value as Moq.Path.Valid;
 

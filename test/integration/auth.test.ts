@@ -6,7 +6,6 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Moq from '@moq/lite';
 import { WebSocket } from 'ws';
-import { installMoqClientPolyfills } from '../helpers/polyfills.ts';
 import { startGateway, until, within } from '../helpers/gateway.ts';
 import { haveTools } from '../helpers/tools.ts';
 import { loadSigningKey, mintToken } from '../../src/auth/index.ts';
@@ -15,8 +14,6 @@ import { requestErrorCode } from '../../src/moq/ietf/errors.ts';
 import { RawIetfClient } from '../helpers/ietf-raw-client.ts';
 import { Broadcast } from '../../src/moq/index.ts';
 import { connectQuic, connectWebTransport } from '../../src/transport/quic/index.ts';
-
-installMoqClientPolyfills();
 const tools = haveTools('ffmpeg');
 const SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
 const utf8 = (value: string): Uint8Array => new TextEncoder().encode(value);

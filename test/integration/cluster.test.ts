@@ -10,15 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Moq from '@moq/lite';
-import { installMoqClientPolyfills } from '../helpers/polyfills.ts';
 import { connectLite, type LiteClient } from '../../src/moq/lite/client.ts';
 import { RelayErrorCode, type Announcement } from '../../src/moq/index.ts';
 import { loadSigningKey } from '../../src/auth/keys.ts';
 import { mintToken } from '../../src/auth/mint.ts';
 import { until, within } from '../helpers/gateway.ts';
 import { haveTools } from '../helpers/tools.ts';
-
-installMoqClientPolyfills();
 const tools = haveTools('ffmpeg', 'redis-server');
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TTL_MS = 3000;

@@ -22,12 +22,7 @@ import { LocPropertyType } from '../../src/media/loc/properties.ts';
 import type { IetfVersion } from '../../src/moq/ietf/index.ts';
 import { startGateway, until, within } from '../helpers/gateway.ts';
 import { connectNet, moqlDraft14FirstObject, type NetConnection, propertyValue, type TappedNetConnection, tappedGroups } from '../helpers/gateway-ietf-net.ts';
-import { installIetfClientPolyfills } from '../helpers/ietf-polyfills.ts';
-import { installMoqClientPolyfills } from '../helpers/polyfills.ts';
 import { haveTools } from '../helpers/tools.ts';
-
-installMoqClientPolyfills();
-installIetfClientPolyfills();
 type MoqNet = typeof import('@moq/net');
 let Net: MoqNet;
 

@@ -5,11 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Moq from '@moq/lite';
 import { WebSocket } from 'ws';
-import { installMoqClientPolyfills, restrictWebSocketProtocols } from '../helpers/polyfills.ts';
+import { restrictWebSocketProtocols } from '../helpers/polyfills.ts';
 import { startGateway, until, within } from '../helpers/gateway.ts';
 import { decodeLegacyFrame, encodeLegacyFrame } from '../../src/media/hang/container.ts';
-
-installMoqClientPolyfills();
 
 const path = (value: string) => value as Moq.Path.Valid;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -5,7 +5,6 @@
  * subscribe-error, announce-subscribe, subscribe-before-announce.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { installIetfClientPolyfills } from '../helpers/ietf-polyfills.ts';
 import { type IetfTestServer, startIetfServer } from '../helpers/ietf-server.ts';
 
 type MoqNet = typeof import('@moq/net');
@@ -13,7 +12,6 @@ type Connection = Awaited<ReturnType<MoqNet['Connection']['connect']>>;
 let Moq: MoqNet;
 
 beforeAll(async () => {
-  installIetfClientPolyfills();
   Moq = await import('@moq/net');
   // @moq/net logs every control message at debug level.
   console.debug = () => undefined;

@@ -8,12 +8,9 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Moq from '@moq/lite';
 import { WebSocket } from 'ws';
-import { installMoqClientPolyfills } from '../helpers/polyfills.ts';
 import { startGateway, until, within } from '../helpers/gateway.ts';
 import { haveTools } from '../helpers/tools.ts';
 import type { GatewayConfig } from '../../src/config.ts';
-
-installMoqClientPolyfills();
 const tools = haveTools('ffmpeg');
 const path = (value: string) => value as Moq.Path.Valid;
 

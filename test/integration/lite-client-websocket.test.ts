@@ -7,11 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broadcast, RelayError, RelayErrorCode, type Announcement, type Track } from '../../src/moq/index.ts';
 import { connectLite, LiteConnectError, type LiteClient } from '../../src/moq/lite/client.ts';
 import { startGateway, until, within } from '../helpers/gateway.ts';
-import { installMoqClientPolyfills } from '../helpers/polyfills.ts';
 import { loadSigningKey } from '../../src/auth/keys.ts';
 import { mintToken } from '../../src/auth/mint.ts';
-
-installMoqClientPolyfills();
 
 let gw: Awaited<ReturnType<typeof startGateway>>;
 const clients: LiteClient[] = [];

@@ -5,11 +5,8 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Moq from '@moq/lite';
-import { installMoqClientPolyfills } from '../helpers/polyfills.ts';
 import { startGateway, until, within } from '../helpers/gateway.ts';
 import { haveTools } from '../helpers/tools.ts';
-
-installMoqClientPolyfills();
 const tools = haveTools('ffmpeg');
 
 /** Sample lines per the text format: name{labels} value. Comments must be HELP/TYPE. */

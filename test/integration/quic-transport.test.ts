@@ -17,7 +17,6 @@ import {
 } from '../../src/transport/quic/index.ts';
 import { createDevCertificate } from '../../src/transport/tls/index.ts';
 import { echoSession } from '../helpers/echo-session.ts';
-import { installMoqClientPolyfills } from '../helpers/polyfills.ts';
 
 type Behaviour = (session: WebTransportSession, info: SessionInfo) => void;
 
@@ -306,7 +305,6 @@ describe('WebTransport specifics', () => {
   });
 
   it('is usable as props.transport for @moq/lite connect()', async () => {
-    installMoqClientPolyfills();
     const { Connection } = await import('@moq/lite');
     const session = await connectWebTransport(`https://127.0.0.1:${server.port}/moq`, { protocols: ['moq-lite-04'], serverCertificateHashes: hashes });
     const connection = await Connection.connect(new URL(`https://127.0.0.1:${server.port}/moq`), { transport: session });

@@ -10,15 +10,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Moq from '@moq/lite';
-import { installMoqClientPolyfills } from '../helpers/polyfills.ts';
 import { startGateway, until, within } from '../helpers/gateway.ts';
 import { haveTools } from '../helpers/tools.ts';
 import { decodeLegacyFrame } from '../../src/media/hang/container.ts';
 import { parseCatalog } from '../../src/media/hang/catalog.ts';
 import { splitLengthPrefixed } from '../../src/media/nal.ts';
 import { h264NalType } from '../../src/media/h264.ts';
-
-installMoqClientPolyfills();
 const tools = haveTools('ffmpeg', 'gst-launch-1.0');
 const path = (value: string) => value as Moq.Path.Valid;
 

@@ -7,13 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Moq from '@moq/lite';
-import { installMoqClientPolyfills } from '../helpers/polyfills.ts';
 import { until, within } from '../helpers/gateway.ts';
 import { pushTestPattern, startGateway, type GatewayProcess, type TestPatternHandle } from '../helpers/gateway-process.ts';
 import { parseMediaPlaylist } from '../helpers/hls-playlist-parser.ts';
 import { haveTools } from '../helpers/tools.ts';
-
-installMoqClientPolyfills();
 const tools = haveTools('ffmpeg');
 const NAME = 'live/x';
 

@@ -12,7 +12,6 @@
  * accepted (how deep the inputs got).
  */
 import QmuxSession from '@moq/qmux';
-import '../../../src/runtime-polyfills.ts';
 import { cat, framed, macrotask, messages, quicVarint, text } from '../bytes.ts';
 import type { FuzzTarget } from '../harness.ts';
 

@@ -4,7 +4,6 @@
  * picks one pair, and @moq/qmux runs the client half of the framing over a `ws` socket. The
  * result is a WebTransport-shaped session whose `protocol` is the MoQ protocol chosen.
  */
-import '../../runtime-polyfills.ts';
 import QmuxSession from '@moq/qmux';
 import { WebSocket } from 'ws';
 import type { WebTransportLike } from './web-transport.ts';

@@ -1,6 +1,6 @@
 /**
  * The servers under test, each a tracked child process on 127.0.0.1 with temp dirs:
- * - the gateway (`node --import tsx src/cli.ts`, what `npm start` runs; optionally --cpu-prof),
+ * - the gateway (`node --import tsx app/cli.ts`, what `npm start` runs; optionally --cpu-prof),
  * - node-media-server 4.x (its own bin/app.js, RTMP only),
  * - nginx with libnginx-mod-rtmp (RTMP in, HLS out, served by nginx's own HTTP server).
  */
@@ -36,7 +36,7 @@ export async function startGatewayServer(opts: { cpuProfDir?: string; args?: str
   const rtmpPort = await freePort();
   const nodeArgs = [...(opts.nodeArgs ?? [])];
   if (opts.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
-  const args = [...nodeArgs, '--import', 'tsx', 'src/cli.ts', '--host', '127.0.0.1', '--port', String(httpPort), '--rtmp-port', String(rtmpPort), '--log-format', 'json', '--log-level', 'warn', ...(opts.args ?? [])];
+  const args = [...nodeArgs, '--import', 'tsx', 'app/cli.ts', '--host', '127.0.0.1', '--port', String(httpPort), '--rtmp-port', String(rtmpPort), '--log-format', 'json', '--log-level', 'warn', ...(opts.args ?? [])];
   const proc = track(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs = collectOutput(proc.child);
   const httpUrl = `http://127.0.0.1:${httpPort}`;

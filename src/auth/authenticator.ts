@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { decodeProtectedHeader, errors as jose, jwtVerify, type JWTPayload } from 'jose';
-import { normalizePath } from '../moq/path.ts';
+import { normalizePath } from '../relay/path.ts';
 import { parseClaims, type Claims } from './claims.ts';
 import { anonymousContext, openContext, streamKeyContext, tokenContext, type AuthContext, type PublicPrefixes } from './context.ts';
 import { rtmpStreamKey, rtmpToken, type PublishCredentials } from './credentials.ts';

@@ -1,4 +1,4 @@
-import { hasPrefix, joinPath, normalizePath } from '../moq/path.ts';
+import { hasPrefix, joinPath, normalizePath } from '../relay/path.ts';
 import { AuthError } from './errors.ts';
 
 /**

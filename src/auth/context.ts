@@ -1,4 +1,4 @@
-import { normalizePath } from '../moq/path.ts';
+import { normalizePath } from '../relay/path.ts';
 import { coveredBy, publishPrefixes, subscribePrefixes, type Claims } from './claims.ts';
 
 /** What one connection (MoQ session, WHIP or RTMP publisher) may do; decided once, when it connects. */

@@ -12,7 +12,7 @@
  * Node-to-node loops cannot form: a node only subscribes to the node that registered a broadcast,
  * and registers only broadcasts that are local to it (never ones it relays).
  */
-import type { Origin, TrackOptions } from '../moq/index.ts';
+import type { Origin, TrackOptions } from '../relay/index.ts';
 import type { SessionLogger } from '../moq/lite/options.ts';
 import { RemoteDirectory } from './directory.ts';
 import { ClusterError } from './errors.ts';

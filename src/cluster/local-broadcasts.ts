@@ -4,7 +4,7 @@
  * cluster itself announces, so each change is checked against the Origin's local index; and if
  * the bounded watcher ever overflows, the set is rebuilt from that index and watching resumes.
  */
-import { normalizePath, type AnnouncementWatcher, type Origin } from '../moq/index.ts';
+import { normalizePath, type AnnouncementWatcher, type Origin } from '../relay/index.ts';
 
 export type LocalChange = (path: string, active: boolean) => void;
 

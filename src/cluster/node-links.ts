@@ -5,7 +5,7 @@
  * `retryAfterMs`, so a burst of viewers for a dead node costs one attempt. When a connection
  * ends, `onClosed` runs before its tracks end.
  */
-import { RelayError, RelayErrorCode, Track, type TrackOptions } from '../moq/index.ts';
+import { RelayError, RelayErrorCode, Track, type TrackOptions } from '../relay/index.ts';
 import type { LiteClient, LiteClientCloseInfo } from '../moq/lite/client.ts';
 import { dialNode } from './node-dial.ts';
 import type { SessionLogger } from '../moq/lite/options.ts';

@@ -7,7 +7,7 @@
  *   so other nodes learn it at once instead of at their next scan.
  * Values are read from a shared store: a malformed one is reported as undefined, never thrown.
  */
-import { normalizePath } from '../moq/index.ts';
+import { normalizePath } from '../relay/index.ts';
 
 export interface NodeAddress {
   node: string;

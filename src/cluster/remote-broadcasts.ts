@@ -9,7 +9,7 @@
  * path or hands it to another node, or when the connection to its node ends; the next request
  * then resolves afresh.
  */
-import { Broadcast, type TrackOptions } from '../moq/index.ts';
+import { Broadcast, type TrackOptions } from '../relay/index.ts';
 import type { NodeLinks } from './node-links.ts';
 import type { NodeAddress } from './records.ts';
 

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { Origin } from '../moq/index.ts';
+import type { Origin } from '../relay/index.ts';
 import type { PublisherRegistry } from '../media/publishers.ts';
 import { CATALOG_TRACK } from '../media/hang/catalog.ts';
 import { HttpError, type HttpServer } from './server.ts';

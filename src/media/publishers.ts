@@ -1,4 +1,4 @@
-import { normalizePath, type Origin, type TrackOptions } from '../moq/index.ts';
+import { normalizePath, type Origin, type TrackOptions } from '../relay/index.ts';
 import type { MediaFrame, MediaSink, TrackInfo } from './frame.ts';
 import { HangBroadcastWriter } from './hang/publisher.ts';
 

@@ -1,9 +1,9 @@
-import type { Origin } from './index.ts';
+import type { Origin } from '../relay/index.ts';
 import { serveLiteSession, type SessionLogger } from './lite/index.ts';
 import { LiteVersion } from './lite/version.ts';
 import { ietfVersionFromProtocol, selectIetfVersion, serveIetfSession, type IetfVersion } from './ietf/index.ts';
 import { peekClientSetup } from './setup-peek.ts';
-import { normalizePath } from './path.ts';
+import { normalizePath } from '../relay/path.ts';
 
 export interface MoqSessionInfo {
   /** Negotiated protocol ('' = decided in SETUP). */

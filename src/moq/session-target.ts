@@ -6,7 +6,7 @@
  * moq-lite-03/04 open with no SETUP at all: they keep the server's default path.
  */
 import { peekClientSetup } from './setup-peek.ts';
-import { ProtocolError } from './wire/errors.ts';
+import { ProtocolError } from '../wire/errors.ts';
 
 export interface SessionTarget {
   /** The session to run: its CLIENT_SETUP, if peeked, is replayed unchanged. */

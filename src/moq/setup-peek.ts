@@ -1,7 +1,7 @@
 import { controlCodec } from './ietf/control-codec.ts';
 import type { IetfVersion } from './ietf/version.ts';
-import { decodeVarintAt, varintLengthFromFirstByte } from './wire/varint.ts';
-import { ProtocolError } from './wire/errors.ts';
+import { decodeVarintAt, varintLengthFromFirstByte } from '../wire/varint.ts';
+import { ProtocolError } from '../wire/errors.ts';
 
 /** CLIENT_SETUP's message type (draft-ietf-moq-transport-14 and -16 §9.3). */
 const CLIENT_SETUP = 0x20;

@@ -56,7 +56,7 @@ describe.skipIf(!haveTools('ffmpeg', 'chromium'))('browser: watch a live RTMP br
   /** Fail fast and plainly when the gateway does not serve the pages at all. */
   async function goto(page: Page, path: string): Promise<void> {
     const response = await page.goto(`${gateway!.url}${path}`);
-    expect(response?.status(), `GET ${path}: are the pages mounted (mountPages in src/gateway.ts)?`).toBe(200);
+    expect(response?.status(), `GET ${path}: are the pages mounted (mountPages in app/gateway.ts)?`).toBe(200);
   }
 
   it('plays the test pattern on /watch/live/e2e over WebTransport (not the WebSocket fallback)', async (ctx) => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
-import { Origin } from '../../src/moq/index.ts';
+import { Origin } from '../../src/relay/index.ts';
 import { publishWithFfmpeg, type FfmpegPublisher } from '../helpers/ffmpeg-to-relay.ts';
 import { startHlsTestServer, type HlsTestServer } from '../helpers/hls-test-server.ts';
 import { haveTools } from '../helpers/tools.ts';

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Origin } from '../../src/moq/index.ts';
+import type { Origin } from '../../src/relay/index.ts';
 import { HangBroadcastWriter } from '../../src/media/hang/publisher.ts';
 import { avcCodecString } from '../../src/media/h264.ts';
 import { buildOpusHead } from '../../src/media/opus.ts';

@@ -19,7 +19,7 @@ import { readSubgroupHeader, readSubgroupObject } from '../../src/moq/ietf/data/
 import type { ControlMessage } from '../../src/moq/ietf/messages.ts';
 import { IETF_ALPN, IETF_VERSION_NUMBER, type IetfVersion } from '../../src/moq/ietf/version.ts';
 import { readControlMessage } from '../../src/moq/ietf/wire/control-framing.ts';
-import { StreamReader } from '../../src/moq/wire/stream-reader.ts';
+import { StreamReader } from '../../src/wire/stream-reader.ts';
 
 type MoqNet = typeof import('@moq/net');
 export type NetConnection = Awaited<ReturnType<MoqNet['Connection']['connect']>>;

@@ -27,7 +27,7 @@ export interface GatewayProcess {
 }
 
 export interface StartGatewayOptions {
-  /** Script to run, relative to the repository root (default `src/cli.ts`, what `npm start` runs). */
+  /** Script to run, relative to the repository root (default `app/cli.ts`, what `npm start` runs). */
   entry?: string;
   /** More CLI flags, e.g. ['--takeover']. */
   args?: string[];
@@ -41,7 +41,7 @@ export interface StartGatewayOptions {
 export async function startGateway(opts: StartGatewayOptions = {}): Promise<GatewayProcess> {
   const httpPort = await freePort({ udp: true }); // QUIC shares the HTTP port number on UDP
   const rtmpPort = await freePort();
-  const args = ['--import', 'tsx', opts.entry ?? 'src/cli.ts', '--port', String(httpPort), '--rtmp-port', String(rtmpPort), '--host', '127.0.0.1', '--log-format', 'json', ...(opts.args ?? [])];
+  const args = ['--import', 'tsx', opts.entry ?? 'app/cli.ts', '--port', String(httpPort), '--rtmp-port', String(rtmpPort), '--host', '127.0.0.1', '--log-format', 'json', ...(opts.args ?? [])];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const exited = exitOf(child);

@@ -1,5 +1,5 @@
-import { Gateway } from '../../src/gateway.ts';
-import { defaultConfig, type GatewayConfig } from '../../src/config.ts';
+import { Gateway } from '../../app/gateway.ts';
+import { defaultConfig, type GatewayConfig } from '../../app/config.ts';
 import { createLogger } from '../../src/logger.ts';
 
 /** An in-process gateway on free loopback ports. */

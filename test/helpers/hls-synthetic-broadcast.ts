@@ -1,4 +1,4 @@
-import type { Origin } from '../../src/moq/index.ts';
+import type { Origin } from '../../src/relay/index.ts';
 import { HangBroadcastWriter } from '../../src/media/hang/publisher.ts';
 import { fromHex } from '../../src/media/hex.ts';
 

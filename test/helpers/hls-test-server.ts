@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import type { Origin } from '../../src/moq/index.ts';
+import type { Origin } from '../../src/relay/index.ts';
 import { createHlsService, type HlsService, type HlsServiceOptions } from '../../adapters/egress/hls/index.ts';
 
 export interface HlsTestServer {

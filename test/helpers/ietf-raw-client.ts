@@ -4,8 +4,8 @@
  * and data stream it receives, so tests can check wire-level details (extensions, object IDs).
  */
 import Session from '@moq/qmux';
-import { ByteWriter } from '../../src/moq/wire/byte-writer.ts';
-import { StreamReader } from '../../src/moq/wire/stream-reader.ts';
+import { ByteWriter } from '../../src/wire/byte-writer.ts';
+import { StreamReader } from '../../src/wire/stream-reader.ts';
 import { controlCodec, type ControlCodec } from '../../src/moq/ietf/control-codec.ts';
 import { dataCodec } from '../../src/moq/ietf/data/codecs.ts';
 import { type DataCodec, FETCH_HEADER_TYPE } from '../../src/moq/ietf/data/data-codec.ts';

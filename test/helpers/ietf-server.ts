@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Session, { selectSubprotocol } from '@moq/qmux';
 import { WebSocketServer } from 'ws';
-import { Origin } from '../../src/moq/index.ts';
+import { Origin } from '../../src/relay/index.ts';
 import {
   type Authorize,
   type IetfLogger,

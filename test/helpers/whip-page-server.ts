@@ -5,7 +5,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { createWhipService, type WhipService } from '../../adapters/ingest/whip/index.ts';
 import { HttpServer, type RouteHandler } from '../../src/http/server.ts';
 import { PublisherRegistry, type PublisherRegistryOptions } from '../../src/media/publishers.ts';
-import { Origin } from '../../src/moq/index.ts';
+import { Origin } from '../../src/relay/index.ts';
 
 /** Chromium with a fake camera and microphone that may use loopback ICE candidates. */
 const CHROMIUM_ARGS = [

@@ -12,7 +12,7 @@ import { loadSigningKey, mintToken } from '../../src/auth/index.ts';
 import { connectLite } from '../../src/moq/lite/client.ts';
 import { requestErrorCode } from '../../src/moq/ietf/errors.ts';
 import { RawIetfClient } from '../helpers/ietf-raw-client.ts';
-import { Broadcast } from '../../src/moq/index.ts';
+import { Broadcast } from '../../src/relay/index.ts';
 import { connectQuic, connectWebTransport } from '../../src/transport/quic/index.ts';
 const tools = haveTools('ffmpeg');
 const SECRET = 'test-secret-that-is-at-least-32-bytes-long!';

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSigningKey, mintToken } from '../../src/auth/index.ts';
 import { dialNode } from '../../src/cluster/node-dial.ts';
-import { Broadcast } from '../../src/moq/index.ts';
+import { Broadcast } from '../../src/relay/index.ts';
 import { startGateway, until, within } from '../helpers/gateway.ts';
 
 const SECRET = 'node-dial-secret-at-least-32-bytes-long!!';

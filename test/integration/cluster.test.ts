@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Moq from '@moq/lite';
 import { connectLite, type LiteClient } from '../../src/moq/lite/client.ts';
-import { RelayErrorCode, type Announcement } from '../../src/moq/index.ts';
+import { RelayErrorCode, type Announcement } from '../../src/relay/index.ts';
 import { loadSigningKey } from '../../src/auth/keys.ts';
 import { mintToken } from '../../src/auth/mint.ts';
 import { until, within } from '../helpers/gateway.ts';
@@ -105,7 +105,7 @@ function spawnNode(id: string, redisUrl: string): { child: ChildProcess; logs: s
     spawn(
       process.execPath,
       [
-        '--import', 'tsx', 'src/cli.ts', '--host', '127.0.0.1', '--port', '0', '--rtmp-port', '0', '--log-format', 'json',
+        '--import', 'tsx', 'app/cli.ts', '--host', '127.0.0.1', '--port', '0', '--rtmp-port', '0', '--log-format', 'json',
         '--reconnect-grace', '500', '--cluster-redis', redisUrl, '--node-id', id, '--cluster-ttl', String(TTL_MS),
         '--auth-key', AUTH_KEY, '--auth-public-publish', 'live',
       ],

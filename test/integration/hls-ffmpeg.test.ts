@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Origin } from '../../src/moq/index.ts';
+import { Origin } from '../../src/relay/index.ts';
 import { publishWithFfmpeg, type FfmpegPublisher, type FfmpegPublishOptions } from '../helpers/ffmpeg-to-relay.ts';
 import { startHlsTestServer, type HlsTestServer } from '../helpers/hls-test-server.ts';
 import { parseMediaPlaylist } from '../helpers/hls-playlist-parser.ts';

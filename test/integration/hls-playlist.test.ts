@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Origin } from '../../src/moq/index.ts';
+import { Origin } from '../../src/relay/index.ts';
 import { SyntheticBroadcast, TEST_AVCC } from '../helpers/hls-synthetic-broadcast.ts';
 import { startHlsTestServer, type HlsTestServer } from '../helpers/hls-test-server.ts';
 import { attributes, parseMediaPlaylist, type ParsedMediaPlaylist } from '../helpers/hls-playlist-parser.ts';

@@ -9,7 +9,7 @@ import { decodeLegacyFrame, encodeLegacyFrame } from '../../src/media/hang/conta
 import type { TrackInfo } from '../../src/media/frame.ts';
 import { LocPropertyType } from '../../src/media/loc/properties.ts';
 import { encodeMsfCatalog, type MsfCatalog, parseMsfCatalog } from '../../src/media/msf/catalog.ts';
-import { Broadcast, type Group, Origin, type Track } from '../../src/moq/index.ts';
+import { Broadcast, type Group, Origin, type Track } from '../../src/relay/index.ts';
 import type { IetfVersion } from '../../src/moq/ietf/index.ts';
 import { ietfFixtures } from '../helpers/ietf-fixtures.ts';
 import { RawIetfClient } from '../helpers/ietf-raw-client.ts';

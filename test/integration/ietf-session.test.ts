@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CATALOG_TRACK, encodeCatalog } from '../../src/media/hang/catalog.ts';
 import { encodeLegacyFrame } from '../../src/media/hang/container.ts';
-import { Broadcast, Origin } from '../../src/moq/index.ts';
+import { Broadcast, Origin } from '../../src/relay/index.ts';
 import { SessionErrorCode, type Authorize, type IetfVersion } from '../../src/moq/ietf/index.ts';
 import type { ControlMessage } from '../../src/moq/ietf/messages.ts';
 import type { AuthToken } from '../../src/moq/ietf/wire/token.ts';

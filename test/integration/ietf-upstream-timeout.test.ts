@@ -5,7 +5,7 @@
  * next SUBSCRIBE for the same track goes upstream again.
  */
 import { describe, expect, it } from 'vitest';
-import { Origin } from '../../src/moq/index.ts';
+import { Origin } from '../../src/relay/index.ts';
 import type { IetfVersion } from '../../src/moq/ietf/index.ts';
 import { requestErrorCode } from '../../src/moq/ietf/errors.ts';
 import type { ControlMessage } from '../../src/moq/ietf/messages.ts';

@@ -10,7 +10,7 @@ import * as Moq from '@moq/lite';
 import { WebSocket } from 'ws';
 import { startGateway, until, within } from '../helpers/gateway.ts';
 import { haveTools } from '../helpers/tools.ts';
-import type { GatewayConfig } from '../../src/config.ts';
+import type { GatewayConfig } from '../../app/config.ts';
 const tools = haveTools('ffmpeg');
 const path = (value: string) => value as Moq.Path.Valid;
 

@@ -3,7 +3,7 @@
  * WebTransport over HTTP/3, both from src/transport/quic, against our server session.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Broadcast, Origin, type Track } from '../../src/moq/index.ts';
+import { Broadcast, Origin, type Track } from '../../src/relay/index.ts';
 import { serveLiteSession } from '../../src/moq/lite/index.ts';
 import { connectLite } from '../../src/moq/lite/client.ts';
 import { connectQuic, connectWebTransport, startQuicServer, type QuicServer } from '../../src/transport/quic/index.ts';

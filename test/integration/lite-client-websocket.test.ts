@@ -4,7 +4,7 @@
  * `moql` (SETUP → lite-02).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Broadcast, RelayError, RelayErrorCode, type Announcement, type Track } from '../../src/moq/index.ts';
+import { Broadcast, RelayError, RelayErrorCode, type Announcement, type Track } from '../../src/relay/index.ts';
 import { connectLite, LiteConnectError, type LiteClient } from '../../src/moq/lite/client.ts';
 import { startGateway, until, within } from '../helpers/gateway.ts';
 import { loadSigningKey } from '../../src/auth/keys.ts';

@@ -6,7 +6,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Moq from '@moq/lite';
 import type QmuxSession from '@moq/qmux';
-import { Broadcast, Origin, type Group, type TrackSubscription } from '../../src/moq/index.ts';
+import { Broadcast, Origin, type Group, type TrackSubscription } from '../../src/relay/index.ts';
 import { encodeSubscribe, encodeSubscribeUpdate, readSubscribeResponse } from '../../src/moq/lite/subscribe.ts';
 import { encodeFetch } from '../../src/moq/lite/fetch.ts';
 import type { WebTransportLike } from '../../src/moq/lite/web-transport.ts';
@@ -14,8 +14,8 @@ import { encodeClientSetup } from '../../src/moq/lite/setup-compat.ts';
 import { LiteCloseCode } from '../../src/moq/lite/close-code.ts';
 import { serveLiteSession, type LiteSession } from '../../src/moq/lite/session.ts';
 import { LiteVersion } from '../../src/moq/lite/version.ts';
-import { ByteWriter } from '../../src/moq/wire/byte-writer.ts';
-import { StreamReader } from '../../src/moq/wire/stream-reader.ts';
+import { ByteWriter } from '../../src/wire/byte-writer.ts';
+import { StreamReader } from '../../src/wire/stream-reader.ts';
 import { memoryTransportPair, type MemoryTransport } from './lite-memory-transport.ts';
 
 const text = (value: string) => new TextEncoder().encode(value);

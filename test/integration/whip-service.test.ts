@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWhipService, type WhipService } from '../../adapters/ingest/whip/index.ts';
 import { HttpServer } from '../../src/http/server.ts';
 import { PublisherRegistry } from '../../src/media/publishers.ts';
-import { Origin } from '../../src/moq/index.ts';
+import { Origin } from '../../src/relay/index.ts';
 
 /**
  * The WHIP HTTP surface (RFC 9725) against offers from a second WebRTC implementation (a werift

@@ -1,5 +1,5 @@
 /**
- * Configuration: one declaration per option (src/config.ts OPTIONS) read from a YAML file, the
+ * Configuration: one declaration per option (app/config.ts OPTIONS) read from a YAML file, the
  * environment and CLI flags, later sources overriding earlier ones; errors that name the key
  * and the problem; `--help` generated from OPTIONS; and config.example.yaml kept complete and
  * equal to the defaults.
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, defaultConfig, helpText, loadConfig, OPTIONS, parseBytes, parseDuration, type GatewayConfig } from '../../src/config.ts';
+import { ConfigError, defaultConfig, helpText, loadConfig, OPTIONS, parseBytes, parseDuration, type GatewayConfig } from '../../app/config.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EXAMPLE = join(REPO_ROOT, 'config.example.yaml');
@@ -202,7 +202,7 @@ describe('size and duration syntax', () => {
 /** Runs the real CLI (what `npm start` runs) and collects its output. */
 function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'app/cli.ts', ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -311,7 +311,7 @@ describe('config.example.yaml', () => {
   });
 
   it('starts the real CLI (--config config.example.yaml)', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--config', EXAMPLE, '--host', '127.0.0.1', '--port', '0', '--rtmp-port', '0', '--log-format', 'json'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'app/cli.ts', '--config', EXAMPLE, '--host', '127.0.0.1', '--port', '0', '--rtmp-port', '0', '--log-format', 'json'], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Origin, type Group, type TrackSubscription } from '../../src/moq/index.ts';
+import { Origin, type Group, type TrackSubscription } from '../../src/relay/index.ts';
 import { PublisherRegistry, PublishRefusedError } from '../../src/media/publishers.ts';
 import { CATALOG_TRACK, parseCatalog } from '../../src/media/hang/catalog.ts';
 import { decodeLegacyFrame, encodeLegacyFrame } from '../../src/media/hang/container.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Track } from '../../src/moq/index.ts';
+import { Track } from '../../src/relay/index.ts';
 import { hlsUri, parseHlsPath, trackPathSegment } from '../../adapters/egress/hls/hls-urls.ts';
 import { PlaylistWindow } from '../../adapters/egress/hls/playlist-window.ts';
 import { renderMediaPlaylist } from '../../adapters/egress/hls/media-playlist.ts';

@@ -12,8 +12,8 @@ import type { ControlMessage, MessageParameters, SubscriptionFilter, TrackProper
 import { selectIetfVersion, ietfVersionFromProtocol } from '../../src/moq/ietf/version.ts';
 import type { KeyValuePair } from '../../src/moq/ietf/wire/key-value.ts';
 import type { AuthToken } from '../../src/moq/ietf/wire/token.ts';
-import { ByteWriter } from '../../src/moq/wire/byte-writer.ts';
-import { StreamReader } from '../../src/moq/wire/stream-reader.ts';
+import { ByteWriter } from '../../src/wire/byte-writer.ts';
+import { StreamReader } from '../../src/wire/stream-reader.ts';
 
 const VERSIONS = ['draft-14', 'draft-16'] as const;
 

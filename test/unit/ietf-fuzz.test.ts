@@ -19,8 +19,8 @@ import { readClientSetupFrom } from '../../src/moq/ietf/setup.ts';
 import { type IetfVersion } from '../../src/moq/ietf/version.ts';
 import { frameControlMessage } from '../../src/moq/ietf/wire/control-framing.ts';
 import { decodeToken } from '../../src/moq/ietf/wire/token.ts';
-import { ProtocolError } from '../../src/moq/wire/errors.ts';
-import { StreamReader } from '../../src/moq/wire/stream-reader.ts';
+import { ProtocolError } from '../../src/wire/errors.ts';
+import { StreamReader } from '../../src/wire/stream-reader.ts';
 
 const VERSIONS: IetfVersion[] = ['draft-14', 'draft-16'];
 const CONTROL_TYPES = [0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1d, 0x1e, 0x1f, 0x20, 0x21];

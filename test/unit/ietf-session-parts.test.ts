@@ -9,7 +9,7 @@ import type { TrackInfo } from '../../src/media/frame.ts';
 import { locTimestampProperties, locTimestampUs } from '../../src/media/loc/properties.ts';
 import { msfCatalogFromTracks } from '../../src/media/msf/from-hang.ts';
 import { tracksFromMsfCatalog } from '../../src/media/msf/to-hang.ts';
-import { Origin, Track } from '../../src/moq/index.ts';
+import { Origin, Track } from '../../src/relay/index.ts';
 import { legacyToLoc, passthrough } from '../../src/moq/ietf/bridge/egress-format.ts';
 import { dataCodec } from '../../src/moq/ietf/data/codecs.ts';
 import { resolveFilter } from '../../src/moq/ietf/egress/filter.ts';

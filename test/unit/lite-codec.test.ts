@@ -25,8 +25,8 @@ import * as setup from '../../src/moq/lite/setup-compat.ts';
 import { SetupParameter, type SetupParameters } from '../../src/moq/lite/setup-parameters.ts';
 import * as subscribe from '../../src/moq/lite/subscribe.ts';
 import { LiteVersion } from '../../src/moq/lite/version.ts';
-import { ByteReader } from '../../src/moq/wire/byte-reader.ts';
-import { StreamReader } from '../../src/moq/wire/stream-reader.ts';
+import { ByteReader } from '../../src/wire/byte-reader.ts';
+import { StreamReader } from '../../src/wire/stream-reader.ts';
 import { referenceEncode, referenceReader } from './lite-reference.ts';
 
 const ALL_VERSIONS = [LiteVersion.Draft01, LiteVersion.Draft02, LiteVersion.Draft03, LiteVersion.Draft04] as const;

@@ -14,9 +14,9 @@ import * as setup from '../../src/moq/lite/setup-compat.ts';
 import { SetupParameter } from '../../src/moq/lite/setup-parameters.ts';
 import * as subscribe from '../../src/moq/lite/subscribe.ts';
 import { LiteVersion } from '../../src/moq/lite/version.ts';
-import { ByteReader } from '../../src/moq/wire/byte-reader.ts';
-import { ProtocolError } from '../../src/moq/wire/errors.ts';
-import { StreamReader } from '../../src/moq/wire/stream-reader.ts';
+import { ByteReader } from '../../src/wire/byte-reader.ts';
+import { ProtocolError } from '../../src/wire/errors.ts';
+import { StreamReader } from '../../src/wire/stream-reader.ts';
 
 const RUNS = { numRuns: 3000 };
 const version = fc.constantFrom(LiteVersion.Draft01, LiteVersion.Draft02, LiteVersion.Draft03, LiteVersion.Draft04);

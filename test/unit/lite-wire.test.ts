@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { chunkedStream } from '../helpers/chunked.ts';
-import { ByteReader } from '../../src/moq/wire/byte-reader.ts';
-import { ByteWriter, withU16Length, withVarintLength } from '../../src/moq/wire/byte-writer.ts';
-import { ProtocolError, StreamAbortedError } from '../../src/moq/wire/errors.ts';
-import { StreamReader } from '../../src/moq/wire/stream-reader.ts';
-import { decodeVarintAt, decodeVarintBigAt, encodeVarint, MAX_VARINT, varintLength } from '../../src/moq/wire/varint.ts';
+import { ByteReader } from '../../src/wire/byte-reader.ts';
+import { ByteWriter, withU16Length, withVarintLength } from '../../src/wire/byte-writer.ts';
+import { ProtocolError, StreamAbortedError } from '../../src/wire/errors.ts';
+import { StreamReader } from '../../src/wire/stream-reader.ts';
+import { decodeVarintAt, decodeVarintBigAt, encodeVarint, MAX_VARINT, varintLength } from '../../src/wire/varint.ts';
 
 describe('varint (RFC 9000 §16)', () => {
   it('encodes the RFC examples', () => {

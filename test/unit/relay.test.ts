@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Broadcast, Origin, RelayError, Track } from '../../src/moq/index.ts';
+import { Broadcast, Origin, RelayError, Track } from '../../src/relay/index.ts';
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 
-async function readAll(group: import('../../src/moq/index.ts').Group): Promise<number[][]> {
+async function readAll(group: import('../../src/relay/index.ts').Group): Promise<number[][]> {
   const reader = group.reader();
   const frames: number[][] = [];
   for (let frame = await reader.readFrame(); frame; frame = await reader.readFrame()) frames.push([...frame]);

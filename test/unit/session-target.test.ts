@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { controlCodec } from '../../src/moq/ietf/control-codec.ts';
 import type { IetfVersion } from '../../src/moq/ietf/version.ts';
 import { rawQuicTarget, withPath } from '../../src/moq/session-target.ts';
-import { ProtocolError } from '../../src/moq/wire/errors.ts';
+import { ProtocolError } from '../../src/wire/errors.ts';
 
 const base = new URL('https://127.0.0.1:4443/');
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Broadcast } from '../../../src/moq/index.ts';
-import { Notify } from '../../../src/moq/notify.ts';
+import type { Broadcast } from '../../../src/relay/index.ts';
+import { Notify } from '../../../src/relay/notify.ts';
 import type { TrackInfo } from '../../../src/media/frame.ts';
 import { CATALOG_TRACK, parseCatalog, TRACK_PRIORITY } from '../../../src/media/hang/catalog.ts';
 import { MediaParseError } from '../../../src/media/errors.ts';

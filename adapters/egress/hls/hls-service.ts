@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type { Logger } from 'pino';
-import { normalizePath, type Origin } from '../../../src/moq/index.ts';
+import { normalizePath, type Origin } from '../../../src/relay/index.ts';
 import { HlsBroadcastSession, type SessionStats } from './broadcast-session.ts';
 import { parseHlsPath, type HlsResource } from './hls-urls.ts';
 import { sendError, sendMedia, sendPlaylist, sendPreflight } from './http-replies.ts';

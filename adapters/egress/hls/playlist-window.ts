@@ -1,4 +1,4 @@
-import { Notify } from '../../../src/moq/notify.ts';
+import { Notify } from '../../../src/relay/notify.ts';
 
 export interface PartEntry {
   /** Index within the parent segment, from 0 (RFC 8216bis §6.2.5.2 _HLS_part). */

@@ -1,4 +1,4 @@
-import type { Group, GroupReader, TrackSubscription } from '../../../src/moq/index.ts';
+import type { Group, GroupReader, TrackSubscription } from '../../../src/relay/index.ts';
 
 export interface RelayFrame {
   groupSequence: number;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Broadcast } from '../../../src/moq/index.ts';
+import type { Broadcast } from '../../../src/relay/index.ts';
 import type { TrackInfo } from '../../../src/media/frame.ts';
 import { decodeLegacyFrame } from '../../../src/media/hang/container.ts';
 import { TRACK_PRIORITY } from '../../../src/media/hang/catalog.ts';

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, readBody } from '../../../src/http/server.ts';
 import type { MediaSink } from '../../../src/media/frame.ts';
 import type { PublisherMeta } from '../../../src/media/publishers.ts';
-import { normalizePath } from '../../../src/moq/path.ts';
+import { normalizePath } from '../../../src/relay/path.ts';
 import { applyCandidatePolicy } from './answer-candidates.ts';
 import { SdpError, UnsupportedOfferError } from './errors.ts';
 import { childLogger, silentLogger, type WhipLogger } from './logger.ts';

@@ -16,9 +16,9 @@ import { readClientSetupFrom } from '../../../src/moq/ietf/setup.ts';
 import type { IetfVersion } from '../../../src/moq/ietf/version.ts';
 import { frameControlMessage, readControlMessage } from '../../../src/moq/ietf/wire/control-framing.ts';
 import { decodeToken, encodeToken } from '../../../src/moq/ietf/wire/token.ts';
-import { ByteWriter } from '../../../src/moq/wire/byte-writer.ts';
-import { ProtocolError } from '../../../src/moq/wire/errors.ts';
-import { StreamReader } from '../../../src/moq/wire/stream-reader.ts';
+import { ByteWriter } from '../../../src/wire/byte-writer.ts';
+import { ProtocolError } from '../../../src/wire/errors.ts';
+import { StreamReader } from '../../../src/wire/stream-reader.ts';
 import { cat, streamOf, text } from '../bytes.ts';
 import type { FuzzTarget } from '../harness.ts';
 

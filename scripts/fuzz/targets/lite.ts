@@ -17,8 +17,8 @@ import { SetupParameter } from '../../../src/moq/lite/setup-parameters.ts';
 import * as subscribe from '../../../src/moq/lite/subscribe.ts';
 import { hasAnnounceInit, hasFetch, hasGoaway, hasSubscribeRanges, LiteVersion } from '../../../src/moq/lite/version.ts';
 import { peekClientSetup } from '../../../src/moq/setup-peek.ts';
-import { ProtocolError } from '../../../src/moq/wire/errors.ts';
-import { StreamReader } from '../../../src/moq/wire/stream-reader.ts';
+import { ProtocolError } from '../../../src/wire/errors.ts';
+import { StreamReader } from '../../../src/wire/stream-reader.ts';
 import { cat, macrotask, sinkStream, streamOf } from '../bytes.ts';
 import type { FuzzTarget } from '../harness.ts';
 

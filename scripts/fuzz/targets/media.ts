@@ -25,7 +25,7 @@ import { msfToHangCatalog } from '../../../src/moq/ietf/bridge/ingest-format.ts'
 import { formatFor } from '../../../src/moq/ietf/ingest/catalog-mode.ts';
 import { parseExtensionBlock } from '../../../src/moq/ietf/data/extensions.ts';
 import { encodeKeyValuePairs } from '../../../src/moq/ietf/wire/key-value.ts';
-import { ProtocolError } from '../../../src/moq/wire/errors.ts';
+import { ProtocolError } from '../../../src/wire/errors.ts';
 import { cat, framed, fromHex, messages, text } from '../bytes.ts';
 import type { FuzzTarget } from '../harness.ts';
 

@@ -5,7 +5,7 @@
  */
 import { controlCodec } from '../../../src/moq/ietf/control-codec.ts';
 import { rawQuicTarget } from '../../../src/moq/session-target.ts';
-import { ProtocolError } from '../../../src/moq/wire/errors.ts';
+import { ProtocolError } from '../../../src/wire/errors.ts';
 import { sinkStream, streamOf } from '../bytes.ts';
 import type { FuzzTarget } from '../harness.ts';
 

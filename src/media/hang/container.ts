@@ -1,6 +1,6 @@
-import { decodeVarintAt, encodeVarint, varintLengthFromFirstByte } from '../../moq/wire/varint.ts';
+import { decodeVarintAt, encodeVarint, varintLengthFromFirstByte } from '../../wire/varint.ts';
 import { MediaParseError } from '../errors.ts';
-import { ProtocolError } from '../../moq/wire/errors.ts';
+import { ProtocolError } from '../../wire/errors.ts';
 
 /**
  * hang's "legacy" container (draft-lcurley-moq-hang §Container/legacy): a QUIC varint with the

@@ -1,4 +1,4 @@
-import { Broadcast, type Group, type Origin, RelayError, RelayErrorCode, type Track, type TrackOptions } from '../../moq/index.ts';
+import { Broadcast, type Group, type Origin, RelayError, RelayErrorCode, type Track, type TrackOptions } from '../../relay/index.ts';
 import type { MediaFrame, TrackInfo } from '../frame.ts';
 import { CATALOG_TRACK, encodeCatalog, TRACK_PRIORITY } from './catalog.ts';
 import { encodeLegacyFrame } from './container.ts';

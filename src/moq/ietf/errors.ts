@@ -2,7 +2,7 @@
  * moq-transport error codes (draft-16 §13.1 registries; draft-14 §13.1 where they differ) and the
  * protocol error every IETF decoder throws.
  */
-import { ProtocolError, type ProtocolErrorCode } from '../wire/errors.ts';
+import { ProtocolError, type ProtocolErrorCode } from '../../wire/errors.ts';
 import type { IetfVersion } from './version.ts';
 
 /** Session termination codes (draft-14/16 §3.4). */

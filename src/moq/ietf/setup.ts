@@ -6,7 +6,7 @@
  * the version list), picks a version from `message.versions`, and — for 0xff00000e — hands the
  * result to serveIetfSession as `setup`, reader and all, so no buffered byte is lost.
  */
-import { StreamReader } from '../wire/stream-reader.ts';
+import { StreamReader } from '../../wire/stream-reader.ts';
 import { controlCodec } from './control-codec.ts';
 import { IetfProtocolError, SessionErrorCode, violation } from './errors.ts';
 import type { ClientSetup } from './messages.ts';

@@ -3,7 +3,7 @@
  * established yet. draft-16 §8.4: a relay answers a SUBSCRIBE only once it has an Established
  * upstream subscription, so egress waits on this; tracks nobody registered are ready at once.
  */
-import type { Track } from '../track.ts';
+import type { Track } from '../../relay/track.ts';
 
 const readiness = new WeakMap<Track, Promise<void>>();
 

@@ -6,7 +6,7 @@
  * - lite-03: ANNOUNCE messages only (initial state included); ANNOUNCE carries a hop count.
  * - lite-04: ANNOUNCE carries the hop id list; ANNOUNCE_PLEASE an `exclude hop` id.
  */
-import { ProtocolError } from '../wire/errors.ts';
+import { ProtocolError } from '../../wire/errors.ts';
 import { decodeMessage, encodeMessage } from './message.ts';
 import { hasAnnounceInit, LiteVersion } from './version.ts';
 

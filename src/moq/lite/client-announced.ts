@@ -6,11 +6,11 @@
  * Messages are read only when the consumer asks for the next one, so a slow consumer leaves
  * them in the transport's flow-controlled stream instead of a queue here.
  */
-import { joinPath, normalizePath, type Announcement } from '../index.ts';
-import { ByteWriter } from '../wire/byte-writer.ts';
-import { ProtocolError } from '../wire/errors.ts';
-import { StreamReader } from '../wire/stream-reader.ts';
-import { StreamWriter } from '../wire/stream-writer.ts';
+import { joinPath, normalizePath, type Announcement } from '../../relay/index.ts';
+import { ByteWriter } from '../../wire/byte-writer.ts';
+import { ProtocolError } from '../../wire/errors.ts';
+import { StreamReader } from '../../wire/stream-reader.ts';
+import { StreamWriter } from '../../wire/stream-writer.ts';
 import { decodeAnnounce, decodeAnnounceInit, encodeAnnouncePlease } from './announce.ts';
 import type { RequestStream } from './request-stream.ts';
 import { BidiStreamType } from './stream-type.ts';

@@ -5,11 +5,11 @@
  * of a track makes one SUBSCRIBE to the client (UpstreamTrack), shared by all later ones.
  * The announce stream ending (or the session closing) ends every broadcast cleanly.
  */
-import { Broadcast, joinPath, normalizePath, RelayErrorCode, Track } from '../index.ts';
-import { ByteWriter } from '../wire/byte-writer.ts';
-import { ProtocolError, StreamResetReason } from '../wire/errors.ts';
-import { StreamReader } from '../wire/stream-reader.ts';
-import { StreamWriter } from '../wire/stream-writer.ts';
+import { Broadcast, joinPath, normalizePath, RelayErrorCode, Track } from '../../relay/index.ts';
+import { ByteWriter } from '../../wire/byte-writer.ts';
+import { ProtocolError, StreamResetReason } from '../../wire/errors.ts';
+import { StreamReader } from '../../wire/stream-reader.ts';
+import { StreamWriter } from '../../wire/stream-writer.ts';
 import { decodeAnnounce, decodeAnnounceInit, encodeAnnouncePlease } from './announce.ts';
 import type { SessionContext, Stoppable } from './context.ts';
 import { decodeGroupHeader } from './group.ts';

@@ -6,10 +6,10 @@
  *   CLIENT_SETUP (u16 length) offering lite-02 and lite-01; the server answers 0x21 and a
  *   SERVER_SETUP naming one. That stream stays open as the lite-01/02 session stream.
  */
-import { ByteWriter } from '../wire/byte-writer.ts';
-import { ProtocolError } from '../wire/errors.ts';
-import { StreamReader } from '../wire/stream-reader.ts';
-import { StreamWriter } from '../wire/stream-writer.ts';
+import { ByteWriter } from '../../wire/byte-writer.ts';
+import { ProtocolError } from '../../wire/errors.ts';
+import { StreamReader } from '../../wire/stream-reader.ts';
+import { StreamWriter } from '../../wire/stream-writer.ts';
 import { SERVER_IMPLEMENTATION } from './handshake.ts';
 import type { RequestStream } from './request-stream.ts';
 import { decodeServerSetup, encodeClientSetup } from './setup-compat.ts';

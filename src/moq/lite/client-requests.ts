@@ -4,8 +4,8 @@
  * subscribe to us. This client publishes nothing: the announce stream is answered with an empty
  * set (lite-01/02: an empty ANNOUNCE_INIT) and held open, and every SUBSCRIBE is refused.
  */
-import { RelayErrorCode } from '../index.ts';
-import { ProtocolError } from '../wire/errors.ts';
+import { RelayErrorCode } from '../../relay/index.ts';
+import { ProtocolError } from '../../wire/errors.ts';
 import { decodeAnnouncePlease, encodeAnnounceInit } from './announce.ts';
 import { decodeGoaway } from './goaway.ts';
 import { refuse, type RequestStream } from './request-stream.ts';

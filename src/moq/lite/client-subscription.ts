@@ -6,11 +6,11 @@
  * track cleanly; a reset aborts it with the server's code (e.g. not found); the relay ending the
  * track (its last viewer left) FINs our side, which the server answers by ending its own.
  */
-import { RelayError, RelayErrorCode, type Track } from '../index.ts';
-import { ByteWriter } from '../wire/byte-writer.ts';
-import { ProtocolError, StreamAbortedError, StreamResetReason } from '../wire/errors.ts';
-import { StreamReader } from '../wire/stream-reader.ts';
-import { StreamWriter } from '../wire/stream-writer.ts';
+import { RelayError, RelayErrorCode, type Track } from '../../relay/index.ts';
+import { ByteWriter } from '../../wire/byte-writer.ts';
+import { ProtocolError, StreamAbortedError, StreamResetReason } from '../../wire/errors.ts';
+import { StreamReader } from '../../wire/stream-reader.ts';
+import { StreamWriter } from '../../wire/stream-writer.ts';
 import type { RequestStream } from './request-stream.ts';
 import { BidiStreamType } from './stream-type.ts';
 import { encodeSubscribe, readSubscribeResponse } from './subscribe.ts';

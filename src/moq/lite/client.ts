@@ -11,10 +11,10 @@
  * session with that reason. When the session ends, every track ends: cleanly after a graceful
  * close, aborted (publisherGone) when the connection failed.
  */
-import { normalizePath, RelayError, RelayErrorCode, Track, type TrackOptions } from '../index.ts';
-import { ProtocolError, StreamAbortedError, StreamResetReason } from '../wire/errors.ts';
-import { StreamReader } from '../wire/stream-reader.ts';
-import { StreamWriter } from '../wire/stream-writer.ts';
+import { normalizePath, RelayError, RelayErrorCode, Track, type TrackOptions } from '../../relay/index.ts';
+import { ProtocolError, StreamAbortedError, StreamResetReason } from '../../wire/errors.ts';
+import { StreamReader } from '../../wire/stream-reader.ts';
+import { StreamWriter } from '../../wire/stream-writer.ts';
 import { LiteAnnounced } from './client-announced.ts';
 import { negotiateAsClient } from './client-handshake.ts';
 import { answerServerRequest, type ServerRequestContext } from './client-requests.ts';

@@ -2,7 +2,7 @@
  * What every part of one moq-lite session shares: the negotiated version, the transport, the
  * relay, limits, policy hooks and counters.
  */
-import type { Origin, TrackOptions } from '../index.ts';
+import type { Origin, TrackOptions } from '../../relay/index.ts';
 import type { LiteLimits, SessionLogger } from './options.ts';
 import type { SendBudget } from './send-budget.ts';
 import type { LiteVersion } from './version.ts';

@@ -2,7 +2,7 @@
  * FETCH (bidi type 3, lite-03+): one group of one track, HTTP-like. The publisher answers with
  * FRAMEs (varint size + payload) on the same stream and FINs after the last one, or resets it.
  */
-import { ProtocolError } from '../wire/errors.ts';
+import { ProtocolError } from '../../wire/errors.ts';
 import { decodeMessage, encodeMessage } from './message.ts';
 import { hasFetch, type LiteVersion } from './version.ts';
 

@@ -2,7 +2,7 @@
  * GOAWAY (bidi type 5, lite-04): graceful shutdown, optionally naming a URI to reconnect to
  * (empty = just close).
  */
-import { ProtocolError } from '../wire/errors.ts';
+import { ProtocolError } from '../../wire/errors.ts';
 import { decodeMessage, encodeMessage } from './message.ts';
 import { hasGoaway, type LiteVersion } from './version.ts';
 

@@ -4,10 +4,10 @@
  * session's SendBudget; a dropped sender resets its stream (the client loses the whole group,
  * never half of one silently).
  */
-import { RelayError, RelayErrorCode, type Group } from '../index.ts';
-import { ByteWriter } from '../wire/byte-writer.ts';
-import { StreamAbortedError } from '../wire/errors.ts';
-import { StreamWriter } from '../wire/stream-writer.ts';
+import { RelayError, RelayErrorCode, type Group } from '../../relay/index.ts';
+import { ByteWriter } from '../../wire/byte-writer.ts';
+import { StreamAbortedError } from '../../wire/errors.ts';
+import { StreamWriter } from '../../wire/stream-writer.ts';
 import type { SessionContext } from './context.ts';
 import { encodeGroupHeader, frameOnWire } from './group.ts';
 import type { BudgetedSender } from './send-budget.ts';

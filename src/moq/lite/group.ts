@@ -4,7 +4,7 @@
  * bytes (lite-01..04 have no timestamp delta; that came in lite-05). FETCH (lite-03+) answers
  * with the same FRAME encoding on its bidi stream.
  */
-import { encodeVarint } from '../wire/varint.ts';
+import { encodeVarint } from '../../wire/varint.ts';
 import { decodeMessage, encodeMessage } from './message.ts';
 
 export interface GroupHeader {

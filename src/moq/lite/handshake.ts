@@ -7,10 +7,10 @@
  *   native lite-01/02 form (type 0 + SESSION_CLIENT; we answer SESSION_SERVER). The stream then
  *   stays open as the lite-01/02 session stream (SESSION_INFO may follow).
  */
-import { ByteWriter } from '../wire/byte-writer.ts';
-import { ProtocolError } from '../wire/errors.ts';
-import { StreamReader } from '../wire/stream-reader.ts';
-import { StreamWriter } from '../wire/stream-writer.ts';
+import { ByteWriter } from '../../wire/byte-writer.ts';
+import { ProtocolError } from '../../wire/errors.ts';
+import { StreamReader } from '../../wire/stream-reader.ts';
+import { StreamWriter } from '../../wire/stream-writer.ts';
 import { chooseVersion, decodeClientSetup, encodeServerSetup } from './setup-compat.ts';
 import { SetupParameter } from './setup-parameters.ts';
 import { decodeSessionClient, encodeSessionServer } from './session-setup.ts';

@@ -1,8 +1,8 @@
 /**
  * Configuration of a server-side moq-lite session.
  */
-import type { Origin, TrackOptions } from '../index.ts';
-import { DEFAULT_MAX_MESSAGE_BYTES } from '../wire/stream-reader.ts';
+import type { Origin, TrackOptions } from '../../relay/index.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../wire/stream-reader.ts';
 
 export interface LiteLimits {
   /** Largest control message body (SETUP, SUBSCRIBE, ANNOUNCE, ...). */

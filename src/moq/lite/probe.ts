@@ -2,7 +2,7 @@
  * PROBE (bidi type 4, lite-03+): the subscriber opens the stream; the publisher reports its
  * estimated send bitrate (bits/s), and from lite-04 the RTT in ms, 0 meaning unknown on the wire.
  */
-import { ProtocolError } from '../wire/errors.ts';
+import { ProtocolError } from '../../wire/errors.ts';
 import { decodeMessage, encodeMessage } from './message.ts';
 import { hasProbe, hasProbeRtt, type LiteVersion } from './version.ts';
 

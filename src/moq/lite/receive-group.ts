@@ -2,9 +2,9 @@
  * Writing one incoming group stream (after its GROUP header) into a relay track: the same for
  * the server (a publishing client's groups) and the client (a node's upstream groups).
  */
-import { RelayError, RelayErrorCode, type Group, type Track } from '../index.ts';
-import { StreamAbortedError, StreamResetReason } from '../wire/errors.ts';
-import type { StreamReader } from '../wire/stream-reader.ts';
+import { RelayError, RelayErrorCode, type Group, type Track } from '../../relay/index.ts';
+import { StreamAbortedError, StreamResetReason } from '../../wire/errors.ts';
+import type { StreamReader } from '../../wire/stream-reader.ts';
 
 export interface GroupReceiver {
   track: Track;

@@ -2,9 +2,9 @@
  * A bidi request stream the client opened (SUBSCRIBE, ANNOUNCE_PLEASE, FETCH, ...), after its
  * stream type and first message were read.
  */
-import { StreamResetReason } from '../wire/errors.ts';
-import type { StreamReader } from '../wire/stream-reader.ts';
-import type { StreamWriter } from '../wire/stream-writer.ts';
+import { StreamResetReason } from '../../wire/errors.ts';
+import type { StreamReader } from '../../wire/stream-reader.ts';
+import type { StreamWriter } from '../../wire/stream-writer.ts';
 
 export interface RequestStream {
   reader: StreamReader;

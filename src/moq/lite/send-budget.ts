@@ -5,7 +5,7 @@
  * older when newest-first — is reset and its bytes released (moq-lite §Prioritization: drop
  * whole old groups rather than stall). A sender that is itself the least important waits.
  */
-import { Notify } from '../notify.ts';
+import { Notify } from '../../relay/notify.ts';
 
 export interface BudgetedSender {
   /** WebTransport send order; higher is more important. */

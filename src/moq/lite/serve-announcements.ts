@@ -6,8 +6,8 @@
  * the initial set as ANNOUNCE messages. Each path alternates active/ended (duplicates are
  * filtered), and paths the client may not subscribe to are never shown.
  */
-import { joinPath, normalizePath, RelayErrorCode, stripPrefix, type AnnouncementWatcher } from '../index.ts';
-import { ProtocolError, StreamAbortedError } from '../wire/errors.ts';
+import { joinPath, normalizePath, RelayErrorCode, stripPrefix, type AnnouncementWatcher } from '../../relay/index.ts';
+import { ProtocolError, StreamAbortedError } from '../../wire/errors.ts';
 import { encodeAnnounce, encodeAnnounceInit, type AnnouncePlease } from './announce.ts';
 import type { SessionContext, Stoppable } from './context.ts';
 import { refuse, type RequestStream } from './request-stream.ts';

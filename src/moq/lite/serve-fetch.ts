@@ -3,8 +3,8 @@
  * (size + payload) on the same stream, then FIN; reset when the group is not in the relay's
  * cache. Only tracks that exist already are considered, so a FETCH never starts an upstream.
  */
-import { joinPath, normalizePath, RelayError, RelayErrorCode } from '../index.ts';
-import { StreamAbortedError } from '../wire/errors.ts';
+import { joinPath, normalizePath, RelayError, RelayErrorCode } from '../../relay/index.ts';
+import { StreamAbortedError } from '../../wire/errors.ts';
 import type { SessionContext } from './context.ts';
 import type { Fetch } from './fetch.ts';
 import { frameOnWire } from './group.ts';

@@ -9,9 +9,9 @@
  * FINed after the in-flight groups finish (lite-03 "closed when all groups accounted for");
  * when it ends abnormally the stream is reset with the relay error code.
  */
-import { joinPath, normalizePath, RelayError, RelayErrorCode, type Group, type TrackSubscription } from '../index.ts';
-import { Notify } from '../notify.ts';
-import { StreamAbortedError } from '../wire/errors.ts';
+import { joinPath, normalizePath, RelayError, RelayErrorCode, type Group, type TrackSubscription } from '../../relay/index.ts';
+import { Notify } from '../../relay/notify.ts';
+import { StreamAbortedError } from '../../wire/errors.ts';
 import type { SessionContext, Stoppable } from './context.ts';
 import { GroupSender } from './group-sender.ts';
 import { refuse, type RequestStream } from './request-stream.ts';

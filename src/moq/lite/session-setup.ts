@@ -4,9 +4,9 @@
  * same stream. lite-03 removed all of it (Appendix A). The reference client reaches 01/02 through
  * the `moql` compat stream instead, but after that handshake it still reads SESSION_INFO from it.
  */
-import type { ByteReader } from '../wire/byte-reader.ts';
-import type { ByteWriter } from '../wire/byte-writer.ts';
-import { ProtocolError } from '../wire/errors.ts';
+import type { ByteReader } from '../../wire/byte-reader.ts';
+import type { ByteWriter } from '../../wire/byte-writer.ts';
+import { ProtocolError } from '../../wire/errors.ts';
 import { decodeMessage, encodeMessage } from './message.ts';
 
 const MAX_VERSIONS = 128;

@@ -10,10 +10,10 @@
  * A malformed message closes only this session, with the ProtocolError text as close reason.
  * When the session ends, the client's broadcasts end cleanly for relay subscribers.
  */
-import { normalizePath, RelayErrorCode } from '../index.ts';
-import { ProtocolError, StreamAbortedError } from '../wire/errors.ts';
-import { StreamReader } from '../wire/stream-reader.ts';
-import { StreamWriter } from '../wire/stream-writer.ts';
+import { normalizePath, RelayErrorCode } from '../../relay/index.ts';
+import { ProtocolError, StreamAbortedError } from '../../wire/errors.ts';
+import { StreamReader } from '../../wire/stream-reader.ts';
+import { StreamWriter } from '../../wire/stream-writer.ts';
 import { decodeAnnouncePlease } from './announce.ts';
 import { ClientBroadcasts } from './client-broadcasts.ts';
 import { LiteCloseCode } from './close-code.ts';

@@ -7,8 +7,8 @@
  * A lite-01/02 client offers e.g. [0xff0dad02, 0xff0dad01, 0xff00000e]; the last is IETF draft-14,
  * which the caller may route to the moq-transport session instead.
  */
-import { ByteReader } from '../wire/byte-reader.ts';
-import { ByteWriter, withU16Length } from '../wire/byte-writer.ts';
+import { ByteReader } from '../../wire/byte-reader.ts';
+import { ByteWriter, withU16Length } from '../../wire/byte-writer.ts';
 import type { SetupParameters } from './setup-parameters.ts';
 import { readSetupParameters, writeSetupParameters } from './setup-parameters.ts';
 

@@ -3,9 +3,9 @@
  * (draft-ietf-moq-transport-14 §9.3 "Setup Parameters"): a count, then per parameter a type
  * varint; even types carry one varint value, odd types a length-prefixed byte string.
  */
-import type { ByteReader } from '../wire/byte-reader.ts';
-import type { ByteWriter } from '../wire/byte-writer.ts';
-import { ProtocolError } from '../wire/errors.ts';
+import type { ByteReader } from '../../wire/byte-reader.ts';
+import type { ByteWriter } from '../../wire/byte-writer.ts';
+import { ProtocolError } from '../../wire/errors.ts';
 
 export const SetupParameter = {
   Path: 0x1n,

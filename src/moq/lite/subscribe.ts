@@ -10,10 +10,10 @@
  * - lite-03/04: SUBSCRIBE, SUBSCRIBE_UPDATE and SUBSCRIBE_OK add ordered (bool), max latency (ms),
  *   start group and end group, both encoded as sequence + 1 with 0 meaning "latest"/"unbounded".
  */
-import type { ByteReader } from '../wire/byte-reader.ts';
-import type { ByteWriter } from '../wire/byte-writer.ts';
-import { ProtocolError } from '../wire/errors.ts';
-import type { StreamReader } from '../wire/stream-reader.ts';
+import type { ByteReader } from '../../wire/byte-reader.ts';
+import type { ByteWriter } from '../../wire/byte-writer.ts';
+import { ProtocolError } from '../../wire/errors.ts';
+import type { StreamReader } from '../../wire/stream-reader.ts';
 import { decodeMessage, encodeMessage } from './message.ts';
 import { hasSubscribeRanges, LiteVersion } from './version.ts';
 

@@ -6,11 +6,11 @@
  * FINs the subscribe stream — the reference publisher then closes its side; the client FINing
  * the subscribe stream ends the track cleanly; a reset aborts it with the client's reason.
  */
-import { RelayError, RelayErrorCode, type Track } from '../index.ts';
-import { ByteWriter } from '../wire/byte-writer.ts';
-import { ProtocolError, StreamAbortedError, StreamResetReason } from '../wire/errors.ts';
-import { StreamReader } from '../wire/stream-reader.ts';
-import { StreamWriter } from '../wire/stream-writer.ts';
+import { RelayError, RelayErrorCode, type Track } from '../../relay/index.ts';
+import { ByteWriter } from '../../wire/byte-writer.ts';
+import { ProtocolError, StreamAbortedError, StreamResetReason } from '../../wire/errors.ts';
+import { StreamReader } from '../../wire/stream-reader.ts';
+import { StreamWriter } from '../../wire/stream-writer.ts';
 import type { SessionContext } from './context.ts';
 import { encodeSubscribe, readSubscribeResponse } from './subscribe.ts';
 import { BidiStreamType } from './stream-type.ts';

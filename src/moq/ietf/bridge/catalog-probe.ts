@@ -3,8 +3,8 @@
  * decide how its tracks look to IETF subscribers. A broadcast without one (a raw IETF publisher)
  * yields undefined and its tracks pass through untouched.
  */
-import type { Broadcast } from '../../broadcast.ts';
-import type { Group } from '../../group.ts';
+import type { Broadcast } from '../../../relay/broadcast.ts';
+import type { Group } from '../../../relay/group.ts';
 import { CATALOG_TRACK, parseCatalog } from '../../../media/hang/catalog.ts';
 import type { TrackInfo } from '../../../media/frame.ts';
 import { withTimeout } from '../session/timers.ts';

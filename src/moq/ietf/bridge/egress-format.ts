@@ -7,7 +7,7 @@
  *   Timescale/Timestamp properties and the payload bytes are sent as they are (a view, no copy).
  * - Anything else (no catalog, unknown track, other containers) passes through as opaque objects.
  */
-import type { Broadcast } from '../../broadcast.ts';
+import type { Broadcast } from '../../../relay/broadcast.ts';
 import { CATALOG_TRACK } from '../../../media/hang/catalog.ts';
 import { decodeLegacyFrame } from '../../../media/hang/container.ts';
 import { locTimestampProperties } from '../../../media/loc/properties.ts';

@@ -3,8 +3,8 @@
  * header type numbers exist and what their bits mean, object statuses, extension type encoding,
  * and how FETCH objects are serialized. The stream/datagram readers in this folder are shared.
  */
-import type { ByteWriter } from '../../wire/byte-writer.ts';
-import type { StreamReader } from '../../wire/stream-reader.ts';
+import type { ByteWriter } from '../../../wire/byte-writer.ts';
+import type { StreamReader } from '../../../wire/stream-reader.ts';
 import type { IetfVersion } from '../version.ts';
 import type { TypeEncoding } from '../wire/key-value.ts';
 import type { DatagramObject, FetchObject, FetchRangeEnd, ObjectStatus } from './objects.ts';

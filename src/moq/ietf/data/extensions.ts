@@ -2,9 +2,9 @@
  * Object extension header blocks (draft-16 §10.2.1.2, draft-14 §10.2.1.2): a byte length, then
  * Key-Value-Pairs (delta-encoded types in draft-16).
  */
-import { ByteReader } from '../../wire/byte-reader.ts';
-import type { ByteWriter } from '../../wire/byte-writer.ts';
-import type { StreamReader } from '../../wire/stream-reader.ts';
+import { ByteReader } from '../../../wire/byte-reader.ts';
+import type { ByteWriter } from '../../../wire/byte-writer.ts';
+import type { StreamReader } from '../../../wire/stream-reader.ts';
 import { violation } from '../errors.ts';
 import { MAX_EXTENSION_BLOCK_BYTES } from '../limits.ts';
 import { encodeKeyValuePairs, type KeyValuePair, readKeyValuePairsToEnd, type TypeEncoding } from '../wire/key-value.ts';

@@ -3,8 +3,8 @@
  * group and subgroup, then objects as {Object ID Delta, [Extensions], Payload Length, [Status],
  * Payload}. The first object's delta is its ID; each later one adds delta + 1 to the previous ID.
  */
-import { ByteWriter } from '../../wire/byte-writer.ts';
-import type { StreamReader } from '../../wire/stream-reader.ts';
+import { ByteWriter } from '../../../wire/byte-writer.ts';
+import type { StreamReader } from '../../../wire/stream-reader.ts';
 import { violation } from '../errors.ts';
 import { type DataCodec } from './data-codec.ts';
 import { readExtensionBlockFrom, writeExtensionBlock } from './extensions.ts';

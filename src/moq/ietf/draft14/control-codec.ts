@@ -2,8 +2,8 @@
  * draft-ietf-moq-transport-14 control messages (§9): type numbers, field layouts and the per-kind
  * error messages, mapped to and from the version-neutral model in ../messages.ts.
  */
-import { ByteReader } from '../../wire/byte-reader.ts';
-import { ByteWriter } from '../../wire/byte-writer.ts';
+import { ByteReader } from '../../../wire/byte-reader.ts';
+import { ByteWriter } from '../../../wire/byte-writer.ts';
 import { violation } from '../errors.ts';
 import { MAX_GOAWAY_URI_BYTES, MAX_SETUP_VERSIONS } from '../limits.ts';
 import {

@@ -3,8 +3,8 @@
  * present), statuses 0/1/3/4, absolute extension types, fully explicit FETCH objects, and
  * OBJECT_DATAGRAM types 0x00–0x07 / 0x20–0x21.
  */
-import { ByteReader } from '../../wire/byte-reader.ts';
-import { ByteWriter } from '../../wire/byte-writer.ts';
+import { ByteReader } from '../../../wire/byte-reader.ts';
+import { ByteWriter } from '../../../wire/byte-writer.ts';
 import { violation } from '../errors.ts';
 import { type DataCodec, subgroupBits, subgroupTypeBits } from '../data/data-codec.ts';
 import { readExtensionBlock, readExtensionBlockFrom, writeExtensionBlock } from '../data/extensions.ts';

@@ -4,8 +4,8 @@
  * end of SUBSCRIBE_OK, PUBLISH and FETCH_OK, and NAMESPACE / NAMESPACE_DONE on the
  * SUBSCRIBE_NAMESPACE stream. Mapped to and from the version-neutral model in ../messages.ts.
  */
-import { ByteReader } from '../../wire/byte-reader.ts';
-import { ByteWriter } from '../../wire/byte-writer.ts';
+import { ByteReader } from '../../../wire/byte-reader.ts';
+import { ByteWriter } from '../../../wire/byte-writer.ts';
 import { violation } from '../errors.ts';
 import { MAX_GOAWAY_URI_BYTES } from '../limits.ts';
 import { type ControlMessage, DEFAULT_PRIORITY, type SubscribeNamespaceOptions } from '../messages.ts';

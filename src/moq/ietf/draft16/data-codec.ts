@@ -3,8 +3,8 @@
  * no priority byte), statuses 0/3/4, delta-encoded extension types, FETCH objects with
  * Serialization Flags (§10.4.4), and OBJECT_DATAGRAM types 0b00X0XXXX.
  */
-import { ByteReader } from '../../wire/byte-reader.ts';
-import { ByteWriter } from '../../wire/byte-writer.ts';
+import { ByteReader } from '../../../wire/byte-reader.ts';
+import { ByteWriter } from '../../../wire/byte-writer.ts';
 import { violation } from '../errors.ts';
 import { type DataCodec, subgroupBits, subgroupTypeBits } from '../data/data-codec.ts';
 import { readExtensionBlock, readExtensionBlockFrom, writeExtensionBlock } from '../data/extensions.ts';

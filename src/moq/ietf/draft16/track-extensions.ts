@@ -3,8 +3,8 @@
  * PUBLISH and FETCH_OK, running to the end of the message. Unknown extensions are kept so a relay
  * can forward them.
  */
-import type { ByteReader } from '../../wire/byte-reader.ts';
-import type { ByteWriter } from '../../wire/byte-writer.ts';
+import type { ByteReader } from '../../../wire/byte-reader.ts';
+import type { ByteWriter } from '../../../wire/byte-writer.ts';
 import { violation } from '../errors.ts';
 import { MAX_PARAMETERS } from '../limits.ts';
 import type { TrackProperties } from '../messages.ts';

@@ -6,7 +6,7 @@
  * take now is dropped, as the network may drop any datagram, and an object already older than
  * the delivery timeout (§9.2.1.2) is not sent at all.
  */
-import type { Group } from '../../group.ts';
+import type { Group } from '../../../relay/group.ts';
 import type { ObjectFormat } from '../bridge/egress-format.ts';
 import type { DataCodec } from '../data/data-codec.ts';
 import { groupSeenAt, untilAborted, type GroupSendResult } from './group-sender.ts';

@@ -6,9 +6,9 @@
  * The relay keeps no older groups and does not fetch upstream: objects outside the cache are not
  * sent (a gap in a FETCH response means "does not exist", §9.16.3).
  */
-import { ByteWriter } from '../../wire/byte-writer.ts';
-import type { Group } from '../../group.ts';
-import type { Track } from '../../track.ts';
+import { ByteWriter } from '../../../wire/byte-writer.ts';
+import type { Group } from '../../../relay/group.ts';
+import type { Track } from '../../../relay/track.ts';
 import type { ObjectFormat } from '../bridge/egress-format.ts';
 import { FETCH_HEADER_TYPE } from '../data/data-codec.ts';
 import type { FetchObject } from '../data/objects.ts';

@@ -7,7 +7,7 @@
  * cancelled (CANCELLED), an object outlived the delivery timeout (DELIVERY_TIMEOUT, §9.2.1.2) or
  * the group was aborted upstream (INTERNAL_ERROR). A stream the peer stopped is not reopened.
  */
-import type { Group } from '../../group.ts';
+import type { Group } from '../../../relay/group.ts';
 import type { DataCodec } from '../data/data-codec.ts';
 import type { SubgroupHeader } from '../data/objects.ts';
 import { encodeSubgroupHeader, encodeSubgroupObjectHead } from '../data/subgroup-stream.ts';

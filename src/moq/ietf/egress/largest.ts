@@ -1,5 +1,5 @@
 /** Largest Object of a relay track (draft-16 §5.1.2): the last frame of the newest non-empty group. */
-import type { Track } from '../../track.ts';
+import type { Track } from '../../../relay/track.ts';
 import type { Location } from '../wire/location.ts';
 
 export function largestLocation(track: Track): Location | undefined {

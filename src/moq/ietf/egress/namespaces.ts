@@ -8,7 +8,7 @@
  *   PUBLISH_NAMESPACE request per namespace (full namespace), PUBLISH_NAMESPACE_DONE when it ends.
  *   UNSUBSCRIBE_NAMESPACE ends it.
  */
-import type { AnnouncementWatcher } from '../../origin.ts';
+import type { AnnouncementWatcher } from '../../../relay/origin.ts';
 import type { RequestErrorReason } from '../errors.ts';
 import { violation } from '../errors.ts';
 import type { PublishNamespaceCancel, SubscribeNamespace, UnsubscribeNamespace } from '../messages.ts';

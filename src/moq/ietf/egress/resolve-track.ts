@@ -2,8 +2,8 @@
  * The shared front half of SUBSCRIBE, FETCH and TRACK_STATUS: namespace → relay path, track name,
  * authorization, broadcast, and the relay track (with its IETF object format).
  */
-import type { Broadcast } from '../../broadcast.ts';
-import type { Track } from '../../track.ts';
+import type { Broadcast } from '../../../relay/broadcast.ts';
+import type { Track } from '../../../relay/track.ts';
 import { type EgressTrack, resolveEgressTrack } from '../bridge/egress-format.ts';
 import type { RequestErrorReason } from '../errors.ts';
 import type { SessionContext } from '../session/context.ts';

@@ -10,9 +10,9 @@
  * order it cannot be given every group in order any more, so the subscription ends with
  * TOO_FAR_BEHIND (§9.2.1.2).
  */
-import type { Group } from '../../group.ts';
-import { RelayError, RelayErrorCode } from '../../errors.ts';
-import type { TrackSubscription } from '../../track.ts';
+import type { Group } from '../../../relay/group.ts';
+import { RelayError, RelayErrorCode } from '../../../relay/errors.ts';
+import type { TrackSubscription } from '../../../relay/track.ts';
 import type { ObjectFormat } from '../bridge/egress-format.ts';
 import { type PublishDoneStatus, publishDoneCode } from '../errors.ts';
 import type { GroupOrder, RequestUpdate } from '../messages.ts';

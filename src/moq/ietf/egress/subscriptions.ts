@@ -2,7 +2,7 @@
  * SUBSCRIBE, UNSUBSCRIBE and subscription updates from an IETF subscriber, served from the relay
  * (draft-16 §5.1, §9.7–9.11; draft-14 §9.7–9.11).
  */
-import { RelayError, RelayErrorCode } from '../../errors.ts';
+import { RelayError, RelayErrorCode } from '../../../relay/errors.ts';
 import type { ObjectFormat } from '../bridge/egress-format.ts';
 import { type GroupOrder, DEFAULT_PRIORITY, type RequestUpdate, type Subscribe, type Unsubscribe } from '../messages.ts';
 import type { SessionContext } from '../session/context.ts';

@@ -3,8 +3,8 @@
  * the head of the group a subscription joined in the middle of, written ahead of the
  * subscription's own objects for that group.
  */
-import { RelayError } from '../../errors.ts';
-import type { StreamReader } from '../../wire/stream-reader.ts';
+import { RelayError } from '../../../relay/errors.ts';
+import type { StreamReader } from '../../../wire/stream-reader.ts';
 import type { DataCodec } from '../data/data-codec.ts';
 import type { FetchObject } from '../data/objects.ts';
 import type { GroupSlot } from './groups.ts';

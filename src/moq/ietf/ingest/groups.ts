@@ -9,8 +9,8 @@
  * - a group closes when its END_OF_GROUP stream finishes, when a newer group opens, or after a
  *   quiet spell; groups older than the newest one opened are not reopened.
  */
-import type { Group } from '../../group.ts';
-import type { Track } from '../../track.ts';
+import type { Group } from '../../../relay/group.ts';
+import type { Track } from '../../../relay/track.ts';
 
 /** A group with no writers closes after this long without a newer group appearing. */
 const IDLE_CLOSE_MS = 5_000;

@@ -6,9 +6,9 @@
  * and LOC objects become legacy frames; a publisher that already speaks hang (`catalog.json`) or
  * has no catalog at all is stored as it is.
  */
-import { Broadcast } from '../../broadcast.ts';
-import { RelayError, RelayErrorCode } from '../../errors.ts';
-import { Track } from '../../track.ts';
+import { Broadcast } from '../../../relay/broadcast.ts';
+import { RelayError, RelayErrorCode } from '../../../relay/errors.ts';
+import { Track } from '../../../relay/track.ts';
 import { CATALOG_TRACK, TRACK_PRIORITY } from '../../../media/hang/catalog.ts';
 import { MSF_CATALOG_TRACK } from '../../../media/msf/catalog.ts';
 import { msfToHangCatalog, type ObjectToFrame, payloadOnly } from '../bridge/ingest-format.ts';

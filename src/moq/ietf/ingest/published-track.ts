@@ -2,7 +2,7 @@
  * A track an IETF publisher pushes with PUBLISH (draft-16 §9.11): the relay accepts it with
  * PUBLISH_OK and stores its objects in a relay track until PUBLISH_DONE.
  */
-import type { Track } from '../../track.ts';
+import type { Track } from '../../../relay/track.ts';
 import type { ObjectToFrame } from '../bridge/ingest-format.ts';
 import { sleep } from '../session/timers.ts';
 import { IngestGroups } from './groups.ts';

@@ -3,7 +3,7 @@
  * draft-14 §9.23–9.26) and PUBLISH / PUBLISH_DONE (§9.11–9.13), each turned into a relay broadcast
  * that every session can read.
  */
-import { RelayError } from '../../errors.ts';
+import { RelayError } from '../../../relay/errors.ts';
 import type { RequestErrorReason, RequestKind } from '../errors.ts';
 import type { Publish, PublishDone, PublishNamespace, PublishNamespaceDone } from '../messages.ts';
 import type { SessionContext } from '../session/context.ts';

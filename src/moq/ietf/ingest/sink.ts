@@ -2,7 +2,7 @@
  * Where the objects of one IETF-published track go: a relay track, the conversion into relay
  * frames, and bookkeeping for the data streams that carry it.
  */
-import type { Track } from '../../track.ts';
+import type { Track } from '../../../relay/track.ts';
 import type { ObjectToFrame } from '../bridge/ingest-format.ts';
 import type { IngestGroups } from './groups.ts';
 

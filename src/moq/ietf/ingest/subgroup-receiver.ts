@@ -2,8 +2,8 @@
  * Reads one subgroup stream from an IETF publisher into the relay (draft-16 §10.4.2): objects are
  * converted to relay frames and appended to the group, in order, until FIN.
  */
-import { RelayError } from '../../errors.ts';
-import type { StreamReader } from '../../wire/stream-reader.ts';
+import { RelayError } from '../../../relay/errors.ts';
+import type { StreamReader } from '../../../wire/stream-reader.ts';
 import type { DataCodec } from '../data/data-codec.ts';
 import type { SubgroupHeader } from '../data/objects.ts';
 import { readSubgroupObject } from '../data/subgroup-stream.ts';

@@ -6,8 +6,8 @@
  * §9.16.2) fetches the head of the current group so the relay can serve it from its start.
  * Candidates are tried in order (e.g. MSF `catalog`, then `catalog.json`) until one is accepted.
  */
-import { RelayError, RelayErrorCode } from '../../errors.ts';
-import type { Track } from '../../track.ts';
+import { RelayError, RelayErrorCode } from '../../../relay/errors.ts';
+import type { Track } from '../../../relay/track.ts';
 import type { ObjectToFrame } from '../bridge/ingest-format.ts';
 import { ietfPriority } from '../egress/send-order.ts';
 import type { ControlMessage } from '../messages.ts';

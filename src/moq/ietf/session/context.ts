@@ -2,7 +2,7 @@
  * What request handlers get from their session: the negotiated codecs, the relay, the control
  * stream, request IDs, authorization and a way to end the session on a protocol error.
  */
-import type { Origin } from '../../origin.ts';
+import type { Origin } from '../../../relay/origin.ts';
 import type { ControlCodec } from '../control-codec.ts';
 import type { DataCodec } from '../data/data-codec.ts';
 import type { ControlMessage } from '../messages.ts';

@@ -3,7 +3,7 @@
  * each SUBSCRIBE_NAMESPACE stream. Writes are serialized so messages never interleave, and a peer
  * that stops reading cannot make us queue without bound.
  */
-import type { StreamReader } from '../../wire/stream-reader.ts';
+import type { StreamReader } from '../../../wire/stream-reader.ts';
 import type { ControlCodec } from '../control-codec.ts';
 import type { ControlMessage } from '../messages.ts';
 import { readControlMessage } from '../wire/control-framing.ts';

@@ -1,6 +1,6 @@
 /** What serveIetfSession needs from the gateway, and the session's tuning knobs. */
-import type { Origin } from '../../origin.ts';
-import type { StreamReader } from '../../wire/stream-reader.ts';
+import type { Origin } from '../../../relay/origin.ts';
+import type { StreamReader } from '../../../wire/stream-reader.ts';
 import type { ClientSetup } from '../messages.ts';
 import type { IetfVersion } from '../version.ts';
 

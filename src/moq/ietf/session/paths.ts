@@ -3,7 +3,7 @@
  * must be non-empty UTF-8 without '/', or it has no relay path (the request is refused, the session
  * goes on).
  */
-import { joinPath, normalizePath, stripPrefix, hasPrefix } from '../../path.ts';
+import { joinPath, normalizePath, stripPrefix, hasPrefix } from '../../../relay/path.ts';
 import type { TrackNamespace } from '../wire/namespace.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -6,9 +6,9 @@
  * Any ProtocolError from a decoder or handler closes the session with its termination code
  * (§3.4); nothing the peer sends can throw past this class.
  */
-import type { Origin } from '../../origin.ts';
-import { ProtocolError, StreamAbortedError } from '../../wire/errors.ts';
-import { StreamReader } from '../../wire/stream-reader.ts';
+import type { Origin } from '../../../relay/origin.ts';
+import { ProtocolError, StreamAbortedError } from '../../../wire/errors.ts';
+import { StreamReader } from '../../../wire/stream-reader.ts';
 import { type ControlCodec, controlCodec } from '../control-codec.ts';
 import { dataCodec } from '../data/codecs.ts';
 import { type DataCodec, FETCH_HEADER_TYPE } from '../data/data-codec.ts';

@@ -2,8 +2,8 @@
  * Control message framing shared by draft-14 and draft-16 (§9): Message Type (i), Message Length
  * (16), payload. The 16-bit length bounds every control message at 64 KiB.
  */
-import { ByteWriter } from '../../wire/byte-writer.ts';
-import type { StreamReader } from '../../wire/stream-reader.ts';
+import { ByteWriter } from '../../../wire/byte-writer.ts';
+import type { StreamReader } from '../../../wire/stream-reader.ts';
 import { MAX_CONTROL_MESSAGE_BYTES } from '../limits.ts';
 
 export interface RawControlMessage {

@@ -2,8 +2,8 @@
  * FETCH's range: standalone (namespace, name, start, end) or joining (request id, start).
  * The same layout in draft-14 §9.16 and draft-16 (FETCH message), so both codecs share it.
  */
-import type { ByteReader } from '../../wire/byte-reader.ts';
-import type { ByteWriter } from '../../wire/byte-writer.ts';
+import type { ByteReader } from '../../../wire/byte-reader.ts';
+import type { ByteWriter } from '../../../wire/byte-writer.ts';
 import { violation } from '../errors.ts';
 import type { FetchRange } from '../messages.ts';
 import { readLocation, writeLocation } from './location.ts';

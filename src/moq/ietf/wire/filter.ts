@@ -2,8 +2,8 @@
  * Subscription Filter (draft-16 §5.1.2; inline in draft-14 SUBSCRIBE and PUBLISH_OK): a filter type,
  * then a start Location for the absolute filters and an end Group for AbsoluteRange.
  */
-import type { ByteReader } from '../../wire/byte-reader.ts';
-import type { ByteWriter } from '../../wire/byte-writer.ts';
+import type { ByteReader } from '../../../wire/byte-reader.ts';
+import type { ByteWriter } from '../../../wire/byte-writer.ts';
 import { violation } from '../errors.ts';
 import type { GroupOrder, SubscriptionFilter } from '../messages.ts';
 import { readLocation, writeLocation } from './location.ts';

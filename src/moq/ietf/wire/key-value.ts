@@ -3,8 +3,8 @@
  * length and that many bytes. draft-16 encodes each type as a delta from the previous one (so
  * pairs go out sorted); draft-14 writes types as they are.
  */
-import type { ByteReader } from '../../wire/byte-reader.ts';
-import { ByteWriter } from '../../wire/byte-writer.ts';
+import type { ByteReader } from '../../../wire/byte-reader.ts';
+import { ByteWriter } from '../../../wire/byte-writer.ts';
 import { IetfProtocolError, SessionErrorCode, violation } from '../errors.ts';
 import { MAX_KEY_VALUE_BYTES } from '../limits.ts';
 

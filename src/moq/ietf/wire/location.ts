@@ -1,6 +1,6 @@
 /** Location {Group, Object} (draft-16 §1.4.1) and its ordering. */
-import type { ByteReader } from '../../wire/byte-reader.ts';
-import type { ByteWriter } from '../../wire/byte-writer.ts';
+import type { ByteReader } from '../../../wire/byte-reader.ts';
+import type { ByteWriter } from '../../../wire/byte-writer.ts';
 
 export interface Location {
   group: number;

@@ -3,8 +3,8 @@
  * length-prefixed byte fields, then (for full track names) a length-prefixed name. Fields are
  * kept as bytes; mapping them to relay paths is the session's business.
  */
-import type { ByteReader } from '../../wire/byte-reader.ts';
-import type { ByteWriter } from '../../wire/byte-writer.ts';
+import type { ByteReader } from '../../../wire/byte-reader.ts';
+import type { ByteWriter } from '../../../wire/byte-writer.ts';
 import { violation } from '../errors.ts';
 import { MAX_FULL_TRACK_NAME_BYTES, MAX_NAMESPACE_FIELDS } from '../limits.ts';
 

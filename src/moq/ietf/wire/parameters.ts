@@ -6,8 +6,8 @@
  * rest; draft-16 moves priority, group order, filter and forward into parameters and treats an
  * unknown parameter as a PROTOCOL_VIOLATION. A known parameter may not repeat (except the token).
  */
-import { ByteReader } from '../../wire/byte-reader.ts';
-import { ByteWriter } from '../../wire/byte-writer.ts';
+import { ByteReader } from '../../../wire/byte-reader.ts';
+import { ByteWriter } from '../../../wire/byte-writer.ts';
 import { violation } from '../errors.ts';
 import { MAX_PARAMETERS } from '../limits.ts';
 import type { MessageParameters } from '../messages.ts';

@@ -1,6 +1,6 @@
 /** Reason Phrase (draft-16 §1.4.3): a length-prefixed UTF-8 string of at most 1024 bytes. */
-import type { ByteReader } from '../../wire/byte-reader.ts';
-import type { ByteWriter } from '../../wire/byte-writer.ts';
+import type { ByteReader } from '../../../wire/byte-reader.ts';
+import type { ByteWriter } from '../../../wire/byte-writer.ts';
 import { violation } from '../errors.ts';
 import { MAX_REASON_PHRASE_BYTES } from '../limits.ts';
 

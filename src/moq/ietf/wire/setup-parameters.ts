@@ -2,8 +2,8 @@
  * Setup Parameters (draft-16 §9.3.2, draft-14 §9.3.2). Their type numbers are shared by every
  * version; draft-16 delta-encodes the types. Unknown setup parameters are ignored and may repeat.
  */
-import type { ByteReader } from '../../wire/byte-reader.ts';
-import type { ByteWriter } from '../../wire/byte-writer.ts';
+import type { ByteReader } from '../../../wire/byte-reader.ts';
+import type { ByteWriter } from '../../../wire/byte-writer.ts';
 import { violation } from '../errors.ts';
 import { MAX_PARAMETERS } from '../limits.ts';
 import type { SetupParameters } from '../messages.ts';

@@ -3,9 +3,9 @@
  * alias and/or a token type and value depending on it. A structure that does not parse closes the
  * session with KEY_VALUE_FORMATTING_ERROR.
  */
-import { ByteReader } from '../../wire/byte-reader.ts';
-import { ByteWriter } from '../../wire/byte-writer.ts';
-import { ProtocolError } from '../../wire/errors.ts';
+import { ByteReader } from '../../../wire/byte-reader.ts';
+import { ByteWriter } from '../../../wire/byte-writer.ts';
+import { ProtocolError } from '../../../wire/errors.ts';
 import { IetfProtocolError } from '../errors.ts';
 import { formatting } from './key-value.ts';
 

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, helpText, loadConfig, OPTIONS } from './config.ts';
-import { createLogger } from './logger.ts';
+import { createLogger } from '../src/logger.ts';
 import { Gateway } from './gateway.ts';
-import { runTokenCli } from './auth/index.ts';
+import { runTokenCli } from '../src/auth/index.ts';
 
 /** Entry point: `moq-gateway [options]`. */
 async function main(argv: string[]): Promise<number> {

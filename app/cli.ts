@@ -3,6 +3,7 @@ import { ConfigError, helpText, loadConfig, OPTIONS } from './config.ts';
 import { createLogger } from '../src/logger.ts';
 import { Gateway } from './gateway.ts';
 import { runTokenCli } from '../src/auth/index.ts';
+import { onShutdownRequest } from './shutdown-triggers.ts';
 
 /** Entry point: `moq-gateway [options]`. */
 async function main(argv: string[]): Promise<number> {
@@ -46,14 +47,12 @@ async function main(argv: string[]): Promise<number> {
   }
 
   await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
+    onShutdownRequest((reason) => {
+      logger.info({ reason }, 'shutting down');
       // Never hang: a stuck peer must not keep the process alive past 5 s.
       setTimeout(() => process.exit(0), 4500).unref();
       void gateway.close().then(resolve);
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    });
   });
   return 0;
 }

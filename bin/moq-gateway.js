@@ -1,11 +1,7 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry point through tsx, so `npx moq-gateway` works without a build step.
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+// `npx moq-gateway`: runs the TypeScript entry point in this process through tsx's loader, so
+// signals reach the gateway itself (a child process would be orphaned when this one is killed).
+import { register } from 'tsx/esm/api';
 
-const require = createRequire(import.meta.url);
-const cli = fileURLToPath(new URL('../app/cli.ts', import.meta.url));
-const tsx = require.resolve('tsx/cli');
-const result = spawnSync(process.execPath, [tsx, cli, ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+register();
+await import('../app/cli.ts');

@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
     const ports = await gateway.start();
     const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
     logger.info(
-      { http: ports.http, rtmp: ports.rtmp, rtmps: ports.rtmps },
+      { http: ports.http, rtmp: ports.rtmp, rtmps: ports.rtmps, metrics: ports.metrics },
       `moq-gateway listening: MoQ/HTTP http://${host}:${ports.http}/` + (ports.rtmp ? `, RTMP rtmp://${host}:${ports.rtmp}/live` : ''),
     );
   } catch (error) {

@@ -46,6 +46,8 @@ export const OPTIONS = {
   handshakeTimeout: opt({ key: 'limits.handshakeTimeout', flag: 'handshake-timeout', env: 'MOQ_HANDSHAKE_TIMEOUT', type: 'duration', default: 10_000, help: 'Time a client has to complete its handshake (RTMP, MoQ SETUP, WHIP ICE, HTTP headers)' }),
   idleTimeout: opt({ key: 'limits.idleTimeout', flag: 'idle-timeout', env: 'MOQ_IDLE_TIMEOUT', type: 'duration', default: 30_000, help: 'An RTMP publisher silent this long is disconnected' }),
   maxHttpBodyBytes: opt({ key: 'limits.httpBodyBytes', flag: 'max-http-body-bytes', env: 'MOQ_MAX_HTTP_BODY_BYTES', type: 'bytes', default: 64 * 1024, help: 'Largest HTTP request body (WHIP offers, API)' }),
+  metricsToken: opt({ key: 'metrics.token', flag: 'metrics-token', env: 'MOQ_METRICS_TOKEN', type: 'string', default: '', help: 'Require `Authorization: Bearer <token>` on /metrics; empty = open (put it behind --metrics-listen or a firewall)' }),
+  metricsListen: opt({ key: 'metrics.listen', flag: 'metrics-listen', env: 'MOQ_METRICS_LISTEN', type: 'string', default: '', help: 'Serve /metrics only on this separate host:port (e.g. 127.0.0.1:9090), not on --port; empty = on --port' }),
   subscriberQueueBytes: opt({ key: 'relay.subscriberQueueBytes', flag: 'subscriber-queue-bytes', env: 'MOQ_SUBSCRIBER_QUEUE_BYTES', type: 'bytes', default: 4 * 1024 * 1024, help: 'Bytes queued per subscriber before it loses old groups' }),
 } as const;
 
@@ -172,6 +174,11 @@ function validate(config: GatewayConfig): void {
   port('port', config.port, false);
   port('rtmp.port', config.rtmpPort, true);
   port('rtmp.tlsPort', config.rtmpsPort, true);
+  if (config.metricsListen !== '') {
+    const listen = parseHostPort(config.metricsListen);
+    if (!listen) throw new ConfigError(`metrics.listen: expected host:port like 127.0.0.1:9090 or [::1]:9090 (got ${JSON.stringify(config.metricsListen)})`);
+    port('metrics.listen', listen.port, false);
+  }
   for (const [name, spec] of Object.entries(OPTIONS)) {
     const value = (config as Record<string, unknown>)[name];
     if ((spec.type === 'int' || spec.type === 'bytes' || spec.type === 'duration') && name !== 'rtmpPort' && name !== 'rtmpsPort' && typeof value === 'number' && value < 0) {
@@ -199,4 +206,11 @@ export function helpText(): string {
     lines.push(`  ${flag.padEnd(31)} ${spec.help} (default ${JSON.stringify(spec.default)}) [${spec.key} / ${spec.env}]`);
   }
   return lines.join('\n');
+}
+
+/** `127.0.0.1:9090`, `[::1]:9090` or `:9090` (all interfaces). */
+export function parseHostPort(text: string): { host: string; port: number } | undefined {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text.trim());
+  if (!match) return undefined;
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port: Number(match[3]) };
 }

@@ -19,7 +19,7 @@ import { GatewayMetrics, sumBy } from '../src/http/metrics.ts';
 import { SessionLimiter } from './session-limiter.ts';
 import { mountPages } from '../src/http/pages.ts';
 import { VERSION } from '../src/version.ts';
-import type { GatewayConfig } from './config.ts';
+import { parseHostPort, type GatewayConfig } from './config.ts';
 import type { MediaSink } from '../src/media/frame.ts';
 import type { Logger } from '../src/logger.ts';
 
@@ -27,6 +27,8 @@ export interface GatewayPorts {
   http: number;
   rtmp: number | undefined;
   rtmps?: number;
+  /** --metrics-listen: the separate /metrics listener. */
+  metrics?: number;
 }
 
 interface LiveSession {
@@ -54,6 +56,8 @@ export class Gateway {
   #quic: QuicServer | undefined;
   /** Dev mode (no --tls-cert): a short-lived self-signed certificate, renewed. */
   #devCertificate: DevCertificateManager | undefined;
+  /** --metrics-listen: /metrics on a listener of its own. */
+  #metricsHttp: HttpServer | undefined;
   readonly #sessions = new Map<number, LiveSession>();
   /** What closed sessions had counted, by protocol family, so counters never go backwards. */
   readonly #endedSessionTotals = new Map<string, MoqSessionStats>();
@@ -141,7 +145,13 @@ export class Gateway {
     });
     this.http.route('/hls/', (req, res, subpath) => this.hls.handle(req, res, subpath));
     this.metrics = this.#createMetrics();
-    this.metrics.mount(this.http);
+    const metricsListen = parseHostPort(config.metricsListen);
+    if (metricsListen) {
+      this.#metricsHttp = new HttpServer({ ...metricsListen, headersTimeoutMs: config.handshakeTimeout, logger });
+      this.metrics.mount(this.#metricsHttp, config.metricsToken);
+    } else {
+      this.metrics.mount(this.http, config.metricsToken);
+    }
     mountPages(this.http, { logger: logger.child({ component: 'web' }) });
   }
 
@@ -183,7 +193,8 @@ export class Gateway {
       rtmp = listening.port;
       rtmps = listening.tlsPort;
     }
-    this.ports = { http, rtmp, ...(rtmps ? { rtmps } : {}) };
+    const metrics = await this.#metricsHttp?.listen();
+    this.ports = { http, rtmp, ...(rtmps ? { rtmps } : {}), ...(metrics !== undefined ? { metrics } : {}) };
     if (this.config.quic) await this.#startQuic(http);
     if (this.config.clusterRedis) {
       const host = ['0.0.0.0', '::', ''].includes(this.config.host) ? hostname() : this.config.host;
@@ -392,7 +403,7 @@ export class Gateway {
     for (const { handle } of sessions) handle.close(0, 'server shutting down');
     await Promise.race([Promise.allSettled(sessions.map((s) => s.handle.closed)), sleep(SHUTDOWN_SESSION_CLOSE_MS)]);
     this.#ws.close();
-    await Promise.allSettled([this.#rtmp?.close(), this.whip.close(), this.#quic?.close(), this.http.close(SHUTDOWN_HTTP_GRACE_MS)]);
+    await Promise.allSettled([this.#rtmp?.close(), this.whip.close(), this.#quic?.close(), this.http.close(SHUTDOWN_HTTP_GRACE_MS), this.#metricsHttp?.close()]);
     this.#devCertificate?.stop();
   }
 }

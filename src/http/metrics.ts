@@ -1,3 +1,5 @@
+import { timingSafeEqual } from 'node:crypto';
+import type http from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { HttpServer } from './server.ts';
 
@@ -70,13 +72,29 @@ export class GatewayMetrics {
     });
   }
 
-  mount(server: HttpServer): void {
-    server.route('/metrics', async (_req, res) => {
+  /**
+   * Serves /metrics on `server`. With a token, a scrape needs `Authorization: Bearer <token>`
+   * (Prometheus `authorization: { credentials: ... }`); label values carry protocol and
+   * transport names only, never a broadcast path, token or stream key.
+   */
+  mount(server: HttpServer, token = ''): void {
+    const expected = Buffer.from(`Bearer ${token}`);
+    server.route('/metrics', async (req, res) => {
+      if (token !== '' && !sameSecret(req.headers.authorization, expected)) {
+        res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="metrics"' });
+        res.end('/metrics needs Authorization: Bearer <the --metrics-token>\n');
+        return;
+      }
       const body = await this.registry.metrics();
       res.writeHead(200, { 'content-type': this.registry.contentType, 'cache-control': 'no-store' });
       res.end(body);
     });
   }
+}
+
+function sameSecret(header: http.IncomingHttpHeaders['authorization'], expected: Buffer): boolean {
+  const given = Buffer.from(header ?? '');
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /** Sums values by label set. */

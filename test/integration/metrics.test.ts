@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Moq from '@moq/lite';
 import { startGateway, until, within } from '../helpers/gateway.ts';
+import { freePort } from '../helpers/gateway-process.ts';
 import { haveTools } from '../helpers/tools.ts';
 const tools = haveTools('ffmpeg');
 
@@ -62,5 +63,44 @@ describe.skipIf(!tools)('metrics', () => {
     } finally {
       ffmpeg.kill('SIGKILL');
     }
+  });
+});
+
+describe.skipIf(!tools)('metrics access', () => {
+  it('--metrics-token: a scrape needs the Bearer token; labels never carry a stream key or token', async () => {
+    const secured = await startGateway({ metricsToken: 'scrape-secret-0123456789' });
+    const ffmpeg = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=30:duration=3', '-c:v', 'libx264', '-g', '30', '-f', 'flv', `${secured.rtmpUrl}/live/labels?jwt=stream-credential-5678`]);
+    try {
+      const url = `${secured.httpUrl}/metrics`;
+      const none = await fetch(url);
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect((await fetch(url, { headers: { authorization: 'Bearer scrape-secret-012345678' } })).status).toBe(401);
+      await until(() => secured.gateway.origin.get('live/labels')?.getTrack('video') !== undefined, 'broadcast', 15_000);
+      const ok = await fetch(url, { headers: { authorization: 'Bearer scrape-secret-0123456789' } });
+      expect(ok.status).toBe(200);
+      const text = await ok.text();
+      expect(parseExposition(text).get('moq_gateway_broadcasts')).toBe(1);
+      expect(text).not.toContain('stream-credential-5678');
+      expect(text).not.toContain('scrape-secret');
+    } finally {
+      ffmpeg.kill('SIGKILL');
+      await secured.stop();
+    }
+  });
+
+  it('--metrics-listen: /metrics moves to its own listener and is gone from the main port', async () => {
+    const port = await freePort();
+    const separate = await startGateway({ metricsListen: `127.0.0.1:${port}` });
+    try {
+      expect((await fetch(`${separate.httpUrl}/metrics`)).status).toBe(404);
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(res.status).toBe(200);
+      expect(parseExposition(await res.text()).get('moq_gateway_broadcasts')).toBe(0);
+      expect((await fetch(`http://127.0.0.1:${port}/api/info`)).status).toBe(404);
+    } finally {
+      await separate.stop();
+    }
+    await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
   });
 });

@@ -133,6 +133,12 @@ describe('RtmpChunkReader', () => {
     expect(messages.map((m) => m.payload.length)).toEqual([3000, 2]);
   });
 
+  it('refuses a SetChunkSize with the reserved top bit set (RTMP 1.0 §5.4.1)', () => {
+    const { r } = reader();
+    expect(() => r.push(chunk({ fmt: 0, csid: 2, length: 4, typeId: 1 }, u32(0x80001000)))).toThrow(/reserved top bit/);
+    expect(r.inChunkSize).toBe(128);
+  });
+
   it('collects messages larger than one 64 KiB piece, even with chunk size 1', () => {
     const { r, messages } = reader();
     r.push(chunk({ fmt: 0, csid: 2, length: 4, typeId: 1 }, u32(1)));

@@ -251,8 +251,11 @@ export class RtmpChunkReader {
   private handleControl(message: RtmpMessage): boolean {
     if (message.typeId === TYPE_SET_CHUNK_SIZE) {
       if (message.payload.length < 4) throw new RtmpProtocolError('truncated SetChunkSize');
-      // The top bit MUST be zero; sizes above the message size limit behave like the limit.
-      const size = message.payload.readUInt32BE(0) & 0x7fffffff;
+      // RTMP 1.0 §5.4.1: "The first bit of this field MUST be zero." A peer that sets it is
+      // broken (or probing), and guessing what it meant would misframe every later chunk.
+      // Sizes above the message size limit behave like the limit.
+      const size = message.payload.readUInt32BE(0);
+      if (size & 0x80000000) throw new RtmpProtocolError(`SetChunkSize 0x${size.toString(16)} has the reserved top bit set`);
       if (size < 1) throw new RtmpProtocolError('SetChunkSize 0');
       this.chunkSize = size;
       return true;

@@ -46,17 +46,23 @@ export class HttpServer {
       res.once('close', () => this.#inFlight--);
       void this.#dispatch(req, res);
     };
-    this.server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, listener) : http.createServer(listener);
-    this.server.headersTimeout = options.headersTimeoutMs ?? 10_000;
+    const headersTimeout = options.headersTimeoutMs ?? 10_000;
+    // Node checks headersTimeout on a periodic sweep (every 30 s by default), so a half-sent
+    // header lived 10-27 s past a 10 s limit; sweep often enough to close it on time.
+    const connectionsCheckingInterval = Math.max(100, Math.min(1000, Math.floor(headersTimeout / 10)));
+    const serverOptions = { connectionsCheckingInterval, headersTimeout };
+    this.server = options.tls ? https.createServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key }, listener) : http.createServer(serverOptions, listener);
     this.server.requestTimeout = 0; // LL-HLS blocking reloads and WHIP are long-lived by design.
     this.server.on('upgrade', (req, socket, head) => {
       socket.on('error', () => socket.destroy());
       if (!this.#upgrade) return socket.destroy();
       this.#upgrade(req, socket, head);
     });
-    this.server.on('clientError', (_error, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      else socket.destroy();
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return socket.destroy();
+      // RFC 9110 §15.5.9: 408 for a request that did not arrive in time (headersTimeout).
+      const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      socket.end(timedOut ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     });
   }
 

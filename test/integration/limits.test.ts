@@ -124,6 +124,24 @@ describe.skipIf(!tools)('limits', () => {
     await within(new Promise((resolve) => ws.once('close', resolve)), 'MoQ closed without SETUP', 5000);
   });
 
+  it('handshake timeout: a half-sent HTTP request header gets 408 and is closed on time', async () => {
+    const gw = await gateway({ handshakeTimeout: 1000 });
+    const socket = net.connect(Number(new URL(gw.httpUrl).port), '127.0.0.1');
+    cleanups.push(() => socket.destroy());
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const started = Date.now();
+    socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: '); // never finished
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    await within(new Promise((resolve) => socket.once('close', resolve)), 'half-sent header closed', 10_000);
+    const elapsed = Date.now() - started;
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    // Node's default sweep (every 30 s) closed it anywhere from 1 s to 31 s after the limit.
+    expect(elapsed).toBeGreaterThanOrEqual(900);
+    expect(elapsed).toBeLessThan(2500);
+    expect((await fetch(`${gw.httpUrl}/healthz`)).status).toBe(200);
+  });
+
   it('HTTP body size: an oversized WHIP offer is 413 and the server keeps answering', async () => {
     const gw = await gateway({ maxHttpBodyBytes: 1024 });
     const res = await fetch(`${gw.httpUrl}/whip/live/x`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: 'v=0\r\n'.repeat(1000) });

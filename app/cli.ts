@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, helpText, loadConfig, OPTIONS } from './config.ts';
+import { ConfigError, helpText, loadConfig, OPTIONS, unknownEnvironment } from './config.ts';
 import { createLogger } from '../src/logger.ts';
 import { Gateway } from './gateway.ts';
 import { runTokenCli } from '../src/auth/index.ts';
@@ -12,7 +12,8 @@ async function main(argv: string[]): Promise<number> {
   for (const spec of Object.values(OPTIONS)) options[spec.flag] = { type: spec.type === 'bool' ? 'boolean' : 'string' };
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    // --no-quic turns a boolean off; a value option takes a negative number (--rtmp-port -1).
+    parsed = parseArgs({ args: attachNegativeValues(argv, options), options, strict: true, allowPositionals: false, allowNegative: true });
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${helpText()}\n`);
     return 2;
@@ -32,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const logger = createLogger(config.logLevel, config.logFormat);
+  for (const name of unknownEnvironment(process.env)) logger.warn({ variable: name }, `${name} is not a moq-gateway option: ignored (see --help for the MOQ_* names)`);
   const gateway = new Gateway(config, logger);
   try {
     const ports = await gateway.start();
@@ -55,6 +57,25 @@ async function main(argv: string[]): Promise<number> {
     });
   });
   return 0;
+}
+
+/**
+ * parseArgs reads `-1` after `--rtmp-port` as an option of its own ("argument is ambiguous");
+ * joining such a value to its flag (`--rtmp-port=-1`) makes it the flag's value.
+ */
+function attachNegativeValues(argv: string[], options: Record<string, { type: 'string' | 'boolean' }>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (arg.startsWith('--') && !arg.includes('=') && options[arg.slice(2)]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 main(process.argv.slice(2)).then(

@@ -12,6 +12,8 @@ interface OptionSpec<T> {
   type: 'string' | 'int' | 'bool' | 'bytes' | 'duration' | 'list' | 'map';
   default: T;
   help: string;
+  /** Smallest accepted value of a number option (a limit of 0 would refuse everything). */
+  min?: number;
 }
 
 const opt = <T>(spec: OptionSpec<T>): OptionSpec<T> => spec;
@@ -20,7 +22,7 @@ export const OPTIONS = {
   host: opt({ key: 'host', flag: 'host', env: 'MOQ_HOST', type: 'string', default: '0.0.0.0', help: 'Address to listen on (HTTP, WebSocket, QUIC, RTMP)' }),
   port: opt({ key: 'port', flag: 'port', env: 'MOQ_PORT', type: 'int', default: 4443, help: 'HTTP + WebSocket on TCP, WebTransport + QUIC on UDP (same number)' }),
   rtmpPort: opt({ key: 'rtmp.port', flag: 'rtmp-port', env: 'MOQ_RTMP_PORT', type: 'int', default: 1935, help: 'RTMP ingest port (TCP); -1 disables RTMP' }),
-  quic: opt({ key: 'quic.enabled', flag: 'quic', env: 'MOQ_QUIC', type: 'bool', default: true, help: 'Serve WebTransport (HTTP/3) and raw QUIC on UDP --port (MOQ_QUIC=false turns it off)' }),
+  quic: opt({ key: 'quic.enabled', flag: 'quic', env: 'MOQ_QUIC', type: 'bool', default: true, help: 'Serve WebTransport (HTTP/3) and raw QUIC on UDP --port (--no-quic or MOQ_QUIC=false turns it off)' }),
   tlsCert: opt({ key: 'tls.cert', flag: 'tls-cert', env: 'MOQ_TLS_CERT', type: 'string', default: '', help: 'Certificate chain (PEM) for HTTPS/WSS and QUIC; empty = dev mode: a self-signed ECDSA certificate, renewed, its hash at /certificate.sha256' }),
   tlsKey: opt({ key: 'tls.key', flag: 'tls-key', env: 'MOQ_TLS_KEY', type: 'string', default: '', help: 'Private key (PEM) for --tls-cert' }),
   rtmpsPort: opt({ key: 'rtmp.tlsPort', flag: 'rtmps-port', env: 'MOQ_RTMPS_PORT', type: 'int', default: 1936, help: 'RTMPS ingest port (TCP), served when --tls-cert is set; -1 disables' }),
@@ -28,9 +30,10 @@ export const OPTIONS = {
   logFormat: opt({ key: 'log.format', flag: 'log-format', env: 'MOQ_LOG_FORMAT', type: 'string', default: 'auto', help: 'auto (pretty on a terminal, JSON otherwise), pretty or json' }),
   reconnectGrace: opt({ key: 'ingest.reconnectGrace', flag: 'reconnect-grace', env: 'MOQ_RECONNECT_GRACE', type: 'duration', default: 5000, help: 'How long a broadcast waits for its encoder to reconnect (ms, or 5s)' }),
   takeover: opt({ key: 'ingest.takeover', flag: 'takeover', env: 'MOQ_TAKEOVER', type: 'bool', default: false, help: 'A second publisher to a live name replaces the first instead of being refused' }),
-  cacheBytes: opt({ key: 'relay.cacheBytes', flag: 'cache-bytes', env: 'MOQ_CACHE_BYTES', type: 'bytes', default: 16 * 1024 * 1024, help: 'Per-track cache of the current and previous group (bytes, or 16MiB)' }),
-  maxGroupBytes: opt({ key: 'relay.maxGroupBytes', flag: 'max-group-bytes', env: 'MOQ_MAX_GROUP_BYTES', type: 'bytes', default: 32 * 1024 * 1024, help: 'Largest group (GOP) held; a larger one is dropped until the next keyframe' }),
+  cacheBytes: opt({ key: 'relay.cacheBytes', flag: 'cache-bytes', env: 'MOQ_CACHE_BYTES', type: 'bytes', default: 16 * 1024 * 1024, help: 'Per-track cache of the current and previous group (bytes, or 16MiB)', min: 1 }),
+  maxGroupBytes: opt({ key: 'relay.maxGroupBytes', flag: 'max-group-bytes', env: 'MOQ_MAX_GROUP_BYTES', type: 'bytes', default: 32 * 1024 * 1024, help: 'Largest group (GOP) held; a larger one is dropped until the next keyframe', min: 1 }),
   authKey: opt({ key: 'auth.key', flag: 'auth-key', env: 'MOQ_AUTH_KEY', type: 'string', default: '', help: 'Turns authentication on: an HS256 secret (>= 32 bytes), or a JWK / JWK Set file (HS256, ES256)' }),
+  authKeyFile: opt({ key: 'auth.keyFile', flag: 'auth-key-file', env: 'MOQ_AUTH_KEY_FILE', type: 'string', default: '', help: 'Like --auth-key, read from a file (an HS256 secret, or a JWK / JWK Set), so the secret is on no command line' }),
   authPublicPublish: opt({ key: 'auth.public.publish', flag: 'auth-public-publish', env: 'MOQ_AUTH_PUBLIC_PUBLISH', type: 'list', default: [] as string[], help: 'Path prefixes anyone may publish without a token (comma-separated)' }),
   authPublicSubscribe: opt({ key: 'auth.public.subscribe', flag: 'auth-public-subscribe', env: 'MOQ_AUTH_PUBLIC_SUBSCRIBE', type: 'list', default: [] as string[], help: 'Path prefixes anyone may watch without a token (comma-separated)' }),
   authStreamKeys: opt({ key: 'auth.streamKeys', flag: 'auth-stream-keys', env: 'MOQ_AUTH_STREAM_KEYS', type: 'map', default: {} as Record<string, string>, help: 'Static RTMP/WHIP stream keys: broadcast=key pairs (comma-separated; a mapping in the file)' }),
@@ -38,17 +41,17 @@ export const OPTIONS = {
   nodeId: opt({ key: 'cluster.nodeId', flag: 'node-id', env: 'MOQ_NODE_ID', type: 'string', default: '', help: "This node's id, unique in the cluster; empty = <hostname>:<port>" }),
   advertiseUrl: opt({ key: 'cluster.advertiseUrl', flag: 'advertise-url', env: 'MOQ_ADVERTISE_URL', type: 'string', default: '', help: 'MoQ URL other nodes reach this node at; empty = http://<hostname>:<port>/' }),
   clusterTtl: opt({ key: 'cluster.ttl', flag: 'cluster-ttl', env: 'MOQ_CLUSTER_TTL', type: 'duration', default: 10000, help: "How long a crashed node's broadcasts stay registered (heartbeat every third)" }),
-  sessionsPerIp: opt({ key: 'limits.sessionsPerIp', flag: 'max-sessions-per-ip', env: 'MOQ_MAX_SESSIONS_PER_IP', type: 'int', default: 100, help: 'Open sessions (MoQ, RTMP publish, WHIP) one address may hold' }),
-  maxBroadcasts: opt({ key: 'limits.broadcasts', flag: 'max-broadcasts', env: 'MOQ_MAX_BROADCASTS', type: 'int', default: 1000, help: 'Live broadcasts this node accepts' }),
-  maxTracksPerBroadcast: opt({ key: 'limits.tracksPerBroadcast', flag: 'max-tracks-per-broadcast', env: 'MOQ_MAX_TRACKS_PER_BROADCAST', type: 'int', default: 32, help: 'Tracks one broadcast may hold' }),
-  maxFrameBytes: opt({ key: 'limits.frameBytes', flag: 'max-frame-bytes', env: 'MOQ_MAX_FRAME_BYTES', type: 'bytes', default: 16 * 1024 * 1024, help: 'Largest frame / RTMP message / MoQ object accepted' }),
-  maxControlMessageBytes: opt({ key: 'limits.controlMessageBytes', flag: 'max-control-message-bytes', env: 'MOQ_MAX_CONTROL_MESSAGE_BYTES', type: 'bytes', default: 64 * 1024, help: 'Largest MoQ control message accepted' }),
-  handshakeTimeout: opt({ key: 'limits.handshakeTimeout', flag: 'handshake-timeout', env: 'MOQ_HANDSHAKE_TIMEOUT', type: 'duration', default: 10_000, help: 'Time a client has to complete its handshake (RTMP, MoQ SETUP, WHIP ICE, HTTP headers)' }),
-  idleTimeout: opt({ key: 'limits.idleTimeout', flag: 'idle-timeout', env: 'MOQ_IDLE_TIMEOUT', type: 'duration', default: 30_000, help: 'An RTMP publisher silent this long is disconnected' }),
-  maxHttpBodyBytes: opt({ key: 'limits.httpBodyBytes', flag: 'max-http-body-bytes', env: 'MOQ_MAX_HTTP_BODY_BYTES', type: 'bytes', default: 64 * 1024, help: 'Largest HTTP request body (WHIP offers, API)' }),
+  sessionsPerIp: opt({ key: 'limits.sessionsPerIp', flag: 'max-sessions-per-ip', env: 'MOQ_MAX_SESSIONS_PER_IP', type: 'int', default: 100, help: 'Open sessions (MoQ, RTMP publish, WHIP) one address may hold', min: 1 }),
+  maxBroadcasts: opt({ key: 'limits.broadcasts', flag: 'max-broadcasts', env: 'MOQ_MAX_BROADCASTS', type: 'int', default: 1000, help: 'Live broadcasts this node accepts', min: 1 }),
+  maxTracksPerBroadcast: opt({ key: 'limits.tracksPerBroadcast', flag: 'max-tracks-per-broadcast', env: 'MOQ_MAX_TRACKS_PER_BROADCAST', type: 'int', default: 32, help: 'Tracks one broadcast may hold', min: 1 }),
+  maxFrameBytes: opt({ key: 'limits.frameBytes', flag: 'max-frame-bytes', env: 'MOQ_MAX_FRAME_BYTES', type: 'bytes', default: 16 * 1024 * 1024, help: 'Largest frame / RTMP message / MoQ object accepted', min: 1 }),
+  maxControlMessageBytes: opt({ key: 'limits.controlMessageBytes', flag: 'max-control-message-bytes', env: 'MOQ_MAX_CONTROL_MESSAGE_BYTES', type: 'bytes', default: 64 * 1024, help: 'Largest MoQ control message accepted', min: 1 }),
+  handshakeTimeout: opt({ key: 'limits.handshakeTimeout', flag: 'handshake-timeout', env: 'MOQ_HANDSHAKE_TIMEOUT', type: 'duration', default: 10_000, help: 'Time a client has to complete its handshake (RTMP, MoQ SETUP, WHIP ICE, HTTP headers)', min: 1 }),
+  idleTimeout: opt({ key: 'limits.idleTimeout', flag: 'idle-timeout', env: 'MOQ_IDLE_TIMEOUT', type: 'duration', default: 30_000, help: 'An RTMP publisher silent this long is disconnected', min: 1 }),
+  maxHttpBodyBytes: opt({ key: 'limits.httpBodyBytes', flag: 'max-http-body-bytes', env: 'MOQ_MAX_HTTP_BODY_BYTES', type: 'bytes', default: 64 * 1024, help: 'Largest HTTP request body (WHIP offers, API)', min: 1 }),
   metricsToken: opt({ key: 'metrics.token', flag: 'metrics-token', env: 'MOQ_METRICS_TOKEN', type: 'string', default: '', help: 'Require `Authorization: Bearer <token>` on /metrics; empty = open (put it behind --metrics-listen or a firewall)' }),
   metricsListen: opt({ key: 'metrics.listen', flag: 'metrics-listen', env: 'MOQ_METRICS_LISTEN', type: 'string', default: '', help: 'Serve /metrics only on this separate host:port (e.g. 127.0.0.1:9090), not on --port; empty = on --port' }),
-  subscriberQueueBytes: opt({ key: 'relay.subscriberQueueBytes', flag: 'subscriber-queue-bytes', env: 'MOQ_SUBSCRIBER_QUEUE_BYTES', type: 'bytes', default: 4 * 1024 * 1024, help: 'Bytes queued per subscriber before it loses old groups' }),
+  subscriberQueueBytes: opt({ key: 'relay.subscriberQueueBytes', flag: 'subscriber-queue-bytes', env: 'MOQ_SUBSCRIBER_QUEUE_BYTES', type: 'bytes', default: 4 * 1024 * 1024, help: 'Bytes queued per subscriber before it loses old groups', min: 1 }),
 } as const;
 
 type OptionKey = keyof typeof OPTIONS;
@@ -85,7 +88,32 @@ export function loadConfig(args: { file?: string; env?: NodeJS.ProcessEnv; flags
     if (raw !== undefined) config[name] = coerce(spec, raw, `--${spec.flag}`);
   }
   validate(config as GatewayConfig);
+  if (config.authKeyFile) config.authKey = authKeyFromFile(config.authKeyFile as string);
   return config as GatewayConfig;
+}
+
+/** MOQ_* variables that name no option: a typo that would otherwise go unnoticed. */
+export function unknownEnvironment(env: NodeJS.ProcessEnv): string[] {
+  const known = new Set(Object.values(OPTIONS).map((spec) => spec.env));
+  return Object.keys(env).filter((name) => name.startsWith('MOQ_') && !known.has(name)).sort();
+}
+
+/**
+ * --auth-key-file: the key the file holds, in --auth-key's terms. A JWK / JWK Set (JSON, or
+ * base64url as moq-token writes it, or a *.jwk / *.json name) is read as a key file; anything
+ * else is the HS256 secret itself, without its trailing newline.
+ */
+export function authKeyFromFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`auth.keyFile: cannot read ${path}: ${(error as Error).message}`);
+  }
+  const trimmed = text.trim();
+  if (trimmed === '') throw new ConfigError(`auth.keyFile: ${path} is empty`);
+  if (trimmed.startsWith('{') || /\.(jwk|json)$/i.test(path)) return `file:${path}`;
+  return trimmed;
 }
 
 function applyFile(config: Record<string, unknown>, doc: unknown, file: string): void {
@@ -179,16 +207,41 @@ function validate(config: GatewayConfig): void {
     if (!listen) throw new ConfigError(`metrics.listen: expected host:port like 127.0.0.1:9090 or [::1]:9090 (got ${JSON.stringify(config.metricsListen)})`);
     port('metrics.listen', listen.port, false);
   }
-  for (const [name, spec] of Object.entries(OPTIONS)) {
+  for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec<unknown>][]) {
     const value = (config as Record<string, unknown>)[name];
-    if ((spec.type === 'int' || spec.type === 'bytes' || spec.type === 'duration') && name !== 'rtmpPort' && name !== 'rtmpsPort' && typeof value === 'number' && value < 0) {
-      throw new ConfigError(`${spec.key}: ${value} must not be negative`);
-    }
+    if (typeof value !== 'number' || name === 'rtmpPort' || name === 'rtmpsPort') continue;
+    if (value < 0) throw new ConfigError(`${spec.key}: ${value} must not be negative`);
+    if (spec.min !== undefined && value < spec.min) throw new ConfigError(`${spec.key}: ${value} would refuse everything; the smallest useful value is ${formatValue(spec, spec.min)}`);
   }
+  if (config.authKey !== '' && config.authKeyFile !== '') throw new ConfigError('auth.key and auth.keyFile both set: use one');
   if ((config.tlsCert === '') !== (config.tlsKey === '')) throw new ConfigError('tls.cert and tls.key go together: set both or neither');
   const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
   if (!levels.includes(config.logLevel)) throw new ConfigError(`log.level: ${config.logLevel} is not one of ${levels.join(', ')}`);
   if (!['auto', 'pretty', 'json'].includes(config.logFormat)) throw new ConfigError(`log.format: ${config.logFormat} is not auto, pretty or json`);
+}
+
+const VALUE_HINT: Record<OptionSpec<unknown>['type'], string> = {
+  string: '<text>',
+  int: '<n>',
+  bool: '',
+  bytes: '<size>',
+  duration: '<duration>',
+  list: '<a,b,...>',
+  map: '<name=value,...>',
+};
+
+/** A value as a person would write it back: 10s rather than 10000, 4MiB rather than 4194304. */
+function formatValue(spec: OptionSpec<unknown>, value: unknown): string {
+  if (typeof value === 'number' && spec.type === 'duration') {
+    if (value >= 60_000 && value % 60_000 === 0) return `${value / 60_000}m`;
+    if (value >= 1000 && value % 1000 === 0) return `${value / 1000}s`;
+    return `${value}ms`;
+  }
+  if (typeof value === 'number' && spec.type === 'bytes') {
+    for (const [unit, scale] of [['GiB', 1 << 30], ['MiB', 1 << 20], ['KiB', 1024]] as const) if (value >= scale && value % scale === 0) return `${value / scale}${unit}`;
+    return `${value} byte${value === 1 ? '' : 's'}`;
+  }
+  return JSON.stringify(value);
 }
 
 /** `--help` text, generated from OPTIONS so it lists every option. */
@@ -201,10 +254,11 @@ export function helpText(): string {
     '  --config <file>                 YAML config file',
     '  --help                          Show this help',
   ];
-  for (const spec of Object.values(OPTIONS)) {
-    const flag = `--${spec.flag}${spec.type === 'bool' ? '' : ' <value>'}`;
-    lines.push(`  ${flag.padEnd(31)} ${spec.help} (default ${JSON.stringify(spec.default)}) [${spec.key} / ${spec.env}]`);
+  for (const spec of Object.values(OPTIONS) as OptionSpec<unknown>[]) {
+    const flag = spec.type === 'bool' ? `--[no-]${spec.flag}` : `--${spec.flag} ${VALUE_HINT[spec.type]}`;
+    lines.push(`  ${flag.padEnd(31)} ${spec.help} (default ${formatValue(spec, spec.default)}) [${spec.key} / ${spec.env}]`);
   }
+  lines.push('', 'Durations: a bare number is milliseconds; or 500ms, 10s, 2m, 1h. Sizes: a bare number is bytes; or 64KiB, 16MiB, 1GiB (KB/MB/GB are powers of 1000).');
   return lines.join('\n');
 }
 

@@ -164,6 +164,13 @@ export class Gateway {
     });
     if (this.config.authKey === '') {
       this.logger.warn('AUTHENTICATION IS OFF: anyone who can reach this server may publish and watch any broadcast. Set --auth-key to require tokens.');
+    } else {
+      const auth = this.auth.describe();
+      const open = (prefixes: readonly string[]) => (prefixes.length === 0 ? 'none' : prefixes.map((p) => p || '(everything)').join(', '));
+      this.logger.warn(
+        { auth },
+        `AUTHENTICATION IS ON: tokens verified with ${auth.keys.join(', ')}; public publish: ${open(auth.publicPublish)}; public watch: ${open(auth.publicSubscribe)}; ${auth.streamKeys} static stream key(s)`,
+      );
     }
     const http = await this.http.listen();
     let rtmp: number | undefined;

@@ -53,6 +53,16 @@ export class Authenticator {
     this.#now = options.now ?? Date.now;
   }
 
+  /** What this authenticator enforces, for the start-up log: never a key or a stream key itself. */
+  describe(): { keys: string[]; publicPublish: readonly string[]; publicSubscribe: readonly string[]; streamKeys: number } {
+    return {
+      keys: this.#keys.keys.map((key) => (key.kid === undefined ? key.alg : `${key.alg} kid=${key.kid}`)),
+      publicPublish: this.#public.publish ?? [],
+      publicSubscribe: this.#public.subscribe ?? [],
+      streamKeys: this.#streamKeys.size,
+    };
+  }
+
   /** Builds an Authenticator, loading its verification keys from files, JWKs or secrets (see KeySource). */
   static async load(options: Omit<AuthenticatorOptions, 'keys'> & { keys?: KeySource | readonly KeySource[] }): Promise<Authenticator> {
     const { keys, ...rest } = options;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, defaultConfig, helpText, loadConfig, OPTIONS, parseBytes, parseDuration, type GatewayConfig } from '../../app/config.ts';
+import { ConfigError, defaultConfig, helpText, loadConfig, OPTIONS, parseBytes, parseDuration, unknownEnvironment, type GatewayConfig } from '../../app/config.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EXAMPLE = join(REPO_ROOT, 'config.example.yaml');
@@ -228,10 +228,13 @@ function expectEveryOption(text: string): void {
   expect(text).toContain('--config <file>');
   expect(text).toContain('--help');
   for (const spec of Object.values(OPTIONS)) {
-    const line = text.split('\n').find((l) => l.trimStart().startsWith(`--${spec.flag} `) || l.trim() === `--${spec.flag}`);
+    const line = text.split('\n').find((l) => l.trimStart().startsWith(`--${spec.flag} `) || l.trimStart().startsWith(`--[no-]${spec.flag} `));
     expect(line, `--${spec.flag} in the help`).toBeDefined();
     expect(line).toContain(`[${spec.key} / ${spec.env}]`);
-    if (spec.type !== 'bool') expect(line).toContain(`--${spec.flag} <value>`);
+    if (spec.type !== 'bool') expect(line).toMatch(new RegExp(`--${spec.flag} <[^>]+>`));
+    // Durations and sizes show their default with a unit, never a bare number.
+    if (spec.type === 'duration') expect(line).toMatch(/\(default \d+(ms|s|m)\)/);
+    if (spec.type === 'bytes') expect(line).toMatch(/\(default \d+(KiB|MiB|GiB| bytes?)\)/);
   }
 }
 
@@ -277,6 +280,51 @@ describe('the command line', () => {
     const env = await runCli([], { MOQ_LOG_LEVEL: 'loud' });
     expect(env.code).toBe(2);
     expect(env.stderr).toMatch(/^config error: log\.level: loud is not one of/);
+  });
+});
+
+describe('command-line paper cuts', () => {
+  it('a negative number is a flag value (--rtmp-port -1 disables RTMP, as documented)', async () => {
+    const { code, stdout, stderr } = await runCli(['--rtmp-port', '-1', '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', '--max-frame-bytes', '-5']);
+    expect(code).toBe(2);
+    // --rtmp-port -1 got past the argument parser; the negative size is refused by name.
+    expect(stderr).toBe('config error: --max-frame-bytes: expected a size like 4096, 64KiB or 16MiB (got "-5")\n');
+    expect(stdout).toBe('');
+  });
+
+  it('--no-<flag> turns a boolean off', () => {
+    expect(loadConfig({ flags: { quic: false } }).quic).toBe(false);
+  });
+
+  it('limits of 0 that would refuse everything are errors; a reconnect grace of 0 is allowed', () => {
+    for (const [flag, key] of [
+      ['subscriber-queue-bytes', 'relay.subscriberQueueBytes'],
+      ['max-frame-bytes', 'limits.frameBytes'],
+      ['max-sessions-per-ip', 'limits.sessionsPerIp'],
+      ['handshake-timeout', 'limits.handshakeTimeout'],
+      ['idle-timeout', 'limits.idleTimeout'],
+    ]) {
+      expect(() => loadConfig({ flags: { [flag!]: '0' } }), flag).toThrow(new RegExp(`^${key!.replace('.', '\\.')}: 0 would refuse everything`));
+    }
+    expect(loadConfig({ flags: { 'reconnect-grace': '0' } }).reconnectGrace).toBe(0);
+  });
+
+  it('an unknown MOQ_* variable is reported, known ones are not', () => {
+    expect(unknownEnvironment({ MOQ_PORT: '1', MOQ_PROT: '2', MOQ_AUTH_KEYS: 'x', PATH: '/bin' })).toEqual(['MOQ_AUTH_KEYS', 'MOQ_PROT']);
+  });
+
+  it('--auth-key-file reads a secret (without its newline) or names a JWK file; not with --auth-key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moq-keyfile-'));
+    const secret = join(dir, 'secret');
+    writeFileSync(secret, 'a-secret-of-at-least-thirty-two-bytes!!\n');
+    expect(loadConfig({ flags: { 'auth-key-file': secret } }).authKey).toBe('a-secret-of-at-least-thirty-two-bytes!!');
+    const jwk = join(dir, 'key');
+    writeFileSync(jwk, '{"kty":"oct","k":"c2VjcmV0"}');
+    expect(loadConfig({ env: { MOQ_AUTH_KEY_FILE: jwk } }).authKey).toBe(`file:${jwk}`);
+    writeFileSync(join(dir, 'empty'), '\n');
+    expect(() => loadConfig({ flags: { 'auth-key-file': join(dir, 'empty') } })).toThrow(/is empty/);
+    expect(() => loadConfig({ flags: { 'auth-key-file': join(dir, 'missing') } })).toThrow(/cannot read/);
+    expect(() => loadConfig({ flags: { 'auth-key-file': secret, 'auth-key': 'x' } })).toThrow(/use one/);
   });
 });
 

@@ -7,7 +7,7 @@ import { RtmpProtocolError } from './errors.ts';
 import { RecurringLog, type RtmpLogger } from './logger.ts';
 import { RtmpMediaNormaliser } from './media-normaliser.ts';
 import { NmsRtmpWire, UserControlEvent } from './nms-rtmp.ts';
-import { resolvePublishTarget, StreamNameError } from './stream-names.ts';
+import { resolvePublishTarget, StreamNameError, withoutCredentials } from './stream-names.ts';
 
 /** What the gateway learns about a publish attempt. */
 export interface RtmpPublishRequest {
@@ -240,7 +240,7 @@ export class RtmpSession {
         return;
       case 'play':
       case 'play2':
-        this.logger.info({ stream: command.streamName }, 'refusing RTMP play');
+        this.logger.info({ stream: withoutCredentials(command.streamName) }, 'refusing RTMP play');
         this.wire.sendStatus(messageStreamId, 'error', 'NetStream.Play.Failed', 'This server does not serve RTMP playback; watch over MoQ or HLS.');
         this.closeAfterReply('play refused');
         return;
@@ -262,7 +262,7 @@ export class RtmpSession {
     const tcUrl = ownField(command.commandObject, 'tcUrl');
     const objectEncoding = ownField(command.commandObject, 'objectEncoding');
     this.connectedApp = { app, tcUrl: typeof tcUrl === 'string' ? tcUrl : undefined };
-    this.logger.debug({ app }, 'connect');
+    this.logger.debug({ app: withoutCredentials(app) }, 'connect');
 
     this.wire.sendWindowAckSize(SERVER_WINDOW);
     this.wire.sendSetPeerBandwidth(SERVER_WINDOW, PEER_BANDWIDTH_DYNAMIC);
@@ -281,7 +281,7 @@ export class RtmpSession {
 
   private async onPublish(command: RtmpCommand, streamId: number): Promise<void> {
     const refuse = (reason: string): void => {
-      this.logger.info({ stream: command.streamName, reason }, 'publish refused');
+      this.logger.info({ stream: withoutCredentials(command.streamName), reason }, 'publish refused');
       this.wire.sendStatus(streamId, 'error', 'NetStream.Publish.BadName', reason);
       this.closeAfterReply(`publish refused: ${reason}`);
     };

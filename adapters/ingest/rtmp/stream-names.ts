@@ -22,6 +22,13 @@ function splitQuery(raw: string): NameAndQuery {
   return at < 0 ? { name: raw, query: '' } : { name: raw.slice(0, at), query: raw.slice(at + 1) };
 }
 
+/** A stream or app name fit for a log line: its query (credentials) replaced by `?…`. */
+export function withoutCredentials(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const { name, query } = splitQuery(raw);
+  return query === '' ? name : `${name}?…`;
+}
+
 /** Trim slashes and refuse names that cannot safely become a path (empty, `..`, control chars). */
 function checkedName(raw: string, what: string): string {
   const name = raw.replace(/^\/+|\/+$/g, '');

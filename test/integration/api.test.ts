@@ -303,7 +303,9 @@ describe.skipIf(!tools)('API with a live RTMP broadcast and a MoQ viewer', () =>
     await expectDocumented(await api('/api/broadcasts/live/nope', { method: 'DELETE' }), 'DELETE', '/api/broadcasts/{path}');
     await expectDocumented(await api('/api/sessions/999999', { method: 'DELETE' }), 'DELETE', '/api/sessions/{id}');
     for (const p of ['/api/broadcasts/live/nope', '/api/sessions/999999']) expect((await api(p, { method: 'DELETE' })).status).toBe(404);
-    expect((await api('/api/nope')).status).toBe(404);
+    const unknown = await api('/api/nope');
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('cache-control'), 'errors are not cached either').toBe('no-store');
     // CORS preflight: 204, no auth needed.
     const preflight = await api('/api/broadcasts', { method: 'OPTIONS' });
     expect(preflight.status).toBe(204);

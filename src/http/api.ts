@@ -86,7 +86,7 @@ function listBroadcasts(deps: ApiDeps, bitrates: BitrateMeter): ApiBroadcast[] {
           name: t.name,
           kind: stat?.kind ?? 'unknown',
           codec: stat?.codec ?? 'unknown',
-          bitrate: stat ? bitrates.sample(`${broadcast.path}/${t.name}`, stat.bytes) : 0,
+          bitrate: stat ? bitrates.sample(`${broadcast.path}/${t.name}`, stat.bytes, broadcast.createdAt) : 0,
           subscribers: t.subscriberCount,
         };
       });
@@ -105,16 +105,22 @@ function listBroadcasts(deps: ApiDeps, bitrates: BitrateMeter): ApiBroadcast[] {
   });
 }
 
-/** Bits per second from a byte counter, averaged since the previous look (at least 1 s apart). */
+/**
+ * Bits per second from a byte counter, averaged since the previous look (at least 1 s apart).
+ * The first look has no previous one: it averages since `since` (the broadcast's start), so a
+ * dashboard's first poll shows a rate rather than 0.
+ */
 class BitrateMeter {
   readonly #last = new Map<string, { bytes: number; at: number; rate: number }>();
 
-  sample(key: string, bytes: number): number {
+  sample(key: string, bytes: number, since: number): number {
     const now = Date.now();
     const last = this.#last.get(key);
     if (!last) {
-      this.#last.set(key, { bytes, at: now, rate: 0 });
-      return 0;
+      if (now - since < 1000) return 0; // too early to say; the next look averages from the start
+      const rate = Math.round((bytes * 8 * 1000) / (now - since));
+      this.#last.set(key, { bytes, at: now, rate });
+      return rate;
     }
     if (now - last.at >= 1000) {
       last.rate = Math.round(((bytes - last.bytes) * 8 * 1000) / (now - last.at));

@@ -18,6 +18,7 @@ import { mountApi, type ApiSession } from '../src/http/api.ts';
 import { GatewayMetrics, sumBy } from '../src/http/metrics.ts';
 import { SessionLimiter } from './session-limiter.ts';
 import { mountPages } from '../src/http/pages.ts';
+import { mountAccessCheck } from '../src/http/access-check.ts';
 import { VERSION } from '../src/version.ts';
 import { parseHostPort, type GatewayConfig } from './config.ts';
 import type { MediaSink } from '../src/media/frame.ts';
@@ -153,6 +154,7 @@ export class Gateway {
       this.metrics.mount(this.http, config.metricsToken);
     }
     mountPages(this.http, { logger: logger.child({ component: 'web' }) });
+    mountAccessCheck(this.http, () => this.auth);
   }
 
   async start(): Promise<GatewayPorts> {

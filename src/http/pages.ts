@@ -76,6 +76,7 @@ export function dashboardHtml(): string {
     script: 'dashboard.js',
     body: `${topbar('<span class="version" id="version"></span><span class="status" id="status">connecting…</span>')}
 <main class="dashboard">
+<section class="panel token-panel" id="token-form" hidden></section>
 <section class="panel list-panel"><h2>Live broadcasts <span class="count" id="count"></span></h2><ul class="broadcasts" id="broadcasts"></ul><p class="empty" id="empty">No live broadcasts.</p></section>
 <section class="panel detail-panel" id="detail"></section>
 <section class="panel golive-panel" id="go-live"></section>

@@ -113,7 +113,7 @@ export class HttpServer {
       await route.handler(req, res, pathname.slice(route.prefix.length));
     } catch (error) {
       const status = error instanceof HttpError ? error.status : 500;
-      if (status === 500) this.options.logger?.warn({ err: error, url: req.url }, 'http handler failed');
+      if (status === 500) this.options.logger?.warn({ err: error, path: pathname }, 'http handler failed');
       if (!res.headersSent) {
         res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
         res.end(`${(error as Error).message}\n`);

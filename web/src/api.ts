@@ -1,4 +1,5 @@
 /** The gateway's JSON API as the pages use it (shapes served by src/http/api.ts). */
+import { pageToken } from './token.ts';
 
 export interface TrackInfo {
   name: string;
@@ -37,7 +38,9 @@ export class ApiError extends Error {
 const REQUEST_TIMEOUT_MS = 5000;
 
 async function getJson(path: string): Promise<unknown> {
-  const response = await fetch(path, { cache: 'no-store', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const token = pageToken();
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const response = await fetch(path, { cache: 'no-store', headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   if (!response.ok) throw new ApiError(response.status, `${path}: HTTP ${response.status}`);
   return response.json();
 }

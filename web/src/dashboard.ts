@@ -6,6 +6,7 @@ import { byId, h } from './dom.ts';
 import { mountGoLive } from './go-live.ts';
 import { publishHref, watchHref } from './links.ts';
 import { createPlayer } from './player.ts';
+import { pageToken, rememberToken } from './token.ts';
 
 const POLL_MS = 2000;
 
@@ -65,7 +66,7 @@ function renderDetail(): void {
   }
   detail.replaceChildren(
     h('h2', { class: 'detail-title' }, h('span', { class: 'detail-name' }, selected), h('span', { class: 'live-state badge' })),
-    h('div', { class: 'preview' }, createPlayer({ name: selected, muted: true })),
+    h('div', { class: 'preview' }, createPlayer({ name: selected, muted: true, token: pageToken() })),
     h(
       'p',
       { class: 'actions' },
@@ -77,6 +78,42 @@ function renderDetail(): void {
     h('h3', {}, 'Publish (OBS, ffmpeg)'),
     (publishSlot = h('div', {}, publishFields(selected, info))),
   );
+}
+
+/**
+ * With --auth-key the API answers 401/403: ask for an operator token (one that may publish and
+ * watch everything), kept for this tab only, then reload what depends on it.
+ */
+function showTokenForm(status: 401 | 403 | undefined): void {
+  const slot = byId('token-form');
+  slot.hidden = status === undefined;
+  if (status === undefined) return;
+  if (slot.dataset.status === String(status)) return; // keep what the user is typing
+  slot.dataset.status = String(status);
+  const input = h('input', { class: 'name-input', type: 'password', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Operator token', 'data-testid': 'token-input' });
+  const form = h(
+    'form',
+    { class: 'token-form' },
+    h(
+      'p',
+      {},
+      status === 401
+        ? 'This gateway requires a token (it runs with --auth-key). Enter an operator token, one for every path: '
+        : 'That token may not use the dashboard: it needs every path. Mint one with: ',
+      h('code', {}, "npx moq-gateway token --key <key> --put '' --get '' --expires 1d"),
+    ),
+    h('label', { class: 'name-field' }, h('span', { class: 'copy-label' }, 'Operator token'), input),
+    h('p', { class: 'actions' }, h('button', { class: 'button primary', type: 'submit', 'data-testid': 'token-submit' }, 'Use token')),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    rememberToken(input.value.trim() || undefined);
+    slot.dataset.status = '';
+    shownInDetail = undefined; // rebuild the preview and settings with the token
+    void loadInfo();
+    void poll();
+  });
+  slot.replaceChildren(form);
 }
 
 function setStatus(text: string, ok: boolean): void {
@@ -94,8 +131,14 @@ async function poll(): Promise<void> {
     try {
       broadcasts = (await fetchBroadcasts()).sort((a, b) => a.path.localeCompare(b.path));
       setStatus('connected', true);
+      showTokenForm(undefined);
     } catch (error) {
-      setStatus(error instanceof ApiError && error.status === 404 ? 'API not available' : 'gateway unreachable', false);
+      if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+        setStatus(error.status === 401 ? 'token needed' : 'token not allowed', false);
+        showTokenForm(error.status);
+      } else {
+        setStatus(error instanceof ApiError && error.status === 404 ? 'API not available' : 'gateway unreachable', false);
+      }
     }
     render();
   }
@@ -106,7 +149,9 @@ async function poll(): Promise<void> {
 async function loadInfo(): Promise<void> {
   try {
     info = await fetchInfo();
-  } catch {
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) return; // after the token form
+
     // Without /api/info the RTMP settings cannot be shown; retry with the next poll round.
     setTimeout(() => void loadInfo(), POLL_MS * 5);
     return;

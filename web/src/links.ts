@@ -1,4 +1,5 @@
 /** Every address a broadcast is reachable at, derived from the page's own location. */
+import { withToken } from './token.ts';
 
 const DEFAULT_RTMP_PORT = 1935;
 
@@ -26,13 +27,13 @@ function safeDecode(segment: string): string {
 }
 
 /** The MoQ relay URL: the page's origin (WebTransport on UDP, WebSocket on TCP, same port). */
-export function moqUrl(): string {
-  return `${location.origin}/`;
+export function moqUrl(token?: string): string {
+  return withToken(`${location.origin}/`, token);
 }
 
 export const watchHref = (path: string): string => `/watch/${encodePath(path)}`;
 export const publishHref = (path: string): string => `/publish/${encodePath(path)}`;
-export const hlsUrl = (path: string): string => `${location.origin}/hls/${encodePath(path)}/index.m3u8`;
+export const hlsUrl = (path: string, token?: string): string => withToken(`${location.origin}/hls/${encodePath(path)}/index.m3u8`, token);
 
 export interface ObsSettings {
   server: string;
@@ -46,11 +47,12 @@ export interface ObsSettings {
  * stream key, so `live/demo` is server `rtmp://host/live`, key `demo`. A one-segment name
  * cannot be published over RTMP (null).
  */
-export function obsSettings(path: string, rtmpPort: number): ObsSettings | null {
+export function obsSettings(path: string, rtmpPort: number, token?: string): ObsSettings | null {
   const slash = path.indexOf('/');
   if (slash <= 0 || slash === path.length - 1) return null;
   const app = path.slice(0, slash);
-  const streamKey = path.slice(slash + 1);
+  // The token rides in the stream key's query (never part of the broadcast name).
+  const streamKey = token ? `${path.slice(slash + 1)}?jwt=${token}` : path.slice(slash + 1);
   const port = rtmpPort === DEFAULT_RTMP_PORT ? '' : `:${rtmpPort}`;
   const server = `rtmp://${location.hostname}${port}/${app}`;
   return { server, streamKey, url: `${server}/${streamKey}` };

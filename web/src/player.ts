@@ -6,6 +6,8 @@ export interface PlayerOptions {
   /** Broadcast path, e.g. `live/demo`. */
   name: string;
   muted?: boolean;
+  /** Sent as ?jwt= on the MoQ connection (gateways with --auth-key). */
+  token?: string;
 }
 
 /**
@@ -17,7 +19,7 @@ export function createPlayer(opts: PlayerOptions): HTMLElement {
   trackFullscreen();
   const ui = document.createElement('moq-watch-ui');
   const watch = document.createElement('moq-watch');
-  watch.setAttribute('url', moqUrl());
+  watch.setAttribute('url', moqUrl(opts.token));
   watch.setAttribute('name', opts.name);
   if (opts.muted) watch.setAttribute('muted', '');
   watch.append(document.createElement('canvas'));

@@ -2,13 +2,27 @@
 import { byId, h } from './dom.ts';
 import { broadcastFromLocation } from './links.ts';
 import { createPlayer } from './player.ts';
+import { checkAccess, pageToken, watchProblem } from './token.ts';
 
 const name = broadcastFromLocation('/watch/');
 const stage = byId('player');
-if (name === '') {
-  stage.append(h('p', { class: 'empty' }, 'No broadcast named. ', h('a', { href: '/' }, 'Pick one on the dashboard.')));
-} else {
+
+async function start(): Promise<void> {
+  if (name === '') {
+    stage.append(h('p', { class: 'empty' }, 'No broadcast named. ', h('a', { href: '/' }, 'Pick one on the dashboard.')));
+    return;
+  }
   document.title = `${name} · moq-gateway`;
   byId('broadcast-name').textContent = name;
-  stage.append(createPlayer({ name }));
+  const token = pageToken();
+  // Ask first: a refused MoQ connection only retries, it cannot say why it was refused.
+  const access = await checkAccess(name, token).catch(() => undefined);
+  const problem = access && watchProblem(access, name, token);
+  if (problem) {
+    stage.append(h('p', { class: 'empty auth-problem', 'data-testid': 'auth-problem' }, problem));
+    return;
+  }
+  stage.append(createPlayer({ name, token }));
 }
+
+void start();

@@ -103,7 +103,8 @@ class HlsServiceImpl implements HlsService {
         return this.#serve(req, res, path.broadcast, path.resource, controller.signal);
       })
       .catch((error: unknown) => {
-      this.#logger.warn({ err: error, url: req.url }, 'hls request failed');
+      // The path only: the query carries the viewer's token.
+      this.#logger.warn({ err: error, path: subpath }, 'hls request failed');
       sendError(res, 500, 'internal error');
     });
   }

@@ -125,6 +125,9 @@ describe('pages', () => {
 
     // Go live: any name gets OBS settings; a bare name gets the `live` app.
     const goLive = page.locator('#go-live');
+    // live/demo is live: the form offers a free name until the user types one.
+    expect(await goLive.locator('.name-input').inputValue()).toBe('live/demo-2');
+    expect(await goLive.locator('[data-testid="obs-key"]').inputValue()).toBe('demo-2');
     await goLive.locator('.name-input').fill('party');
     expect(await goLive.locator('[data-testid="obs-server"]').inputValue()).toBe(`rtmp://127.0.0.1:${RTMP_PORT}/live`);
     expect(await goLive.locator('[data-testid="obs-key"]').inputValue()).toBe('party');

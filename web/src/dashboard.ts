@@ -15,7 +15,7 @@ const empty = byId('empty');
 const count = byId('count');
 const status = byId('status');
 const detail = byId('detail');
-const updateGoLive = mountGoLive(byId('go-live'));
+const goLive = mountGoLive(byId('go-live'));
 
 let info: GatewayInfo | null = null;
 let broadcasts: BroadcastInfo[] = [];
@@ -130,6 +130,7 @@ async function poll(): Promise<void> {
   if (!document.hidden) {
     try {
       broadcasts = (await fetchBroadcasts()).sort((a, b) => a.path.localeCompare(b.path));
+      goLive.setLive(broadcasts.map((b) => b.path));
       setStatus('connected', true);
       showTokenForm(undefined);
     } catch (error) {
@@ -157,7 +158,7 @@ async function loadInfo(): Promise<void> {
     return;
   }
   byId('version').textContent = info.version ? `v${info.version}` : '';
-  updateGoLive(info);
+  goLive.setInfo(info);
   if (publishSlot && selected !== null) publishSlot.replaceChildren(publishFields(selected, info));
 }
 

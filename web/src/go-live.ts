@@ -5,10 +5,24 @@ import { publishHref } from './links.ts';
 
 const DEFAULT_NAME = 'live/demo';
 
-/** "Go live": type a name, get the encoder settings for it. Returns a re-render for new info. */
-export function mountGoLive(panel: HTMLElement): (info: GatewayInfo | null) => void {
+export interface GoLive {
+  /** New gateway info: re-render the settings. */
+  setInfo(info: GatewayInfo | null): void;
+  /** The names live now: until the user types, the form offers one that is free. */
+  setLive(names: readonly string[]): void;
+}
+
+/** `live/demo`, else `live/demo-2`, `live/demo-3`, ...: the first name nobody publishes. */
+export function freeName(live: ReadonlySet<string>): string {
+  if (!live.has(DEFAULT_NAME)) return DEFAULT_NAME;
+  for (let n = 2; ; n++) if (!live.has(`${DEFAULT_NAME}-${n}`)) return `${DEFAULT_NAME}-${n}`;
+}
+
+/** "Go live": type a name, get the encoder settings for it. */
+export function mountGoLive(panel: HTMLElement): GoLive {
   let info: GatewayInfo | null = null;
-  const input = h('input', { class: 'name-input', type: 'text', value: DEFAULT_NAME, spellcheck: 'false', autocapitalize: 'off', 'aria-label': 'Broadcast name' });
+  let typed = false;
+  const input = h('input', { class: 'name-input', type: 'text', value: DEFAULT_NAME, spellcheck: 'false', autocapitalize: 'off', 'aria-label': 'Broadcast name', 'data-testid': 'go-live-name' });
   const fields = h('div');
   const browserLink = h('a', { class: 'button' }, 'Publish from this browser');
   const render = () => {
@@ -16,7 +30,10 @@ export function mountGoLive(panel: HTMLElement): (info: GatewayInfo | null) => v
     fields.replaceChildren(publishFields(name, info));
     browserLink.href = publishHref(name);
   };
-  input.addEventListener('input', render);
+  input.addEventListener('input', () => {
+    typed = true;
+    render();
+  });
   panel.replaceChildren(
     h('h2', {}, 'Go live'),
     h('label', { class: 'name-field' }, h('span', { class: 'copy-label' }, 'Broadcast name'), input),
@@ -24,9 +41,17 @@ export function mountGoLive(panel: HTMLElement): (info: GatewayInfo | null) => v
     h('p', { class: 'actions' }, browserLink),
   );
   render();
-  return (next) => {
-    info = next;
-    render();
+  return {
+    setInfo(next) {
+      info = next;
+      render();
+    },
+    setLive(names) {
+      const free = freeName(new Set(names));
+      if (typed || input.value === free) return;
+      input.value = free;
+      render();
+    },
   };
 }
 

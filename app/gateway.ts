@@ -154,7 +154,7 @@ export class Gateway {
       this.metrics.mount(this.http, config.metricsToken);
     }
     mountPages(this.http, { logger: logger.child({ component: 'web' }) });
-    mountAccessCheck(this.http, () => this.auth);
+    mountAccessCheck(this.http, () => this.auth, (broadcast) => this.origin.get(broadcast) !== undefined);
   }
 
   async start(): Promise<GatewayPorts> {

@@ -20,9 +20,11 @@ export interface AccessAnswer {
   message?: string;
   /** When the token expires, ms since the epoch. */
   expiresAt?: number;
+  /** Whether the broadcast is live now; told only to those who may watch it. */
+  live?: boolean;
 }
 
-export function mountAccessCheck(server: HttpServer, auth: () => Authenticator): void {
+export function mountAccessCheck(server: HttpServer, auth: () => Authenticator, isLive: (broadcast: string) => boolean): void {
   server.route('/access/', async (req: http.IncomingMessage, res: http.ServerResponse, subpath: string) => {
     if (req.method === 'OPTIONS') return sendJson(res, 204, undefined);
     const broadcast = subpath.replace(/^\/+|\/+$/g, '');
@@ -35,11 +37,13 @@ export function mountAccessCheck(server: HttpServer, auth: () => Authenticator):
       if (!(error instanceof AuthError)) throw error;
       return sendJson(res, 200, { authentication: true, subscribe: false, publish: false, refused: error.reason, message: error.message } satisfies AccessAnswer);
     }
+    const subscribe = context.canSubscribe(broadcast);
     const answer: AccessAnswer = {
       authentication: authenticator.enabled,
-      subscribe: context.canSubscribe(broadcast),
+      subscribe,
       publish: context.canPublish(broadcast),
       ...(context.expiresAt !== undefined ? { expiresAt: context.expiresAt } : {}),
+      ...(subscribe ? { live: isLive(broadcast) } : {}),
     };
     sendJson(res, 200, answer);
   });

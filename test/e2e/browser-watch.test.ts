@@ -76,6 +76,24 @@ describe.skipIf(!haveTools('ffmpeg', 'chromium'))('browser: watch a live RTMP br
     }
   }, 40_000);
 
+  it('a watch page opened before the broadcast says it is waiting, then plays when it goes live', async () => {
+    const page = await browser!.newPage();
+    let later: TestPatternHandle | undefined;
+    try {
+      await goto(page, '/watch/live/later');
+      const waiting = page.locator('[data-testid="waiting"]');
+      await waiting.waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await waiting.textContent()).toContain('Waiting for live/later to start');
+      expect(await waiting.locator('a').getAttribute('href')).toBe('/');
+      later = pushTestPattern({ rtmpUrl: gateway!.rtmpUrl('live/later') });
+      await waiting.waitFor({ state: 'hidden', timeout: 15_000 });
+      await expectMovingVideo(page);
+    } finally {
+      await later?.stop();
+      await page.close();
+    }
+  }, 60_000);
+
   it('dashboard lists live/e2e and previews it', async (ctx) => {
     const page = await browser!.newPage();
     try {

@@ -38,6 +38,7 @@ export interface Access {
   refused?: string;
   message?: string;
   expiresAt?: number;
+  live?: boolean;
 }
 
 /** What the token allows for `broadcast` (GET /access/<broadcast>). */

@@ -6,6 +6,7 @@ import { checkAccess, pageToken, watchProblem } from './token.ts';
 
 const name = broadcastFromLocation('/watch/');
 const stage = byId('player');
+const LIVE_POLL_MS = 2000;
 
 async function start(): Promise<void> {
   if (name === '') {
@@ -22,7 +23,16 @@ async function start(): Promise<void> {
     stage.append(h('p', { class: 'empty auth-problem', 'data-testid': 'auth-problem' }, problem));
     return;
   }
-  stage.append(createPlayer({ name, token }));
+  // The player waits for the broadcast by itself; the page says so meanwhile.
+  const waiting = h('p', { class: 'waiting', 'data-testid': 'waiting' }, `Waiting for ${name} to start… `, h('a', { href: '/' }, 'Back to the dashboard'));
+  waiting.hidden = access?.live !== false;
+  stage.append(createPlayer({ name, token }), waiting);
+  const poll = async (): Promise<void> => {
+    const now = await checkAccess(name, token).catch(() => undefined);
+    if (now) waiting.hidden = now.live !== false;
+    setTimeout(() => void poll(), LIVE_POLL_MS);
+  };
+  setTimeout(() => void poll(), LIVE_POLL_MS);
 }
 
 void start();

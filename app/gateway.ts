@@ -12,6 +12,7 @@ import { HttpError } from '../src/http/server.ts';
 import { serveMoqSession, type MoqSessionHandle, type MoqSessionStats } from '../src/moq/serve.ts';
 import { rawQuicTarget, type SessionTarget } from '../src/moq/session-target.ts';
 import { RtmpIngest } from '../adapters/ingest/rtmp/index.ts';
+import { msfLocBridge } from '../adapters/bridge/msf-loc/index.ts';
 import { createWhipService, type WhipService } from '../adapters/ingest/whip/index.ts';
 import { createHlsService, type HlsService } from '../adapters/egress/hls/index.ts';
 import { mountApi, type ApiSession } from '../src/http/api.ts';
@@ -301,6 +302,7 @@ export class Gateway {
     const handle: MoqSessionHandle = serveMoqSession(session, { ...info, setupVersions }, {
       origin: this.origin,
       logger,
+      ietfMedia: msfLocBridge,
       authorize: auth ? (action, path, token) => this.#authorizeMoq(auth, action, path, token) : undefined,
       limits: {
         subscriberQueueBytes: this.config.subscriberQueueBytes,

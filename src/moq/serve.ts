@@ -1,7 +1,7 @@
 import type { Origin } from '../relay/index.ts';
 import { serveLiteSession, type SessionLogger } from './lite/index.ts';
 import { LiteVersion } from './lite/version.ts';
-import { ietfVersionFromProtocol, selectIetfVersion, serveIetfSession, type IetfVersion } from './ietf/index.ts';
+import { type IetfMediaBridge, ietfVersionFromProtocol, selectIetfVersion, serveIetfSession, type IetfVersion } from './ietf/index.ts';
 import { peekClientSetup } from './setup-peek.ts';
 import { normalizePath } from '../relay/path.ts';
 
@@ -35,6 +35,8 @@ export interface MoqSessionDeps {
    */
   authorize?: (action: AuthorizeAction, path: string, token?: Uint8Array) => boolean | Promise<boolean>;
   observeLatency?: (ms: number) => void;
+  /** How relay broadcasts look to IETF peers (e.g. hang as MSF/LOC); absent = tracks pass through. */
+  ietfMedia?: IetfMediaBridge;
 }
 
 /** Counters every MoQ session keeps, whatever its protocol. */
@@ -124,6 +126,7 @@ function ietf(transport: WebTransport, version: IetfVersion, root: string, deps:
     origin: deps.origin,
     root,
     logger: deps.logger,
+    media: deps.ietfMedia,
     authorize: deps.authorize,
     maxObjectBytes: deps.limits?.frameBytes,
     setupTimeoutMs: deps.limits?.setupTimeoutMs,

@@ -18,6 +18,7 @@ import {
   selectIetfVersion,
   serveIetfSession,
 } from '../../src/moq/ietf/index.ts';
+import { msfLocBridge } from '../../adapters/bridge/msf-loc/index.ts';
 
 export interface IetfTestServer {
   url: URL;
@@ -73,6 +74,7 @@ export async function startIetfServer(options: IetfTestServerOptions): Promise<I
       origin,
       root: options.root ?? '',
       logger: options.logger ?? quietLogger,
+      media: msfLocBridge,
       authorize: options.authorize,
       largestObjectJoinsGroup: options.largestObjectJoinsGroup,
       upstreamResponseTimeoutMs: options.upstreamResponseTimeoutMs,

@@ -10,7 +10,8 @@ import { locTimestampProperties, locTimestampUs } from '../../src/media/loc/prop
 import { msfCatalogFromTracks } from '../../src/media/msf/from-hang.ts';
 import { tracksFromMsfCatalog } from '../../src/media/msf/to-hang.ts';
 import { Origin, Track } from '../../src/relay/index.ts';
-import { legacyToLoc, passthrough } from '../../src/moq/ietf/bridge/egress-format.ts';
+import { legacyToLoc } from '../../adapters/bridge/msf-loc/egress-format.ts';
+import { passthrough } from '../../src/moq/ietf/media-bridge.ts';
 import { dataCodec } from '../../src/moq/ietf/data/codecs.ts';
 import { resolveFilter } from '../../src/moq/ietf/egress/filter.ts';
 import { sendGroup } from '../../src/moq/ietf/egress/group-sender.ts';

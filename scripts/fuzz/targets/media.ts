@@ -20,9 +20,9 @@ import { locTrackNames, tracksFromMsfCatalog } from '../../../src/media/msf/to-h
 import { annexBToLengthPrefixed, lengthPrefixedToAnnexB, splitAnnexB, splitLengthPrefixed } from '../../../src/media/nal.ts';
 import { parseOpusHead } from '../../../src/media/opus.ts';
 import { parseVpcC, vp9CodecString } from '../../../src/media/vp9.ts';
-import { legacyToLoc } from '../../../src/moq/ietf/bridge/egress-format.ts';
-import { msfToHangCatalog } from '../../../src/moq/ietf/bridge/ingest-format.ts';
-import { formatFor } from '../../../src/moq/ietf/ingest/catalog-mode.ts';
+import { legacyToLoc } from '../../../adapters/bridge/msf-loc/egress-format.ts';
+import { msfToHangCatalog } from '../../../adapters/bridge/msf-loc/ingest-format.ts';
+import { formatFor } from '../../../adapters/bridge/msf-loc/catalog-mode.ts';
 import { parseExtensionBlock } from '../../../src/moq/ietf/data/extensions.ts';
 import { encodeKeyValuePairs } from '../../../src/moq/ietf/wire/key-value.ts';
 import { ProtocolError } from '../../../src/wire/errors.ts';

@@ -2,8 +2,9 @@
  * IETF moq-transport (draft-14 and draft-16) beside moq-lite, on the same relay.
  *
  * - `serveIetfSession(transport, options)`: runs one session over any WebTransport-shaped
- *   transport. IETF subscribers see hang broadcasts as MSF (`catalog`) + LOC objects; IETF
- *   publishers (PUBLISH_NAMESPACE or PUBLISH) become relay broadcasts moq-lite can read.
+ *   transport. IETF publishers (PUBLISH_NAMESPACE or PUBLISH) become relay broadcasts every
+ *   session can read; how their tracks map to relay tracks is the injected `media` bridge's call
+ *   (e.g. hang ⇄ MSF/LOC, adapters/bridge/msf-loc), else they pass through.
  * - `readClientSetup(stream)` + `selectIetfVersion(versions)`: for the shared `moql` / no-protocol
  *   path, where CLIENT_SETUP must be read before choosing moq-lite or IETF draft-14.
  * - `ietfVersionFromProtocol(alpn)`: `moqt-16` → draft-16, `moq-00` → draft-14.
@@ -15,6 +16,7 @@ export type { Authorize, AuthorizeAction, IetfLogger, LogFn, ReceivedClientSetup
 export { readClientSetup, CLIENT_SETUP_TYPE } from './setup.ts';
 export { IETF_ALPN, IETF_VERSION_NUMBER, type IetfVersion, ietfVersionFromNumber, ietfVersionFromProtocol, negotiatesInSetup, selectIetfVersion } from './version.ts';
 export { SessionErrorCode, IetfProtocolError } from './errors.ts';
+export type { IetfMediaBridge } from './media-bridge.ts';
 export type { ClientSetup, SetupParameters } from './messages.ts';
 
 export interface IetfSessionHandle extends SessionHandle {

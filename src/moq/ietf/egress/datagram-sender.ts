@@ -7,7 +7,7 @@
  * the delivery timeout (§9.2.1.2) is not sent at all.
  */
 import type { Group } from '../../../relay/group.ts';
-import type { ObjectFormat } from '../bridge/egress-format.ts';
+import type { ObjectFormat } from '../media-bridge.ts';
 import type { DataCodec } from '../data/data-codec.ts';
 import { groupSeenAt, untilAborted, type GroupSendResult } from './group-sender.ts';
 

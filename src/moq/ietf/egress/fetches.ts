@@ -9,7 +9,7 @@
 import { ByteWriter } from '../../../wire/byte-writer.ts';
 import type { Group } from '../../../relay/group.ts';
 import type { Track } from '../../../relay/track.ts';
-import type { ObjectFormat } from '../bridge/egress-format.ts';
+import type { ObjectFormat } from '../media-bridge.ts';
 import { FETCH_HEADER_TYPE } from '../data/data-codec.ts';
 import type { FetchObject } from '../data/objects.ts';
 import { StreamResetCode, violation, type RequestErrorReason } from '../errors.ts';

@@ -12,7 +12,7 @@ import type { DataCodec } from '../data/data-codec.ts';
 import type { SubgroupHeader } from '../data/objects.ts';
 import { encodeSubgroupHeader, encodeSubgroupObjectHead } from '../data/subgroup-stream.ts';
 import { StreamResetCode } from '../errors.ts';
-import type { ObjectFormat } from '../bridge/egress-format.ts';
+import type { ObjectFormat } from '../media-bridge.ts';
 import { streamError } from '../session/stream-error.ts';
 import { withTimeout } from '../session/timers.ts';
 

@@ -4,8 +4,8 @@
  */
 import type { Broadcast } from '../../../relay/broadcast.ts';
 import type { Track } from '../../../relay/track.ts';
-import { type EgressTrack, resolveEgressTrack } from '../bridge/egress-format.ts';
 import type { RequestErrorReason } from '../errors.ts';
+import type { EgressTrack } from '../media-bridge.ts';
 import type { SessionContext } from '../session/context.ts';
 import { namespaceToPath, trackNameToString } from '../session/paths.ts';
 import type { TrackNamespace } from '../wire/namespace.ts';
@@ -37,7 +37,7 @@ export async function resolveTrack(
   if ((await ctx.authorize('subscribe', path, tokens)) !== 'ok') return { ok: false, reason: 'unauthorized', message: 'not authorized' };
   const broadcast = ctx.origin.get(path);
   if (!broadcast) return { ok: false, reason: 'doesNotExist', message: `broadcast ${path} not found` };
-  const egress = await resolveEgressTrack(broadcast, name, ctx.tuning.catalogProbeMs);
+  const egress = await ctx.media.egressTrack(broadcast, name, ctx.tuning.catalogProbeMs);
   return { ok: true, path, name, broadcast, egress };
 }
 

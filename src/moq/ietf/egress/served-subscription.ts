@@ -13,7 +13,7 @@
 import type { Group } from '../../../relay/group.ts';
 import { RelayError, RelayErrorCode } from '../../../relay/errors.ts';
 import type { TrackSubscription } from '../../../relay/track.ts';
-import type { ObjectFormat } from '../bridge/egress-format.ts';
+import type { ObjectFormat } from '../media-bridge.ts';
 import { type PublishDoneStatus, publishDoneCode } from '../errors.ts';
 import type { GroupOrder, RequestUpdate } from '../messages.ts';
 import type { SessionContext } from '../session/context.ts';

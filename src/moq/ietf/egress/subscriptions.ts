@@ -3,7 +3,7 @@
  * (draft-16 §5.1, §9.7–9.11; draft-14 §9.7–9.11).
  */
 import { RelayError, RelayErrorCode } from '../../../relay/errors.ts';
-import type { ObjectFormat } from '../bridge/egress-format.ts';
+import type { ObjectFormat } from '../media-bridge.ts';
 import { type GroupOrder, DEFAULT_PRIORITY, type RequestUpdate, type Subscribe, type Unsubscribe } from '../messages.ts';
 import type { SessionContext } from '../session/context.ts';
 import { requestError } from '../session/replies.ts';

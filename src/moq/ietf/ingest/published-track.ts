@@ -3,7 +3,7 @@
  * PUBLISH_OK and stores its objects in a relay track until PUBLISH_DONE.
  */
 import type { Track } from '../../../relay/track.ts';
-import type { ObjectToFrame } from '../bridge/ingest-format.ts';
+import type { ObjectToFrame } from '../media-bridge.ts';
 import { sleep } from '../session/timers.ts';
 import { IngestGroups } from './groups.ts';
 import type { IngestSink } from './sink.ts';

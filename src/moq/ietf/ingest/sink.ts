@@ -3,7 +3,7 @@
  * frames, and bookkeeping for the data streams that carry it.
  */
 import type { Track } from '../../../relay/track.ts';
-import type { ObjectToFrame } from '../bridge/ingest-format.ts';
+import type { ObjectToFrame } from '../media-bridge.ts';
 import type { IngestGroups } from './groups.ts';
 
 export interface IngestSink {

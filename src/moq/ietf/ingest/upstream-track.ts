@@ -8,8 +8,8 @@
  */
 import { RelayError, RelayErrorCode } from '../../../relay/errors.ts';
 import type { Track } from '../../../relay/track.ts';
-import type { ObjectToFrame } from '../bridge/ingest-format.ts';
 import { ietfPriority } from '../egress/send-order.ts';
+import type { ObjectToFrame, UpstreamCandidate } from '../media-bridge.ts';
 import type { ControlMessage } from '../messages.ts';
 import type { SessionContext } from '../session/context.ts';
 import type { OutboundRequests } from '../session/outbound-requests.ts';
@@ -22,13 +22,6 @@ import type { InboundAliases } from './aliases.ts';
 import type { FetchRoutes } from './fetch-routes.ts';
 import { IngestGroups } from './groups.ts';
 import type { IngestSink } from './sink.ts';
-
-export interface UpstreamCandidate {
-  ietfName: string;
-  format: () => Promise<ObjectToFrame>;
-  /** The publisher accepted this candidate. */
-  onAccepted?: () => void;
-}
 
 export interface UpstreamDeps {
   ctx: SessionContext;

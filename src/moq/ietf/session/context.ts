@@ -5,6 +5,7 @@
 import type { Origin } from '../../../relay/origin.ts';
 import type { ControlCodec } from '../control-codec.ts';
 import type { DataCodec } from '../data/data-codec.ts';
+import type { IetfMediaBridge } from '../media-bridge.ts';
 import type { ControlMessage } from '../messages.ts';
 import type { IetfVersion } from '../version.ts';
 import type { AuthToken } from '../wire/token.ts';
@@ -31,6 +32,8 @@ export interface SessionContext {
   readonly origin: Origin;
   readonly root: string;
   readonly logger: IetfLogger;
+  /** How relay broadcasts look to IETF peers (injected media knowledge). */
+  readonly media: IetfMediaBridge;
   readonly tuning: SessionTuning;
   /** Resolves when the session ends. */
   readonly ended: Promise<void>;

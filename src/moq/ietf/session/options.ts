@@ -1,6 +1,7 @@
 /** What serveIetfSession needs from the gateway, and the session's tuning knobs. */
 import type { Origin } from '../../../relay/origin.ts';
 import type { StreamReader } from '../../../wire/stream-reader.ts';
+import type { IetfMediaBridge } from '../media-bridge.ts';
 import type { ClientSetup } from '../messages.ts';
 import type { IetfVersion } from '../version.ts';
 
@@ -37,6 +38,8 @@ export interface ServeIetfSessionOptions {
   /** Relay path prefix this session lives under: namespace ('live','demo') is `${root}/live/demo`. */
   root: string;
   logger: IetfLogger;
+  /** How relay broadcasts look to IETF peers, e.g. hang as MSF/LOC. Default: tracks pass through. */
+  media?: IetfMediaBridge;
   authorize?: Authorize;
   /** Set when the gateway already read CLIENT_SETUP to choose between moq-lite and IETF. */
   setup?: ReceivedClientSetup;

@@ -26,6 +26,7 @@ import { FetchRoutes } from '../ingest/fetch-routes.ts';
 import { IngestPublishers } from '../ingest/publishers.ts';
 import { receiveSubgroup } from '../ingest/subgroup-receiver.ts';
 import { DEFAULT_MAX_OBJECT_BYTES } from '../limits.ts';
+import { type IetfMediaBridge, passthroughBridge } from '../media-bridge.ts';
 import type { ClientSetup, ControlMessage } from '../messages.ts';
 import { checkOfferedVersion, readClientSetupFrom } from '../setup.ts';
 import { IETF_VERSION_NUMBER, type IetfVersion } from '../version.ts';
@@ -55,6 +56,7 @@ export class IetfSession implements SessionContext, SessionHandle {
   readonly origin: Origin;
   readonly root: string;
   readonly logger: IetfLogger;
+  readonly media: IetfMediaBridge;
   readonly tuning: SessionTuning;
   readonly ended: Promise<void>;
   readonly closed: Promise<void>;
@@ -87,6 +89,7 @@ export class IetfSession implements SessionContext, SessionHandle {
     this.origin = options.origin;
     this.root = options.root;
     this.logger = options.logger;
+    this.media = options.media ?? passthroughBridge;
     this.tuning = {
       maxObjectBytes: options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES,
       largestObjectJoinsGroup: options.largestObjectJoinsGroup ?? false,
@@ -107,7 +110,7 @@ export class IetfSession implements SessionContext, SessionHandle {
       aliases: this.#aliases,
       outbound: this.#outbound,
       fetches: this.#fetchRoutes,
-      catalogWaitMs: this.tuning.catalogProbeMs,
+      translator: () => this.media.ingestTranslator(this.tuning.catalogProbeMs),
       responseTimeoutMs: options.upstreamResponseTimeoutMs ?? DEFAULT_UPSTREAM_RESPONSE_TIMEOUT_MS,
     });
     void this.transport.closed.then(

@@ -3,17 +3,12 @@
  * them: an MSF catalog becomes `catalog.json`, LOC objects of the catalog's tracks become legacy
  * frames (timestamp varint + the payload bytes), anything else is stored as its payload.
  */
-import { encodeCatalog } from '../../../media/hang/catalog.ts';
-import { encodeLegacyFrame } from '../../../media/hang/container.ts';
-import { locTimestampUs } from '../../../media/loc/properties.ts';
-import { type MsfCatalog, parseMsfCatalog } from '../../../media/msf/catalog.ts';
-import { tracksFromMsfCatalog } from '../../../media/msf/to-hang.ts';
-import type { MoqObject } from '../data/objects.ts';
-
-/** A relay frame for the object, or undefined to store nothing (e.g. an MSF delta update). */
-export type ObjectToFrame = (object: MoqObject) => Uint8Array | undefined;
-
-export const payloadOnly: ObjectToFrame = (object) => object.payload;
+import { encodeCatalog } from '../../../src/media/hang/catalog.ts';
+import { encodeLegacyFrame } from '../../../src/media/hang/container.ts';
+import { locTimestampUs } from '../../../src/media/loc/properties.ts';
+import { type MsfCatalog, parseMsfCatalog } from '../../../src/media/msf/catalog.ts';
+import { tracksFromMsfCatalog } from '../../../src/media/msf/to-hang.ts';
+import type { ObjectToFrame } from '../../../src/moq/ietf/media-bridge.ts';
 
 /** MSF catalog object → hang catalog.json frame. Delta updates (§5.3) are not applied. */
 export function msfToHangCatalog(onCatalog?: (catalog: MsfCatalog) => void): ObjectToFrame {

@@ -3,8 +3,9 @@
  * LOC tracks to convert), hang (`catalog.json` and legacy frames, stored as they are) or neither
  * (objects stored as opaque frames). Media tracks wait a little for it before their first object.
  */
-import type { MsfCatalog } from '../../../media/msf/catalog.ts';
-import { locToLegacy, type ObjectToFrame, payloadOnly } from '../bridge/ingest-format.ts';
+import type { MsfCatalog } from '../../../src/media/msf/catalog.ts';
+import { type ObjectToFrame, payloadOnly } from '../../../src/moq/ietf/media-bridge.ts';
+import { locToLegacy } from './ingest-format.ts';
 
 export type CatalogMode = { kind: 'msf'; catalog: MsfCatalog } | { kind: 'hang' } | { kind: 'none' };
 

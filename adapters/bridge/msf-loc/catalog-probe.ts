@@ -3,11 +3,11 @@
  * decide how its tracks look to IETF subscribers. A broadcast without one (a raw IETF publisher)
  * yields undefined and its tracks pass through untouched.
  */
-import type { Broadcast } from '../../../relay/broadcast.ts';
-import type { Group } from '../../../relay/group.ts';
-import { CATALOG_TRACK, parseCatalog } from '../../../media/hang/catalog.ts';
-import type { TrackInfo } from '../../../media/frame.ts';
-import { withTimeout } from '../session/timers.ts';
+import type { Broadcast } from '../../../src/relay/broadcast.ts';
+import type { Group } from '../../../src/relay/group.ts';
+import { CATALOG_TRACK, parseCatalog } from '../../../src/media/hang/catalog.ts';
+import type { TrackInfo } from '../../../src/media/frame.ts';
+import { withTimeout } from '../../../src/moq/ietf/session/timers.ts';
 
 export type HangCatalog = Map<string, TrackInfo>;
 

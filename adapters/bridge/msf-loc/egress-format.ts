@@ -7,41 +7,17 @@
  *   Timescale/Timestamp properties and the payload bytes are sent as they are (a view, no copy).
  * - Anything else (no catalog, unknown track, other containers) passes through as opaque objects.
  */
-import type { Broadcast } from '../../../relay/broadcast.ts';
-import { CATALOG_TRACK } from '../../../media/hang/catalog.ts';
-import { decodeLegacyFrame } from '../../../media/hang/container.ts';
-import { locTimestampProperties } from '../../../media/loc/properties.ts';
-import { encodeMsfCatalog, MSF_CATALOG_TRACK } from '../../../media/msf/catalog.ts';
-import { msfCatalogFromTracks } from '../../../media/msf/from-hang.ts';
-import type { KeyValuePair } from '../wire/key-value.ts';
+import type { Broadcast } from '../../../src/relay/broadcast.ts';
+import { CATALOG_TRACK } from '../../../src/media/hang/catalog.ts';
+import { decodeLegacyFrame } from '../../../src/media/hang/container.ts';
+import { locTimestampProperties } from '../../../src/media/loc/properties.ts';
+import { encodeMsfCatalog, MSF_CATALOG_TRACK } from '../../../src/media/msf/catalog.ts';
+import { msfCatalogFromTracks } from '../../../src/media/msf/from-hang.ts';
+import { type EgressTrack, type ObjectFormat, passthrough } from '../../../src/moq/ietf/media-bridge.ts';
 import { type HangCatalog, parse, probeHangCatalog } from './catalog-probe.ts';
 
-export interface ObjectShape {
-  extensions: KeyValuePair[];
-  payload: Uint8Array;
-}
-
-/** Turns relay frames into the objects an IETF subscriber receives. */
-export interface ObjectFormat {
-  /** Objects carry extension headers (decides the subgroup header's EXTENSIONS bit). */
-  extensions: boolean;
-  convert(frame: Uint8Array): ObjectShape;
-}
-
-export const passthrough: ObjectFormat = { extensions: false, convert: (frame) => ({ extensions: [], payload: frame }) };
-
-/** How long a subscription may wait for a broadcast's catalog before treating it as opaque. */
-export const CATALOG_PROBE_MS = 1500;
-
-export interface EgressTrack {
-  /** The relay track to read. */
-  relayName: string;
-  /** Resolves to the per-frame conversion (may wait for the catalog). */
-  format: () => Promise<ObjectFormat>;
-}
-
 /** Maps an IETF track name on `broadcast` to the relay track and conversion that serve it. */
-export async function resolveEgressTrack(broadcast: Broadcast, ietfName: string, probeMs = CATALOG_PROBE_MS): Promise<EgressTrack> {
+export async function resolveEgressTrack(broadcast: Broadcast, ietfName: string, probeMs: number): Promise<EgressTrack> {
   if (ietfName === MSF_CATALOG_TRACK) {
     const catalog = await probeHangCatalog(broadcast, probeMs);
     if (catalog) return { relayName: CATALOG_TRACK, format: async () => msfFromHangFrame };
@@ -55,7 +31,7 @@ export async function resolveEgressTrack(broadcast: Broadcast, ietfName: string,
   };
 }
 
-export function mediaFormat(catalog: HangCatalog | undefined, name: string): ObjectFormat {
+function mediaFormat(catalog: HangCatalog | undefined, name: string): ObjectFormat {
   return catalog?.has(name) ? legacyToLoc : passthrough;
 }
 

@@ -48,7 +48,7 @@ export class Gateway {
   readonly publishers: PublisherRegistry;
   readonly http: HttpServer;
   readonly metrics: GatewayMetrics;
-  readonly #ws: WebSocketAcceptor;
+  readonly #ws: WebSocketAcceptor<AuthContext>;
   /** Set in start(): keys may be files to read. */
   auth!: Authenticator;
   #rtmp: RtmpIngest | undefined;
@@ -295,7 +295,7 @@ export class Gateway {
   }
 
   /** `setupVersions`: the CLIENT_SETUP's versions when #acceptQuic already peeked it. */
-  #acceptMoq(session: WebTransport, info: TransportSessionInfo, setupVersions?: number[]): void {
+  #acceptMoq(session: WebTransport, info: TransportSessionInfo<AuthContext>, setupVersions?: number[]): void {
     const id = this.#nextSessionId++;
     const logger = this.logger.child({ session: id, transport: info.transport, remote: info.remoteAddress });
     const auth = info.auth;

@@ -3,9 +3,9 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import QmuxSession from '@moq/qmux';
 import { chooseSubprotocol, type MoqProtocol } from './subprotocol.ts';
-import type { AuthContext } from '../auth/index.ts';
 
-export interface TransportSessionInfo {
+/** `Peer`: what the caller verified of the peer before accepting; the transport only carries it. */
+export interface TransportSessionInfo<Peer = unknown> {
   /** Negotiated MoQ protocol ('' = decided by SETUP). */
   protocol: MoqProtocol;
   url: URL;
@@ -13,13 +13,13 @@ export interface TransportSessionInfo {
   /** `websocket/qmux-02`, `websocket/webtransport`, `webtransport`, `quic` — for logs and metrics. */
   transport: string;
   /** Who the peer is, verified before the session was accepted. */
-  auth?: AuthContext;
+  auth?: Peer;
 }
 
-export type SessionHandler = (session: WebTransport, info: TransportSessionInfo) => void;
+export type SessionHandler<Peer = unknown> = (session: WebTransport, info: TransportSessionInfo<Peer>) => void;
 
-export interface WebSocketAcceptorOptions {
-  onSession: SessionHandler;
+export interface WebSocketAcceptorOptions<Peer = unknown> {
+  onSession: SessionHandler<Peer>;
   /** Largest WebSocket message accepted (a QMux/web-transport-ws frame). */
   maxPayloadBytes?: number;
 }
@@ -29,10 +29,10 @@ export interface WebSocketAcceptorOptions {
  * or the older web-transport-ws) and the MoQ protocol; @moq/qmux's server side turns the socket
  * into a WebTransport-shaped session so the MoQ session layers run unchanged on any transport.
  */
-export class WebSocketAcceptor {
+export class WebSocketAcceptor<Peer = unknown> {
   readonly #wss: WebSocketServer;
 
-  constructor(private readonly options: WebSocketAcceptorOptions) {
+  constructor(private readonly options: WebSocketAcceptorOptions<Peer>) {
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayloadBytes ?? 16 * 1024 * 1024,
@@ -43,7 +43,7 @@ export class WebSocketAcceptor {
   }
 
   /** Accept a MoQ WebSocket; `auth` is what the caller verified of the peer beforehand. */
-  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, auth?: AuthContext): void {
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, auth?: Peer): void {
     const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',');
     const choice = chooseSubprotocol(offered);
     if (!choice) return rejectUpgrade(socket, 400, 'no supported MoQ WebSocket subprotocol offered');

@@ -1,7 +1,7 @@
-import type { Origin } from '../relay/index.ts';
+import type { Origin, RelayAccess } from '../relay/index.ts';
 import { serveLiteSession, type SessionLogger } from './lite/index.ts';
 import { LiteVersion } from './lite/version.ts';
-import { type IetfMediaBridge, ietfVersionFromProtocol, selectIetfVersion, serveIetfSession, type IetfVersion } from './ietf/index.ts';
+import { authorizeWith, type IetfMediaBridge, ietfVersionFromProtocol, selectIetfVersion, serveIetfSession, type IetfVersion } from './ietf/index.ts';
 import { peekClientSetup } from './setup-peek.ts';
 import { normalizePath } from '../relay/path.ts';
 
@@ -15,8 +15,6 @@ export interface MoqSessionInfo {
   setupVersions?: number[];
 }
 
-export type AuthorizeAction = 'publish' | 'subscribe';
-
 /** Bounds for any MoQ session, mapped onto each protocol's own. */
 export interface MoqLimits {
   controlMessageBytes?: number;
@@ -29,11 +27,8 @@ export interface MoqSessionDeps {
   origin: Origin;
   logger: SessionLogger;
   limits?: MoqLimits;
-  /**
-   * May the peer publish / subscribe `path`? `token` is a per-request credential (IETF
-   * AUTHORIZATION_TOKEN) when the peer sent one. Absent = everything allowed.
-   */
-  authorize?: (action: AuthorizeAction, path: string, token?: Uint8Array) => boolean | Promise<boolean>;
+  /** What the peer may publish and read, from its credential (app/access-policy.ts). Absent = everything. */
+  access?: RelayAccess;
   observeLatency?: (ms: number) => void;
   /** How relay broadcasts look to IETF peers (e.g. hang as MSF/LOC); absent = tracks pass through. */
   ietfMedia?: IetfMediaBridge;
@@ -90,7 +85,6 @@ export function serveMoqSession(transport: WebTransport, info: MoqSessionInfo, d
 }
 
 function lite(transport: WebTransport, info: MoqSessionInfo, root: string, deps: MoqSessionDeps): Inner {
-  const authorize = deps.authorize;
   const session = serveLiteSession(transport, {
     protocol: info.protocol,
     origin: deps.origin,
@@ -102,9 +96,7 @@ function lite(transport: WebTransport, info: MoqSessionInfo, root: string, deps:
       ...(deps.limits?.setupTimeoutMs ? { setupTimeoutMs: deps.limits.setupTimeoutMs } : {}),
     },
     logger: deps.logger,
-    // moq-lite has no per-request tokens: the session's credential decides (synchronously).
-    onPublishAllowed: authorize ? (path) => authorize('publish', path) === true : undefined,
-    onSubscribeAllowed: authorize ? (path) => authorize('subscribe', path) === true : undefined,
+    access: deps.access,
     broadcastInfo: { protocol: 'moq-lite', remoteAddress: info.remoteAddress },
     observeLatency: deps.observeLatency,
   });
@@ -127,14 +119,14 @@ function ietf(transport: WebTransport, version: IetfVersion, root: string, deps:
     root,
     logger: deps.logger,
     media: deps.ietfMedia,
-    authorize: deps.authorize,
+    authorize: deps.access && authorizeWith(deps.access),
     maxObjectBytes: deps.limits?.frameBytes,
     setupTimeoutMs: deps.limits?.setupTimeoutMs,
     // @moq/net and other players without a joining FETCH need the current group from its
     // start to see the catalog (as moq-rs serves it).
     largestObjectJoinsGroup: true,
   });
-  return { family: 'moqt', closed: session.closed, close: (code, reason) => session.close(code, reason), goAway: () => session.goAway(), stats: () => NO_STATS };
+  return { family: 'moqt', closed: session.closed, close: (code, reason) => session.close(code, reason), goAway: () => session.goAway(), stats: () => session.stats() };
 }
 
 /** A handle for a session whose protocol is decided asynchronously (after SETUP). */

@@ -25,4 +25,5 @@ export {
 } from './track.ts';
 export { Group, GroupReader } from './group.ts';
 export { RelayError, RelayErrorCode } from './errors.ts';
+export type { RelayAccess } from './access.ts';
 export { normalizePath, hasPrefix, stripPrefix, joinPath } from './path.ts';

@@ -13,6 +13,7 @@ import { IetfSession } from './session/session.ts';
 import type { ServeIetfSessionOptions, SessionHandle } from './session/options.ts';
 
 export type { Authorize, AuthorizeAction, IetfLogger, LogFn, ReceivedClientSetup, ServeIetfSessionOptions, SessionHandle } from './session/options.ts';
+export { authorizeWith } from './session/authorization.ts';
 export { readClientSetup, CLIENT_SETUP_TYPE } from './setup.ts';
 export { IETF_ALPN, IETF_VERSION_NUMBER, type IetfVersion, ietfVersionFromNumber, ietfVersionFromProtocol, negotiatesInSetup, selectIetfVersion } from './version.ts';
 export { SessionErrorCode, IetfProtocolError } from './errors.ts';
@@ -32,5 +33,6 @@ export function serveIetfSession(transport: WebTransport, options: ServeIetfSess
     closed: session.closed,
     close: (code, reason) => session.close(code, reason),
     goAway: (uri) => session.goAway(uri),
+    stats: () => session.stats(),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Configuration of a server-side moq-lite session.
  */
-import type { Origin, TrackOptions } from '../../relay/index.ts';
+import type { Origin, RelayAccess, TrackOptions } from '../../relay/index.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../wire/stream-reader.ts';
 
 export interface LiteLimits {
@@ -53,10 +53,11 @@ export interface LiteSessionOptions {
   root?: string;
   limits?: Partial<LiteLimits>;
   logger?: SessionLogger;
-  /** May the client publish (announce) this relay path? Default: yes. */
-  onPublishAllowed?: (path: string) => boolean;
-  /** May the client subscribe to / see announcements of this relay path? Default: yes. */
-  onSubscribeAllowed?: (path: string) => boolean;
+  /**
+   * What the client may publish (announce) and subscribe to / see announced. moq-lite has no
+   * per-request credentials, so the session's access decides. Default: everything.
+   */
+  access?: Pick<RelayAccess, 'canPublish' | 'canSubscribe'>;
   /** Options for tracks the client publishes (cache bounds, ...). */
   trackOptions?: TrackOptions;
   /** Free-form facts recorded on broadcasts the client publishes (for the API). */

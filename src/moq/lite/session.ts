@@ -199,7 +199,7 @@ class LiteServerSession implements LiteSession {
   }
 
   #context(version: LiteVersion): SessionContext {
-    const { origin, onPublishAllowed, onSubscribeAllowed } = this.#options;
+    const { origin, access } = this.#options;
     const session = this;
     return {
       version,
@@ -213,8 +213,8 @@ class LiteServerSession implements LiteSession {
       trackOptions: this.#options.trackOptions ?? {},
       broadcastInfo: this.#options.broadcastInfo ?? {},
       observeLatency: this.#options.observeLatency,
-      allowPublish: (path) => onPublishAllowed?.(path) ?? true,
-      allowSubscribe: (path) => onSubscribeAllowed?.(path) ?? true,
+      allowPublish: (path) => access?.canPublish(path) ?? true,
+      allowSubscribe: (path) => access?.canSubscribe(path) ?? true,
       get closing() {
         return session.#closing;
       },

@@ -7,6 +7,7 @@ import type { Track } from '../../../relay/track.ts';
 import type { RequestErrorReason } from '../errors.ts';
 import type { EgressTrack } from '../media-bridge.ts';
 import type { SessionContext } from '../session/context.ts';
+import { countingSent } from '../session/counters.ts';
 import { namespaceToPath, trackNameToString } from '../session/paths.ts';
 import type { TrackNamespace } from '../wire/namespace.ts';
 import type { AuthToken } from '../wire/token.ts';
@@ -37,8 +38,8 @@ export async function resolveTrack(
   if ((await ctx.authorize('subscribe', path, tokens)) !== 'ok') return { ok: false, reason: 'unauthorized', message: 'not authorized' };
   const broadcast = ctx.origin.get(path);
   if (!broadcast) return { ok: false, reason: 'doesNotExist', message: `broadcast ${path} not found` };
-  const egress = await ctx.media.egressTrack(broadcast, name, ctx.tuning.catalogProbeMs);
-  return { ok: true, path, name, broadcast, egress };
+  const { relayName, format } = await ctx.media.egressTrack(broadcast, name, ctx.tuning.catalogProbeMs);
+  return { ok: true, path, name, broadcast, egress: { relayName, format: () => format().then((f) => countingSent(f, ctx.counters)) } };
 }
 
 /** The relay track behind `resolved`, requesting it upstream when needed. */

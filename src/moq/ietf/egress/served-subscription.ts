@@ -17,6 +17,7 @@ import type { ObjectFormat } from '../media-bridge.ts';
 import { type PublishDoneStatus, publishDoneCode } from '../errors.ts';
 import type { GroupOrder, RequestUpdate } from '../messages.ts';
 import type { SessionContext } from '../session/context.ts';
+import { emptyCounters, type IetfSessionCounters } from '../session/counters.ts';
 import type { Location } from '../wire/location.ts';
 import type { DeliveryRange } from './filter.ts';
 import { sendGroupAsDatagrams } from './datagram-sender.ts';
@@ -39,7 +40,11 @@ export interface ServedSubscriptionInit {
   forward: boolean;
   deliveryTimeoutMs?: number;
   format: () => Promise<ObjectFormat>;
+  /** Where groups sent and dropped are counted (the session's counters). */
+  counters?: GroupCounters;
 }
+
+type GroupCounters = Pick<IetfSessionCounters, 'groupsSent' | 'groupsDropped'>;
 
 interface OpenStream {
   group: Group;
@@ -63,6 +68,7 @@ export class ServedSubscription {
   #forward: boolean;
   #deliveryTimeoutMs: number | undefined;
   readonly #format: () => Promise<ObjectFormat>;
+  readonly #counters: GroupCounters;
   readonly #streams = new Set<OpenStream>();
   readonly #cancel = new AbortController();
   #streamCount = 0;
@@ -87,6 +93,7 @@ export class ServedSubscription {
     this.#forward = init.forward;
     this.#deliveryTimeoutMs = init.deliveryTimeoutMs;
     this.#format = init.format;
+    this.#counters = init.counters ?? emptyCounters();
   }
 
   get subscriberPriority(): number {
@@ -180,6 +187,7 @@ export class ServedSubscription {
     if (this.#streams.size >= this.ctx.tuning.maxGroupStreams) {
       const oldest = [...this.#streams].sort((a, b) => a.group.sequence - b.group.sequence)[0]!;
       oldest.cancel.abort();
+      this.#counters.groupsDropped++;
     }
     const cancel = new AbortController();
     const onParentAbort = (): void => cancel.abort();
@@ -204,6 +212,11 @@ export class ServedSubscription {
       },
     });
     entry.done = sending
+      .then((result) => {
+        if (result === 'complete') this.#counters.groupsSent++;
+        else if (result === 'timedOut') this.#counters.groupsDropped++;
+        return result;
+      })
       .catch(() => 'failed' as const)
       .finally(() => {
         this.#cancel.signal.removeEventListener('abort', onParentAbort);

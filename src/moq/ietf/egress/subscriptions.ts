@@ -94,6 +94,7 @@ export class EgressSubscriptions {
           forward: message.forward,
           deliveryTimeoutMs: message.parameters.deliveryTimeoutMs,
           format: (): Promise<ObjectFormat> => resolved.egress.format(),
+          counters: ctx.counters,
         },
         (finished) => {
           if (this.#active.get(finished.requestId) === finished) this.#active.delete(finished.requestId);

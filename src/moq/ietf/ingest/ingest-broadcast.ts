@@ -9,8 +9,9 @@ import { Broadcast } from '../../../relay/broadcast.ts';
 import { RelayError, RelayErrorCode } from '../../../relay/errors.ts';
 import { Track } from '../../../relay/track.ts';
 import { relayPriority } from '../egress/send-order.ts';
-import type { IngestTranslator } from '../media-bridge.ts';
+import type { IngestTranslator, ObjectToFrame } from '../media-bridge.ts';
 import { DEFAULT_PRIORITY, type Publish } from '../messages.ts';
+import { countingReceived } from '../session/counters.ts';
 import type { TrackNamespace } from '../wire/namespace.ts';
 import { PublishedTrack } from './published-track.ts';
 import { type UpstreamDeps, UpstreamTrack } from './upstream-track.ts';
@@ -48,7 +49,7 @@ export class IngestBroadcast {
   /** A relay subscriber wants a track the publisher has not pushed: subscribe upstream. */
   #requestTrack(name: string, priority: number): Track | undefined {
     if (!this.announced) return undefined;
-    const candidates = this.#translator.upstream(name);
+    const candidates = this.#translator.upstream(name)?.map((candidate) => ({ ...candidate, format: this.#counted(candidate.format) }));
     if (!candidates) return undefined;
     const track = new Track(name, { priority });
     void track.closed().then((error) => {
@@ -65,13 +66,17 @@ export class IngestBroadcast {
     const { relayName, format } = this.#translator.pushed(ietfName);
     const priority = relayPriority(message.properties.publisherPriority ?? DEFAULT_PRIORITY);
     const track = this.broadcast.createTrack(relayName, { priority });
-    const pushed = new PublishedTrack(message.requestId, message.trackAlias, track, format);
+    const pushed = new PublishedTrack(message.requestId, message.trackAlias, track, this.#counted(format));
     this.#pushed.set(relayName, pushed);
     void track.closed().then(() => {
       if (this.#pushed.get(relayName) === pushed) this.#pushed.delete(relayName);
       if (!this.announced && this.#pushed.size === 0) this.broadcast.close();
     });
     return pushed;
+  }
+
+  #counted(format: () => Promise<ObjectToFrame>): () => Promise<ObjectToFrame> {
+    return () => format().then((toFrame) => countingReceived(toFrame, this.deps.ctx.counters));
   }
 
   /** PUBLISH_NAMESPACE_DONE: no new subscriptions; the broadcast ends unless tracks are still pushed. */

@@ -1,7 +1,9 @@
 /**
  * AUTHORIZATION TOKEN handling (draft-16 §9.2.1.1): token aliases registered by the peer, bounded
- * by the MAX_AUTH_TOKEN_CACHE_SIZE we advertised, and the gateway's `authorize` decision.
+ * by the MAX_AUTH_TOKEN_CACHE_SIZE we advertised, and the gateway's `authorize` decision (or a
+ * session's RelayAccess as one, authorizeWith).
  */
+import type { RelayAccess } from '../../../relay/access.ts';
 import { IetfProtocolError, SessionErrorCode } from '../errors.ts';
 import type { AuthToken } from '../wire/token.ts';
 import type { Authorize, AuthorizeAction } from './options.ts';
@@ -86,4 +88,17 @@ export async function isAuthorized(
   if (candidates.length === 0) return await authorize(action, path, undefined);
   for (const token of candidates) if (await authorize(action, path, token)) return true;
   return false;
+}
+
+/**
+ * `access` as an Authorize: the session's own access decides unless a request carries a
+ * credential of its own, which then decides alone. Synchronous when no token is involved.
+ */
+export function authorizeWith(access: RelayAccess): Authorize {
+  const allowed = (granted: RelayAccess | undefined, action: AuthorizeAction, path: string): boolean =>
+    granted !== undefined && (action === 'publish' ? granted.canPublish(path) : granted.canSubscribe(path));
+  return (action, path, token) => {
+    if (!token || token.byteLength === 0) return allowed(access, action, path);
+    return access.withToken(token).then((granted) => allowed(granted, action, path));
+  };
 }

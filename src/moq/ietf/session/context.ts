@@ -9,6 +9,7 @@ import type { IetfMediaBridge } from '../media-bridge.ts';
 import type { ControlMessage } from '../messages.ts';
 import type { IetfVersion } from '../version.ts';
 import type { AuthToken } from '../wire/token.ts';
+import type { IetfSessionCounters } from './counters.ts';
 import type { AuthorizeAction, IetfLogger } from './options.ts';
 
 export interface SessionTuning {
@@ -35,6 +36,8 @@ export interface SessionContext {
   /** How relay broadcasts look to IETF peers (injected media knowledge). */
   readonly media: IetfMediaBridge;
   readonly tuning: SessionTuning;
+  /** What the session has moved (for the gateway's metrics). */
+  readonly counters: IetfSessionCounters;
   /** Resolves when the session ends. */
   readonly ended: Promise<void>;
   isClosed(): boolean;

@@ -4,6 +4,7 @@ import type { StreamReader } from '../../../wire/stream-reader.ts';
 import type { IetfMediaBridge } from '../media-bridge.ts';
 import type { ClientSetup } from '../messages.ts';
 import type { IetfVersion } from '../version.ts';
+import type { IetfSessionCounters } from './counters.ts';
 
 /** pino-compatible: `logger.warn({ fields }, 'message')`. */
 export type LogFn = (fields: Record<string, unknown>, message: string) => void;
@@ -69,4 +70,6 @@ export interface SessionHandle {
   closed: Promise<void>;
   /** Ends the session with a termination code (draft-16 §3.4) and reason. */
   close(code: number, reason: string): void;
+  /** What the session has moved so far. */
+  stats(): IetfSessionCounters;
 }

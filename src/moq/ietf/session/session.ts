@@ -32,6 +32,7 @@ import { checkOfferedVersion, readClientSetupFrom } from '../setup.ts';
 import { IETF_VERSION_NUMBER, type IetfVersion } from '../version.ts';
 import type { AuthToken } from '../wire/token.ts';
 import { AuthTokenCache, isAuthorized } from './authorization.ts';
+import { emptyCounters, type IetfSessionCounters } from './counters.ts';
 import type { AuthorizationResult, SessionContext, SessionTuning } from './context.ts';
 import { MessageStream } from './message-stream.ts';
 import type { AuthorizeAction, IetfLogger, ServeIetfSessionOptions, SessionHandle } from './options.ts';
@@ -58,6 +59,7 @@ export class IetfSession implements SessionContext, SessionHandle {
   readonly logger: IetfLogger;
   readonly media: IetfMediaBridge;
   readonly tuning: SessionTuning;
+  readonly counters: IetfSessionCounters = emptyCounters();
   readonly ended: Promise<void>;
   readonly closed: Promise<void>;
   #markEnded!: () => void;
@@ -168,6 +170,10 @@ export class IetfSession implements SessionContext, SessionHandle {
   }
 
   // --- SessionHandle ---
+
+  stats(): IetfSessionCounters {
+    return { ...this.counters };
+  }
 
   close(code: number, reason: string): void {
     if (this.#isClosed) return;

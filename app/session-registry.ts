@@ -1,0 +1,118 @@
+/**
+ * Every live session and what sessions have counted: the per-address limit (MoQ, RTMP, WHIP),
+ * the MoQ session list the API shows and kicks from, and the per-protocol totals /metrics reads.
+ * Ended sessions' counters are kept by protocol family, so counters never go backwards.
+ */
+import type { ApiSession } from '../src/http/api.ts';
+import { sumBy, type Totals } from '../src/http/metrics.ts';
+import type { MoqSessionHandle, MoqSessionStats } from '../src/moq/serve.ts';
+import { SessionLimiter } from './session-limiter.ts';
+
+interface LiveSession {
+  handle: MoqSessionHandle;
+  info: ApiSession;
+}
+
+export type SessionFacts = Omit<ApiSession, 'id' | 'startedAt'>;
+
+const ZERO: MoqSessionStats = { bytesSent: 0, groupsSent: 0, groupsDropped: 0, bytesReceived: 0 };
+
+export class SessionRegistry {
+  readonly #limiter: SessionLimiter;
+  readonly #sessions = new Map<number, LiveSession>();
+  readonly #ended = new Map<string, MoqSessionStats>();
+  #nextId = 1;
+
+  constructor(perAddress: number) {
+    this.#limiter = new SessionLimiter(perAddress);
+  }
+
+  get perAddress(): number {
+    return this.#limiter.perAddress;
+  }
+
+  /**
+   * Whether `address` may open one more session: checked before an upgrade or handshake goes on,
+   * so a refused client hears why (429) before it costs a session. `add` and `limited` hold the
+   * slot itself once the session is established.
+   */
+  full(address: string): boolean {
+    return this.#limiter.count(address) >= this.#limiter.perAddress;
+  }
+
+  /** Runs `open` holding one of `address`'s slots; `open` gets the release (for when its session ends). */
+  limited<T>(address: string, open: (release: () => void) => T): T {
+    const release = this.#limiter.acquire(address);
+    try {
+      return open(release);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /** An id for the next MoQ session (for its logs, before it is added). */
+  nextId(): number {
+    return this.#nextId++;
+  }
+
+  /**
+   * A MoQ session joins: it holds a slot of its address, shows in the API and counts in /metrics
+   * until it closes. When its address raced past the limit it is closed, and the refusal returned.
+   */
+  add(id: number, handle: MoqSessionHandle, facts: SessionFacts): Error | undefined {
+    let release = () => {};
+    let refusal: Error | undefined;
+    try {
+      release = this.#limiter.acquire(facts.remoteAddress);
+    } catch (error) {
+      refusal = error as Error;
+      handle.close(0x2, refusal.message);
+    }
+    this.#sessions.set(id, { handle, info: { id, ...facts, startedAt: new Date().toISOString() } });
+    void handle.closed.then(() => {
+      release();
+      this.#sessions.delete(id);
+      const ended = this.#ended.get(handle.family) ?? { ...ZERO };
+      const last = handle.stats();
+      for (const key of Object.keys(ended) as (keyof MoqSessionStats)[]) ended[key] += last[key];
+      this.#ended.set(handle.family, ended);
+    });
+    return refusal;
+  }
+
+  list(): ApiSession[] {
+    return [...this.#sessions.values()].map((s) => s.info);
+  }
+
+  kick(id: number): boolean {
+    const session = this.#sessions.get(id);
+    session?.handle.close(0, 'kicked by the API');
+    return session !== undefined;
+  }
+
+  /** Live MoQ sessions by protocol family and transport (a gauge). */
+  counts(): Totals {
+    return sumBy([...this.#sessions.values()].map((s) => ({ labels: { protocol: s.handle.family, transport: s.info.transport }, value: 1 })));
+  }
+
+  /** `key` summed over every MoQ session ever served, by protocol family (a counter). */
+  totals(key: keyof MoqSessionStats): Totals {
+    return sumBy([
+      ...[...this.#ended].map(([protocol, s]) => ({ labels: { protocol }, value: s[key] })),
+      ...[...this.#sessions.values()].map((s) => ({ labels: { protocol: s.handle.family }, value: s.handle.stats()[key] })),
+    ]);
+  }
+
+  /** Shutdown, first step: ask peers to go elsewhere where the protocol can. */
+  goAwayAll(): void {
+    for (const { handle } of this.#sessions.values()) handle.goAway();
+  }
+
+  /** Shutdown: close every MoQ session, waiting at most `waitMs` for them to say goodbye. */
+  async closeAll(reason: string, waitMs: number): Promise<void> {
+    const sessions = [...this.#sessions.values()];
+    for (const { handle } of sessions) handle.close(0, reason);
+    await Promise.race([Promise.allSettled(sessions.map((s) => s.handle.closed)), new Promise((resolve) => setTimeout(resolve, waitMs))]);
+  }
+}

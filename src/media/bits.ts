@@ -58,6 +58,15 @@ export class BitReader {
     this.pos += n;
   }
 
+  /** Skip to the next byte boundary (byte_alignment()). */
+  byteAlign(): void {
+    this.pos = Math.min(this.data.length * 8, (this.pos + 7) & ~7);
+  }
+
+  skipBytes(n: number): void {
+    this.skipBits(n * 8);
+  }
+
   /** ue(v), H.264 9.1 / H.265 9.2. Values need at most 32 leading zeros; more is corrupt. */
   readUe(): number {
     let leadingZeros = 0;

@@ -111,7 +111,7 @@ function describeAudio(info: AudioTrackInfo): CmafTrackResult {
     const config = parseAudioSpecificConfig(asc);
     // The timescale is the core sample rate: one raw AAC frame is 1024 of its samples, also
     // for HE-AAC whose SBR doubles the output rate (ISO/IEC 14496-3 §4.5.2.8).
-    const channels = config.channels || info.numberOfChannels;
+    const channels = config.ps ? 2 : config.channels || info.numberOfChannels;
     const entry = audioSampleEntry('mp4a', channels, config.sampleRate, (w) => writeEsds(w, asc, { esId: CMAF_TRACK_ID, avgBitrate: info.bitrate }));
     const codecs = config.objectType === 2 ? 'mp4a.40.2' : `mp4a.40.${config.objectType}`;
     return audioTrack(config.sampleRate, codecs, entry, () => 1024);

@@ -1,3 +1,4 @@
+import { repairAudioSpecificConfig } from '../../../src/media/aac.ts';
 import { MediaParseError } from '../../../src/media/errors.ts';
 import type { MediaSink, TrackInfo } from '../../../src/media/frame.ts';
 import { H264NalType, h264NalType } from '../../../src/media/h264.ts';
@@ -246,7 +247,13 @@ export class RtmpMediaNormaliser {
     if (track.active && track.fourCc === fourCc && track.config && bytesEqual(track.config, config)) return;
     let info;
     try {
-      info = audioTrackInfo(fourCc, config, this.hints, track.channelCount);
+      let described = config;
+      if (fourCc === 'mp4a') {
+        const { config: repaired, repaired: why } = repairAudioSpecificConfig(config);
+        if (why) this.recurring.warn(`repaired-config:${track.name}`, { track: track.name, reason: why }, 'repairing an AAC config that announces HE-AAC over AAC-LC data (ffmpeg -profile:a aac_he with its native encoder)');
+        described = repaired;
+      }
+      info = audioTrackInfo(fourCc, described, this.hints, track.channelCount);
     } catch (error) {
       if (!(error instanceof MediaParseError)) throw error;
       this.recurring.warn(`bad-config:${track.name}`, { track: track.name, error: error.message }, 'ignoring malformed audio sequence header');

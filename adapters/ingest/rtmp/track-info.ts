@@ -89,9 +89,9 @@ export function audioTrackInfo(fourCc: string, config: Uint8Array, hints: Stream
   const bitrate = hints.audioBitrate !== undefined ? { bitrate: hints.audioBitrate } : {};
   if (fourCc === 'mp4a') {
     const asc = parseAudioSpecificConfig(config);
-    // With explicit SBR signalling the decoder outputs at the extension rate.
+    // With SBR present the decoder outputs at the extension rate; PS decodes a mono core to stereo.
     const sampleRate = asc.extensionSampleRate ?? asc.sampleRate;
-    const channels = asc.objectType === 29 ? 2 : asc.channels; // PS decodes mono core to stereo
+    const channels = asc.ps ? 2 : asc.channels;
     return { kind: 'audio', codec: aacCodecString(config), description: config.slice(), sampleRate, numberOfChannels: channels, ...bitrate };
   }
   if (fourCc === 'Opus') {

@@ -6,7 +6,7 @@
  * extension block's ProtocolError).
  */
 import fc from 'fast-check';
-import { aacCodecString, parseAdtsHeader, parseAudioSpecificConfig, splitAdts } from '../../../src/media/aac.ts';
+import { aacCodecString, parseAdtsHeader, parseAudioSpecificConfig, repairAudioSpecificConfig, splitAdts } from '../../../src/media/aac.ts';
 import { av1CodecString, parseAv1C } from '../../../src/media/av1.ts';
 import { unescapeRbsp } from '../../../src/media/bits.ts';
 import { MediaParseError } from '../../../src/media/errors.ts';
@@ -52,7 +52,19 @@ const AVCC_BASELINE = buildAvcC([H264_SPS[1]!], [fromHex('68ce3c80')]);
 const HEVC_VPS = fromHex('40010c01ffff01600000030090000003000003003c959809');
 const HEVC_SPS = fromHex('42010101600000030090000003000003003ca00a080f165959a4932bc05a020000030002000003003c10');
 const HEVC_PPS = fromHex('4401c172b46240');
-const ASC = [fromHex('118004c808002008840d4c61766335392e33372e31303056e500'), fromHex('1210'), fromHex('1190'), fromHex('2b920800'), fromHex('f8ee00')];
+// ffmpeg's PCE config, LC, explicit SBR, escaped type, ffmpeg aac_he (AOT 5 in the LC layout),
+// implicit SBR, implicit SBR + PS, explicit PS.
+const ASC = [
+  fromHex('118004c808002008840d4c61766335392e33372e31303056e500'),
+  fromHex('1210'),
+  fromHex('1190'),
+  fromHex('2b920800'),
+  fromHex('f8ee00'),
+  fromHex('2a0856e500'),
+  fromHex('139056e5a0'),
+  fromHex('130856e59d4880'),
+  fromHex('eb098800'),
+];
 const ADTS = fromHex('fff15080019ffcde02004c61');
 const OPUS_HEAD = [fromHex('4f707573486561640106380180bb00000000010402000401020305'), fromHex('4f707573486561640102380180bb0000000000')];
 const AV1C = fromHex('81000c000a0b000000043cffbcdaf90040');
@@ -205,6 +217,7 @@ export const mediaTargets: FuzzTarget[] = [
     allowed: isMediaParseError,
     run(bytes) {
       tolerate(() => parseAudioSpecificConfig(bytes));
+      tolerate(() => parseAudioSpecificConfig(repairAudioSpecificConfig(bytes).config));
       aacCodecString(bytes);
     },
   },

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Origin } from '../../src/relay/index.ts';
 import { HangBroadcastWriter } from '../../src/media/hang/publisher.ts';
 import { avcCodecString } from '../../src/media/h264.ts';
+import { hevcCodecString } from '../../src/media/h265.ts';
 import { buildOpusHead } from '../../src/media/opus.ts';
 import type { TrackInfo } from '../../src/media/frame.ts';
 
@@ -14,7 +15,7 @@ export interface FfmpegPublishOptions {
   seconds: number;
   /** -re: encode in real time (live-like); otherwise as fast as possible. */
   realtime?: boolean;
-  video?: { width?: number; height?: number; fps?: number; gop?: number; bframes?: number; profile?: string } | false;
+  video?: { width?: number; height?: number; fps?: number; gop?: number; bframes?: number; profile?: string; codec?: 'h264' | 'h265'; pixelFormat?: string } | false;
   audio?: 'aac' | 'opus' | false;
   /** Close the broadcast when ffmpeg exits (default true). */
   closeAtEnd?: boolean;
@@ -38,7 +39,7 @@ export interface FfmpegPublisher {
 }
 
 export function publishWithFfmpeg(origin: Origin, path: string, options: FfmpegPublishOptions): FfmpegPublisher {
-  const video = options.video === false ? undefined : { width: 320, height: 240, fps: 30, gop: 30, bframes: 2, profile: 'high', ...options.video };
+  const video = options.video === false ? undefined : { width: 320, height: 240, fps: 30, gop: 30, bframes: 2, profile: 'high', codec: 'h264', pixelFormat: 'yuv420p', ...options.video };
   const audio = options.audio === false ? undefined : (options.audio ?? 'aac');
   const args = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
   if (options.realtime ?? true) args.push('-re');
@@ -46,8 +47,13 @@ export function publishWithFfmpeg(origin: Origin, path: string, options: FfmpegP
   if (audio) args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000');
   args.push('-t', String(options.seconds));
   if (video) {
-    args.push('-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', video.profile, '-pix_fmt', 'yuv420p');
-    args.push('-g', String(video.gop), '-keyint_min', String(video.gop), '-sc_threshold', '0', '-bf', String(video.bframes));
+    if (video.codec === 'h265') {
+      const x265 = `keyint=${video.gop}:min-keyint=${video.gop}:scenecut=0:bframes=${video.bframes}:log-level=error`;
+      args.push('-c:v', 'libx265', '-preset', 'ultrafast', '-profile:v', video.profile, '-pix_fmt', video.pixelFormat, '-tag:v', 'hvc1', '-x265-params', x265);
+    } else {
+      args.push('-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', video.profile, '-pix_fmt', video.pixelFormat);
+      args.push('-g', String(video.gop), '-keyint_min', String(video.gop), '-sc_threshold', '0', '-bf', String(video.bframes));
+    }
   }
   if (audio === 'aac') args.push('-c:a', 'aac', '-b:a', '96k', '-ac', '2');
   if (audio === 'opus') args.push('-c:a', 'libopus', '-b:a', '64k', '-ac', '2');
@@ -200,6 +206,10 @@ class FragmentedMp4Demuxer {
         const e = dv(entry.body);
         const avcC = child(entry.body.subarray(78), 'avcC')!.slice();
         info = { kind: 'video', codec: avcCodecString(avcC), description: avcC, codedWidth: e.getUint16(24), codedHeight: e.getUint16(26) };
+      } else if (handler === 'vide' && entry.type === 'hvc1') {
+        const e = dv(entry.body);
+        const hvcC = child(entry.body.subarray(78), 'hvcC')!.slice();
+        info = { kind: 'video', codec: hevcCodecString(hvcC), description: hvcC, codedWidth: e.getUint16(24), codedHeight: e.getUint16(26) };
       } else if (handler === 'soun' && entry.type === 'mp4a') {
         const esds = child(entry.body.subarray(28), 'esds')!;
         const asc = decoderSpecificInfo(esds.subarray(4));

@@ -120,6 +120,25 @@ describe.runIf(haveTools('ffmpeg', 'ffprobe'))('HLS read by ffmpeg/ffprobe', () 
     for (let i = 0; i < offsets.length; i++) expect(Math.abs(offsets[i]! - sourceOffsets[i]!)).toBeLessThan(20);
   }, 60_000);
 
+  // Codec records of less common profiles reach the init segment intact (avcC's chroma and
+  // bit-depth extension; hvcC's Main 10 profile), and the output decodes.
+  for (const source of [
+    { name: 'H.264 High 4:4:4', video: { codec: 'h264', profile: 'high444', pixelFormat: 'yuv444p' }, codec: 'h264', profile: 'High 4:4:4 Predictive', pixFmt: 'yuv444p' },
+    { name: 'H.264 High 10', video: { codec: 'h264', profile: 'high10', pixelFormat: 'yuv420p10le' }, codec: 'h264', profile: 'High 10', pixFmt: 'yuv420p10le' },
+    { name: 'H.265 Main 10', video: { codec: 'h265', profile: 'main10', pixelFormat: 'yuv420p10le' }, codec: 'hevc', profile: 'Main 10', pixFmt: 'yuv420p10le' },
+  ] as const) {
+    it(`${source.name}: the init segment describes it and every frame decodes`, async () => {
+      const { base, publisher } = await recordBroadcast({ seconds: 3, audio: false, video: { bframes: 2, gop: 30, ...source.video } });
+      const probe = await runTool('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,profile,pix_fmt,width,height,nb_read_frames', '-of', 'json', `${base}/video/media.m3u8`]);
+      expect(probe.stderr).toBe('');
+      const stream = (JSON.parse(probe.stdout) as { streams: Record<string, unknown>[] }).streams[0]!;
+      expect(stream).toMatchObject({ codec_name: source.codec, profile: source.profile, pix_fmt: source.pixFmt, width: 320, height: 240 });
+      expect(Number(stream['nb_read_frames'])).toBe(publisher.samples.length);
+      const decode = await runTool('ffmpeg', ['-v', 'warning', '-nostdin', '-i', `${base}/index.m3u8`, '-map', '0', '-f', 'null', '-']);
+      expect(decode.stderr).toBe('');
+    }, 60_000);
+  }
+
   it('audio-only broadcast: the audio playlist is a variant of its own, cut by time', async () => {
     const { base } = await recordBroadcast({ seconds: 3, audio: 'aac', video: false });
     const master = await (await fetch(`${base}/index.m3u8`)).text();

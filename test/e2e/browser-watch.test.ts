@@ -94,6 +94,40 @@ describe.skipIf(!haveTools('ffmpeg', 'chromium'))('browser: watch a live RTMP br
     }
   }, 60_000);
 
+  it('a page whose audio the browser holds back offers "Click for sound", and the click starts it', async () => {
+    // Headless Chromium runs every AudioContext whatever --autoplay-policy says, so the page
+    // gets what a desktop browser does without a user gesture: contexts that start suspended.
+    const page = await browser!.newPage();
+    try {
+      // (A string, not a function: the test's transpiled code would carry helpers the page
+      // lacks. A trusted pointerdown is the gesture: this page's navigator.userActivation already
+      // reads active under the test's loopback permission grant.)
+      await page.addInitScript({
+        content: `{
+          let gesture = false;
+          addEventListener('pointerdown', (event) => { if (event.isTrusted) gesture = true; }, true);
+          const Base = window.AudioContext;
+          window.AudioContext = class extends Base {
+            constructor(options) { super(options); void super.suspend(); }
+            // ...that resume only after a user gesture.
+            resume() { return gesture ? super.resume() : Promise.resolve(); }
+          };
+        }`,
+      });
+      await goto(page, `/watch/${BROADCAST}`);
+      await expectMovingVideo(page);
+      const button = page.locator('[data-testid="sound-button"]');
+      await button.waitFor({ state: 'visible', timeout: 20_000 }).catch((error: Error) => {
+        throw new Error(`${error.message}\n${diagnostics()}`);
+      });
+      // The button resumes the player's context; it goes once none of the page's is suspended.
+      await button.click();
+      await button.waitFor({ state: 'hidden', timeout: 5_000 });
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
   it('dashboard lists live/e2e and previews it', async (ctx) => {
     const page = await browser!.newPage();
     try {

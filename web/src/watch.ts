@@ -2,6 +2,7 @@
 import { byId, h } from './dom.ts';
 import { broadcastFromLocation } from './links.ts';
 import { createPlayer } from './player.ts';
+import { soundButton } from './sound-button.ts';
 import { checkAccess, pageToken, watchProblem } from './token.ts';
 
 const name = broadcastFromLocation('/watch/');
@@ -26,7 +27,8 @@ async function start(): Promise<void> {
   // The player waits for the broadcast by itself; the page says so meanwhile.
   const waiting = h('p', { class: 'waiting', 'data-testid': 'waiting' }, `Waiting for ${name} to start… `, h('a', { href: '/' }, 'Back to the dashboard'));
   waiting.hidden = access?.live !== false;
-  stage.append(createPlayer({ name, token }), waiting);
+  const sound = soundButton(); // before the player, so it sees the player's AudioContext
+  stage.append(createPlayer({ name, token }), waiting, sound);
   const poll = async (): Promise<void> => {
     const now = await checkAccess(name, token).catch(() => undefined);
     if (now) waiting.hidden = now.live !== false;

@@ -273,6 +273,33 @@ export function parseAdtsHeader(data: Uint8Array): AdtsHeader {
   };
 }
 
+/**
+ * An ADTS header (7 bytes, no CRC) for one raw AAC frame of `payloadLength` bytes, 14496-3
+ * 1.A.2.2. ADTS carries a 2-bit profile, a frequency index and a channel configuration only:
+ * HE-AAC goes as its AAC-LC core (decoders find SBR/PS in the payload, as with implicit
+ * signalling), and configs needing an explicit rate or a PCE are refused.
+ */
+export function buildAdtsHeader(config: AudioSpecificConfig, payloadLength: number): Uint8Array {
+  const core = config.coreObjectType ?? config.objectType;
+  if (core < 1 || core > 4) throw new MediaParseError(`object type ${core} cannot be carried in ADTS`);
+  const index = SAMPLE_RATES.indexOf(config.sampleRate);
+  if (index < 0) throw new MediaParseError(`ADTS has no frequency index for ${config.sampleRate} Hz`);
+  if (config.channelConfiguration < 1 || config.channelConfiguration > 7) throw new MediaParseError('ADTS needs a channelConfiguration (a PCE layout is not supported)');
+  const frameLength = 7 + payloadLength;
+  if (frameLength > 0x1fff) throw new MediaParseError(`AAC frame of ${payloadLength} bytes too long for ADTS`);
+  const profile = core - 1;
+  const ch = config.channelConfiguration;
+  return Uint8Array.of(
+    0xff,
+    0xf1, // syncword, MPEG-4, layer 0, protection_absent
+    (profile << 6) | (index << 2) | (ch >>> 2),
+    ((ch & 3) << 6) | (frameLength >>> 11),
+    (frameLength >>> 3) & 0xff,
+    ((frameLength & 7) << 5) | 0x1f, // adts_buffer_fullness 0x7ff: variable rate
+    0xfc, // rest of the fullness, one raw_data_block
+  );
+}
+
 /** Split an ADTS stream into headers and raw AAC payloads (views); a truncated frame throws. */
 export function splitAdts(data: Uint8Array): { header: AdtsHeader; payload: Uint8Array }[] {
   const frames: { header: AdtsHeader; payload: Uint8Array }[] = [];

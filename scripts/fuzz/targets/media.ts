@@ -18,6 +18,8 @@ import { locTimestampUs } from '../../../src/media/loc/properties.ts';
 import { encodeMsfCatalog, parseMsfCatalog } from '../../../src/media/msf/catalog.ts';
 import { locTrackNames, tracksFromMsfCatalog } from '../../../src/media/msf/to-hang.ts';
 import { annexBToLengthPrefixed, lengthPrefixedToAnnexB, splitAnnexB, splitLengthPrefixed } from '../../../src/media/nal.ts';
+import { TsMuxer } from '../../../src/media/mpegts/muxer.ts';
+import { TS_PACKET_SIZE } from '../../../src/media/mpegts/packetizer.ts';
 import { parseOpusHead } from '../../../src/media/opus.ts';
 import { parseVpcC, vp9CodecString } from '../../../src/media/vp9.ts';
 import { legacyToLoc } from '../../../adapters/bridge/msf-loc/egress-format.ts';
@@ -219,6 +221,36 @@ export const mediaTargets: FuzzTarget[] = [
       tolerate(() => parseAudioSpecificConfig(bytes));
       tolerate(() => parseAudioSpecificConfig(repairAudioSpecificConfig(bytes).config));
       aacCodecString(bytes);
+    },
+  },
+  {
+    // The MPEG-TS muxer's inputs (odd NAL sizes, empty frames, any timestamps): the bytes are
+    // cut into video and audio frames; every output packet must be 188 bytes with a sync byte
+    // and continuous counters per PID.
+    name: 'media.mpegts-mux',
+    seeds: [fromHex('0000000167640016ac0000000168ee3c80000000016588'), fromHex('00ff00ff00'), new Uint8Array(0)],
+    allowed: isMediaParseError,
+    run(bytes) {
+      const muxer = new TsMuxer({ video: { codec: bytes[0]! & 1 ? 'h265' : 'h264' }, audio: { codec: 'aac', description: fromHex('1190') } });
+      const out: Uint8Array[] = [muxer.tables()];
+      for (let pos = 1, n = 0; pos < bytes.length; n++) {
+        const size = Math.min(bytes.length - pos, bytes[pos]! * 7);
+        const frame = { ptsUs: n * 33_333 * (bytes[pos]! % 3), dtsUs: n * 33_333, keyframe: (bytes[pos]! & 2) !== 0, payload: bytes.subarray(pos + 1, pos + 1 + size) };
+        out.push(bytes[pos]! & 4 ? muxer.audio(frame) : muxer.video(frame));
+        pos += 1 + size;
+      }
+      const counters = new Map<number, number>();
+      for (const chunk of out) {
+        if (chunk.length % TS_PACKET_SIZE !== 0) throw new Error(`output of ${chunk.length} bytes is not whole packets`);
+        for (let at = 0; at < chunk.length; at += TS_PACKET_SIZE) {
+          if (chunk[at] !== 0x47) throw new Error('packet without its sync byte');
+          const pid = ((chunk[at + 1]! & 0x1f) << 8) | chunk[at + 2]!;
+          const cc = chunk[at + 3]! & 0x0f;
+          const previous = counters.get(pid);
+          if (previous !== undefined && cc !== ((previous + 1) & 0x0f)) throw new Error(`continuity counter jump on PID ${pid}`);
+          counters.set(pid, cc);
+        }
+      }
     },
   },
   {

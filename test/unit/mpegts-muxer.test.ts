@@ -44,13 +44,13 @@ function encode(name: string, video: string[]): { samples: Sample[]; description
   );
   const packets = fx.probe(`${name}.mp4`, 'packet=codec_type,pts_time,dts_time,size,pos,flags').packets!;
   const samples = packets.map((p) => {
-    const pos = Number(p['pos']);
+    const pos = Number(p.pos);
     return {
-      kind: p['codec_type'] as 'video' | 'audio',
-      ptsUs: Math.round(Number(p['pts_time']) * 1e6),
-      dtsUs: Math.round(Number(p['dts_time']) * 1e6),
-      keyframe: String(p['flags']).startsWith('K'),
-      payload: mp4.subarray(pos, pos + Number(p['size'])),
+      kind: p.codec_type as 'video' | 'audio',
+      ptsUs: Math.round(Number(p.pts_time) * 1e6),
+      dtsUs: Math.round(Number(p.dts_time) * 1e6),
+      keyframe: String(p.flags).startsWith('K'),
+      payload: mp4.subarray(pos, pos + Number(p.size)),
     };
   });
   const codecBox = video.includes('libx265') ? 'hvcC' : 'avcC';

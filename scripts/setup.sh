@@ -15,6 +15,7 @@ need ffprobe ffmpeg
 need chromium chromium
 need redis-server redis-server
 need gst-launch-1.0 gstreamer1.0-tools
+need tsinfo tstools
 if ! gst-inspect-1.0 rtmp2sink >/dev/null 2>&1 || ! gst-inspect-1.0 x264enc >/dev/null 2>&1 || ! gst-inspect-1.0 avenc_aac >/dev/null 2>&1; then
   packages+=(gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav)
 fi

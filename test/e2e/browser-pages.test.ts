@@ -112,6 +112,7 @@ describe('pages', () => {
     expect(await detail.locator('[data-testid="obs-key"]').inputValue()).toBe('demo');
     expect(await detail.locator('[data-testid="moq-url"]').inputValue()).toBe(`${base}/`);
     expect(await detail.locator('[data-testid="hls-url"]').inputValue()).toBe(`${base}/hls/live/demo/index.m3u8`);
+    expect(await detail.locator('[data-testid="legacy-hls-url"]').inputValue()).toBe(`${base}/hls/live/demo/legacy.m3u8`);
     expect(await detail.locator('moq-watch').getAttribute('name')).toBe('live/demo');
     expect(await detail.locator('moq-watch').getAttribute('url')).toBe(`${base}/`);
     expect(await detail.locator('a', { hasText: 'Watch full page' }).getAttribute('href')).toBe('/watch/live/demo');

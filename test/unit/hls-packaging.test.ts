@@ -32,6 +32,10 @@ describe('HLS URLs', () => {
   it('round-trips every resource under a multi-segment broadcast path', () => {
     expect(parseHlsPath('live/demo/index.m3u8')).toEqual({ broadcast: 'live/demo', resource: { kind: 'multivariant' } });
     expect(parseHlsPath('live/demo/video/media.m3u8')).toEqual({ broadcast: 'live/demo', resource: { kind: 'media-playlist', track: 'video' } });
+    expect(parseHlsPath('live/demo/legacy.m3u8')).toEqual({ broadcast: 'live/demo', resource: { kind: 'legacy-multivariant' } });
+    expect(parseHlsPath('live/demo/legacy-media.m3u8')).toEqual({ broadcast: 'live/demo', resource: { kind: 'legacy-media' } });
+    expect(parseHlsPath('live/demo/legacy-ab12-7.ts')).toEqual({ broadcast: 'live/demo', resource: { kind: 'legacy-segment', session: 'ab12', msn: 7 } });
+    expect(parseHlsPath('legacy.m3u8')).toBeUndefined();
     const base = 'a/b/c/video/';
     expect(parseHlsPath(base + hlsUri.init('abc1', 2))!.resource).toEqual({ kind: 'init', track: 'video', session: 'abc1', version: 2 });
     expect(parseHlsPath(base + hlsUri.segment('abc1', 17))!.resource).toEqual({ kind: 'segment', track: 'video', session: 'abc1', msn: 17 });

@@ -1,7 +1,7 @@
 import type { GatewayInfo } from './api.ts';
 import { copyField } from './copy-field.ts';
 import { h } from './dom.ts';
-import { hlsUrl, moqUrl, obsSettings } from './links.ts';
+import { hlsUrl, legacyHlsUrl, moqUrl, obsSettings } from './links.ts';
 import { pageToken } from './token.ts';
 
 /** Shown under settings that carry the dashboard's (operator) token. */
@@ -42,6 +42,7 @@ export function playbackFields(path: string): HTMLElement {
     copyField('MoQ URL', moqUrl(token), { testId: 'moq-url' }),
     copyField('MoQ broadcast', path, { testId: 'moq-name' }),
     copyField('HLS URL', hlsUrl(path, token), { testId: 'hls-url' }),
+    copyField('HLS for legacy players (MPEG-TS)', legacyHlsUrl(path, token), { testId: 'legacy-hls-url' }),
   );
   if (token) box.append(h('p', { class: 'hint' }, TOKEN_NOTE));
   return box;

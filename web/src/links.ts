@@ -34,6 +34,8 @@ export function moqUrl(token?: string): string {
 export const watchHref = (path: string): string => `/watch/${encodePath(path)}`;
 export const publishHref = (path: string): string => `/publish/${encodePath(path)}`;
 export const hlsUrl = (path: string, token?: string): string => withToken(`${location.origin}/hls/${encodePath(path)}/index.m3u8`, token);
+/** MPEG-TS segments, HLS version 3: for old TVs, set-top boxes and GStreamer's legacy playbin. */
+export const legacyHlsUrl = (path: string, token?: string): string => withToken(`${location.origin}/hls/${encodePath(path)}/legacy.m3u8`, token);
 
 export interface ObsSettings {
   server: string;

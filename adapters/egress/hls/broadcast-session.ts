@@ -13,6 +13,7 @@ import { RelayTrackReader } from './relay-track-reader.ts';
 import { RenditionPackager, type PackagingOptions, type RenditionRole } from './rendition-packager.ts';
 import { SessionClock } from './session-clock.ts';
 import { waitUntil } from './wait.ts';
+import { LegacyTsPackager, legacyTracks } from './legacy-ts/packager.ts';
 
 export interface RenditionStats {
   track: string;
@@ -49,6 +50,7 @@ export class HlsBroadcastSession {
   #catalogReader: RelayTrackReader | undefined;
   /** Catalog entries are replaced, not mutated, on updates: memoise per entry object. */
   readonly #described = new WeakMap<TrackInfo, CmafTrackResult>();
+  #legacy: LegacyTsPackager | undefined;
   #closed = false;
   /** Requests being answered (blocking reloads included): the session is not idle meanwhile. */
   #inflight = 0;
@@ -123,6 +125,28 @@ export class HlsBroadcastSession {
     return packager;
   }
 
+  /** The MPEG-TS rendition, started on its first playlist request; undefined if nothing is muxable. */
+  legacy(start: boolean): LegacyTsPackager | undefined {
+    if (this.#legacy && !this.#legacy.ended) {
+      this.#legacy.lastAccess = Date.now();
+      return this.#legacy;
+    }
+    if (!start || this.#closed || this.broadcast.ended || !this.#catalog) return this.#legacy;
+    const { video, audio, skipped } = legacyTracks(this.#catalog);
+    if (!video && !audio) return undefined;
+    // Opus (WHIP) has no MPEG-TS mapping legacy players read; it is left out, not transcoded.
+    if (skipped.length > 0) this.logger.info({ broadcast: this.path, skipped }, 'legacy HLS: tracks left out of the MPEG-TS rendition');
+    try {
+      this.#legacy = new LegacyTsPackager(this.broadcast, video, audio, this.options, this.logger);
+    } catch (error) {
+      if (!(error instanceof MediaParseError)) throw error;
+      this.logger.warn({ broadcast: this.path, err: error }, 'legacy HLS: tracks not muxable into MPEG-TS');
+      return undefined;
+    }
+    this.#legacy.start();
+    return this.#legacy;
+  }
+
   /** A packager already running (media and init requests never start one). */
   running(track: string): RenditionPackager | undefined {
     const packager = this.#renditions.get(track);
@@ -192,6 +216,10 @@ export class HlsBroadcastSession {
         this.logger.debug({ broadcast: this.path, track }, 'hls rendition idle, stopped');
       }
     }
+    if (this.#legacy && now - this.#legacy.lastAccess > idle) {
+      this.#legacy.stop();
+      this.#legacy = undefined;
+    }
     return now - this.lastAccess > idle;
   }
 
@@ -201,6 +229,7 @@ export class HlsBroadcastSession {
     this.#closed = true;
     this.#catalogReader?.close();
     for (const packager of this.#renditions.values()) packager.stop();
+    this.#legacy?.stop();
     this.#catalogChanged.notify();
   }
 
@@ -275,6 +304,15 @@ export class HlsBroadcastSession {
 
   #applyCatalog(catalog: Map<string, TrackInfo>): void {
     this.#catalog = catalog;
+    const legacy = this.#legacy;
+    if (legacy) {
+      const video = legacy.video && catalog.get(legacy.video[0]);
+      const audio = legacy.audio && catalog.get(legacy.audio[0]);
+      const key = (info: TrackInfo | undefined) => (info ? JSON.stringify(describeKey(info)) : '');
+      if (key(video) !== key(legacy.video?.[1]) || key(audio) !== key(legacy.audio?.[1])) {
+        legacy.updateTracks(video?.kind === 'video' ? video : undefined, audio?.kind === 'audio' ? audio : undefined);
+      }
+    }
     for (const [track, packager] of this.#renditions) {
       const info = catalog.get(track);
       if (!info) {

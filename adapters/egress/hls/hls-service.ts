@@ -5,6 +5,7 @@ import { HlsBroadcastSession, type SessionStats } from './broadcast-session.ts';
 import { parseHlsPath, type HlsResource } from './hls-urls.ts';
 import { sendError, sendMedia, sendPlaylist, sendPreflight } from './http-replies.ts';
 import { renderMediaPlaylist } from './media-playlist.ts';
+import { renderLegacyMedia, renderLegacyMultivariant } from './legacy-ts/playlist.ts';
 import type { PlaylistWindow } from './playlist-window.ts';
 import type { RenditionPackager } from './rendition-packager.ts';
 import { waitUntil } from './wait.ts';
@@ -163,6 +164,9 @@ class HlsServiceImpl implements HlsService {
       res.once('close', () => (packager.lastAccess = Date.now()));
       return this.#serveMediaPlaylist(req, res, session, packager, signal);
     }
+    if (resource.kind === 'legacy-multivariant' || resource.kind === 'legacy-media' || resource.kind === 'legacy-segment') {
+      return this.#serveLegacy(req, res, session, resource, signal);
+    }
     if (resource.session !== session.id) return sendError(res, 404, 'expired session');
     const packager = session.running(resource.track);
     if (!packager) return sendError(res, 404, `rendition ${resource.track} is not being packaged`);
@@ -226,6 +230,29 @@ class HlsServiceImpl implements HlsService {
       reports: session.reports(packager.track),
     });
     sendPlaylist(req, res, text);
+  }
+
+  /** The MPEG-TS rendition (HLS version 3): playlists wait for the first whole segment. */
+  async #serveLegacy(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    session: HlsBroadcastSession,
+    resource: Extract<HlsResource, { kind: 'legacy-multivariant' | 'legacy-media' | 'legacy-segment' }>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (resource.kind === 'legacy-segment') {
+      if (resource.session !== session.id) return sendError(res, 404, 'expired session');
+      const segment = session.legacy(false)?.segment(resource.msn);
+      return segment ? sendMedia(req, res, 'video/mp2t', [segment.bytes]) : sendError(res, 404, `no segment ${resource.msn}`);
+    }
+    const packager = session.legacy(true);
+    if (!packager) return sendError(res, 404, 'no track MPEG-TS can carry (H.264, H.265, AAC)');
+    res.once('close', () => (packager.lastAccess = Date.now()));
+    const firstWait = this.#options.firstSegmentMaxMs + 4000;
+    await waitUntil(() => packager.changed(), () => packager.segments.length > 0 || packager.ended, firstWait, signal);
+    if (signal.aborted) return;
+    if (packager.segments.length === 0) return sendError(res, packager.ended ? 404 : 503, packager.ended ? 'rendition ended without media' : 'rendition not ready yet');
+    sendPlaylist(req, res, resource.kind === 'legacy-multivariant' ? renderLegacyMultivariant(packager) : renderLegacyMedia(packager, session.id));
   }
 
   /** Longest hold of a blocking request: three target durations (§6.2.5.2). */

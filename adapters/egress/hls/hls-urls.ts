@@ -6,6 +6,9 @@
  *   <track>/<session>-init<v>.mp4       init segment, version v (EXT-X-MAP)
  *   <track>/<session>-<msn>.m4s         media segment
  *   <track>/<session>-<msn>.<part>.m4s  partial segment (EXT-X-PART)
+ *   legacy.m3u8                         MPEG-TS multivariant playlist (HLS version 3)
+ *   legacy-media.m3u8                   its media playlist
+ *   legacy-<session>-<msn>.ts           its segments (audio and video muxed)
  *
  * `<session>` changes whenever the packaging restarts (idle timeout, new publisher), so a
  * media URL always names the same bytes and can be cached for long.
@@ -16,7 +19,10 @@ export type HlsResource =
   | { kind: 'media-playlist'; track: string }
   | { kind: 'init'; track: string; session: string; version: number }
   | { kind: 'segment'; track: string; session: string; msn: number }
-  | { kind: 'part'; track: string; session: string; msn: number; part: number };
+  | { kind: 'part'; track: string; session: string; msn: number; part: number }
+  | { kind: 'legacy-multivariant' }
+  | { kind: 'legacy-media' }
+  | { kind: 'legacy-segment'; session: string; msn: number };
 
 export interface HlsRequestPath {
   broadcast: string;
@@ -24,6 +30,7 @@ export interface HlsRequestPath {
 }
 
 const PLAIN_TRACK = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+const LEGACY_SEGMENT = /^legacy-([a-z0-9]+)-(\d+)\.ts$/;
 const MEDIA_FILE = /^([a-z0-9]+)-(?:init(\d+)\.mp4|(\d+)\.m4s|(\d+)\.(\d+)\.m4s)$/;
 
 export function trackPathSegment(track: string): string {
@@ -53,6 +60,13 @@ export function parseHlsPath(subpath: string): HlsRequestPath | undefined {
   if (!file) return undefined;
   if (file === 'index.m3u8') {
     return segments.length > 0 ? { broadcast: segments.join('/'), resource: { kind: 'multivariant' } } : undefined;
+  }
+  // The MPEG-TS rendition's files sit beside index.m3u8 (no track folder).
+  const legacy = LEGACY_SEGMENT.exec(file);
+  if (segments.length > 0 && (file === 'legacy.m3u8' || file === 'legacy-media.m3u8' || legacy)) {
+    const broadcast = segments.join('/');
+    if (legacy) return { broadcast, resource: { kind: 'legacy-segment', session: legacy[1]!, msn: Number.parseInt(legacy[2]!, 10) } };
+    return { broadcast, resource: { kind: file === 'legacy.m3u8' ? 'legacy-multivariant' : 'legacy-media' } };
   }
   const trackSegment = segments.pop();
   if (!trackSegment || segments.length === 0) return undefined;

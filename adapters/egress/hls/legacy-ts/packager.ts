@@ -1,0 +1,265 @@
+/**
+ * The MPEG-TS rendition for players that know only HLS version 3 (old TVs, set-top boxes,
+ * GStreamer 1.22's legacy `hlsdemux`): one transport stream per GOP with the default video
+ * and AAC audio muxed, PAT/PMT at the start of every segment, cut from the same relay groups as
+ * the fMP4 renditions. Runs only while requested, like them.
+ */
+import type { Logger } from 'pino';
+import type { Broadcast } from '../../../../src/relay/index.ts';
+import { Notify } from '../../../../src/relay/notify.ts';
+import { DecodeTimestampReconstructor } from '../../../../src/media/decode-timestamps.ts';
+import { MediaParseError } from '../../../../src/media/errors.ts';
+import type { AudioTrackInfo, TrackInfo, VideoTrackInfo } from '../../../../src/media/frame.ts';
+import { decodeLegacyFrame } from '../../../../src/media/hang/container.ts';
+import { TRACK_PRIORITY } from '../../../../src/media/hang/catalog.ts';
+import { TsMuxer, type TsSample } from '../../../../src/media/mpegts/muxer.ts';
+import { RelayTrackReader } from '../relay-track-reader.ts';
+
+export interface LegacySegment {
+  msn: number;
+  durationS: number;
+  bytes: Uint8Array;
+  /** A new timeline or new codec parameters start here (EXT-X-DISCONTINUITY). */
+  discontinuity: boolean;
+  /** EXT-X-PROGRAM-DATE-TIME: wall clock of the segment's first frame. */
+  wallClockMs: number;
+}
+
+export interface LegacyOptions {
+  segmentWindow: number;
+  maxBytes: number;
+  minSegmentMs: number;
+}
+
+/** The tracks a legacy stream carries: the first video the muxer takes and the first AAC. */
+export function legacyTracks(catalog: ReadonlyMap<string, TrackInfo>): {
+  video?: [string, VideoTrackInfo];
+  audio?: [string, AudioTrackInfo];
+  skipped: string[];
+} {
+  let video: [string, VideoTrackInfo] | undefined;
+  let audio: [string, AudioTrackInfo] | undefined;
+  const skipped: string[] = [];
+  for (const [name, info] of catalog) {
+    if (info.kind === 'video' && !video && /^(avc[13]|hvc1|hev1)/.test(info.codec)) video = [name, info];
+    else if (info.kind === 'audio' && !audio && info.codec.startsWith('mp4a.40') && info.description) audio = [name, info];
+    else skipped.push(`${name} (${info.codec})`);
+  }
+  return { ...(video ? { video } : {}), ...(audio ? { audio } : {}), skipped };
+}
+
+/** Audio-only streams are cut by time; this long at least. */
+const AUDIO_ONLY_SEGMENT_US = 2_000_000;
+/** Audio frames waiting for the video they interleave with; more means video stalled. */
+const MAX_AUDIO_QUEUE = 500;
+/** How far decoding runs ahead of presentation: room for reordering depth 2 at 25 fps and more. */
+const DTS_LEAD_US = 100_000;
+/** A timestamp jump this large (or backwards) is a new timeline. */
+const TIMELINE_JUMP_US = 10_000_000;
+
+interface OpenSegment {
+  startUs: number;
+  chunks: Uint8Array[];
+  wallClockMs: number;
+  discontinuity: boolean;
+}
+
+export class LegacyTsPackager {
+  readonly segments: LegacySegment[] = [];
+  readonly #changed = new Notify();
+  readonly #readers: RelayTrackReader[] = [];
+  #muxer: TsMuxer;
+  #open: OpenSegment | undefined;
+  #nextMsn = 0;
+  #discontinuities = 0;
+  #pendingDiscontinuity = false;
+  #lastVideoDtsUs: number | undefined;
+  readonly #audioQueue: TsSample[] = [];
+  #ended = false;
+  #bytes = 0;
+  lastAccess = Date.now();
+  /** EXT-X-TARGETDURATION: the longest segment so far, rounded up (at least 1). */
+  targetDuration = 1;
+
+  constructor(
+    private readonly broadcast: Broadcast,
+    public video: [string, VideoTrackInfo] | undefined,
+    public audio: [string, AudioTrackInfo] | undefined,
+    private readonly options: LegacyOptions,
+    private readonly logger: Logger,
+  ) {
+    this.#muxer = newMuxer(video?.[1], audio?.[1]);
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Discontinuities before the first listed segment (EXT-X-DISCONTINUITY-SEQUENCE). */
+  get discontinuitySequence(): number {
+    return this.#discontinuities - this.listed().filter((s) => s.discontinuity).length;
+  }
+
+  get byteLength(): number {
+    return this.#bytes;
+  }
+
+  changed(): Promise<void> {
+    return this.#changed.wait();
+  }
+
+  segment(msn: number): LegacySegment | undefined {
+    return this.segments.find((s) => s.msn === msn);
+  }
+
+  start(): void {
+    if (this.video) void this.#read(this.video[0], TRACK_PRIORITY.video, (us, payload, groupStart) => this.#onVideoFrame(us, payload, groupStart));
+    if (this.audio) void this.#read(this.audio[0], TRACK_PRIORITY.audio, (us, payload) => this.#onAudioFrame(us, payload));
+  }
+
+  stop(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    for (const reader of this.#readers) reader.close();
+    this.#changed.notify();
+  }
+
+  async #read(track: string, priority: number, onFrame: (ptsUs: number, payload: Uint8Array, groupStart: boolean) => void): Promise<void> {
+    const subscription = this.broadcast.subscribe(track, priority);
+    if (!subscription) return this.stop();
+    const reader = new RelayTrackReader(subscription);
+    this.#readers.push(reader);
+    if (this.#ended) reader.close();
+    try {
+      for (;;) {
+        const frame = await reader.next();
+        if (!frame) break;
+        const { timestamp, payload } = decodeLegacyFrame(frame.bytes);
+        onFrame(timestamp, payload, frame.index === 0);
+      }
+    } catch (error) {
+      if (!(error instanceof MediaParseError)) throw error;
+      this.logger.warn({ err: error, track }, 'legacy HLS: frame not muxable, rendition ended');
+    }
+    // The playlist ends with the broadcast (or the video, which sets the cuts).
+    if (track === this.video?.[0] || !this.video) {
+      this.#closeSegment(this.#lastVideoDtsUs ?? 0);
+      this.stop();
+    }
+  }
+
+  readonly #reorder = new DecodeTimestampReconstructor<{ payload: Uint8Array; keyframe: boolean }>({ initialDepth: 2 });
+
+  #onVideoFrame(ptsUs: number, payload: Uint8Array, groupStart: boolean): void {
+    // A group is a closed GOP: nothing after it reorders with anything before it.
+    const ready = groupStart ? this.#reorder.flush() : [];
+    ready.push(...this.#reorder.push(ptsUs, { payload, keyframe: groupStart }));
+    for (const f of ready) {
+      // The rebuilt DTS is the k-th smallest PTS, later than a B-frame's PTS; MPEG-TS needs
+      // DTS ≤ PTS (13818-1 §2.4.3.7), so DTS runs a fixed lead ahead, clamped, kept increasing.
+      const dtsUs = Math.max(this.#lastWrittenDtsUs + 1, Math.min(f.dts - DTS_LEAD_US, f.pts));
+      this.#lastWrittenDtsUs = dtsUs;
+      this.#writeVideo({ ptsUs: f.pts, dtsUs, keyframe: f.frame.keyframe, payload: f.frame.payload });
+    }
+  }
+
+  #lastWrittenDtsUs = Number.NEGATIVE_INFINITY;
+
+  #writeVideo(sample: TsSample): void {
+    const last = this.#lastVideoDtsUs;
+    if (last !== undefined && (sample.dtsUs < last - 1_000_000 || sample.dtsUs > last + TIMELINE_JUMP_US)) this.#pendingDiscontinuity = true;
+    this.#lastVideoDtsUs = sample.dtsUs;
+    if (sample.keyframe) {
+      const open = this.#open;
+      if (!open || this.#pendingDiscontinuity || sample.dtsUs - open.startUs >= this.options.minSegmentMs * 1000) {
+        this.#closeSegment(sample.dtsUs);
+        this.#openSegment(sample.dtsUs);
+      }
+    }
+    const open = this.#open;
+    if (!open) return; // waiting for the first keyframe
+    this.#flushAudio(sample.dtsUs);
+    open.chunks.push(this.#muxer.video(sample));
+  }
+
+  #onAudioFrame(ptsUs: number, payload: Uint8Array): void {
+    const sample = { ptsUs, dtsUs: ptsUs, keyframe: true, payload };
+    if (!this.video) {
+      if (!this.#open || ptsUs - this.#open.startUs >= Math.max(AUDIO_ONLY_SEGMENT_US, this.options.minSegmentMs * 1000)) {
+        this.#closeSegment(ptsUs);
+        this.#openSegment(ptsUs);
+      }
+      this.#open!.chunks.push(this.#muxer.audio(sample));
+      return;
+    }
+    this.#audioQueue.push(sample);
+    if (this.#audioQueue.length > MAX_AUDIO_QUEUE) this.#audioQueue.shift();
+  }
+
+  /** Audio up to `untilUs` goes in before the video frame decoded then (interleaving). */
+  #flushAudio(untilUs: number): void {
+    const open = this.#open;
+    while (this.#audioQueue.length > 0 && this.#audioQueue[0]!.ptsUs <= untilUs) {
+      const sample = this.#audioQueue.shift()!;
+      // Audio from before the segment started (joined mid-GOP) is left out.
+      if (open && sample.ptsUs >= open.startUs - 100_000) open.chunks.push(this.#muxer.audio(sample));
+    }
+  }
+
+  #openSegment(startUs: number): void {
+    this.#open = { startUs, chunks: [this.#muxer.tables()], wallClockMs: Date.now(), discontinuity: this.#pendingDiscontinuity };
+    if (this.#pendingDiscontinuity) this.#discontinuities++;
+    this.#pendingDiscontinuity = false;
+  }
+
+  #closeSegment(endUs: number): void {
+    const open = this.#open;
+    if (!open) return;
+    this.#flushAudio(endUs - 1);
+    this.#open = undefined;
+    const durationS = Math.max(0.001, (endUs - open.startUs) / 1e6);
+    const bytes = Buffer.concat(open.chunks);
+    this.segments.push({ msn: this.#nextMsn++, durationS, bytes, discontinuity: open.discontinuity, wallClockMs: open.wallClockMs });
+    this.#bytes += bytes.byteLength;
+    this.targetDuration = Math.max(this.targetDuration, Math.round(durationS + 0.45));
+    // The window, plus two retired segments for players still fetching them.
+    while (this.segments.length > this.options.segmentWindow + 2 || (this.segments.length > 1 && this.#bytes > this.options.maxBytes)) {
+      this.#bytes -= this.segments.shift()!.bytes.byteLength;
+    }
+    this.#changed.notify();
+  }
+
+  /** New codec parameters (catalog update): a new stream from the next keyframe on. */
+  updateTracks(video: VideoTrackInfo | undefined, audio: AudioTrackInfo | undefined): void {
+    try {
+      this.#muxer = newMuxer(video, audio);
+    } catch (error) {
+      if (!(error instanceof MediaParseError)) throw error;
+      this.logger.warn({ err: error }, 'legacy HLS: new track parameters not muxable, rendition ended');
+      this.stop();
+      return;
+    }
+    if (this.video && video) this.video = [this.video[0], video];
+    if (this.audio && audio) this.audio = [this.audio[0], audio];
+    this.#pendingDiscontinuity = true;
+  }
+
+  /** The segments a playlist lists (the retired two are left out). */
+  listed(): LegacySegment[] {
+    return this.segments.slice(-this.options.segmentWindow);
+  }
+}
+
+function newMuxer(video: VideoTrackInfo | undefined, audio: AudioTrackInfo | undefined): TsMuxer {
+  return new TsMuxer({
+    ...(video
+      ? {
+          video: {
+            codec: video.codec.startsWith('avc') ? ('h264' as const) : ('h265' as const),
+            ...(video.description ? { description: video.description } : {}),
+          },
+        }
+      : {}),
+    ...(audio?.description ? { audio: { codec: 'aac' as const, description: audio.description } } : {}),
+  });
+}

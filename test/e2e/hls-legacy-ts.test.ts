@@ -28,7 +28,7 @@ afterAll(async () => {
   for (const stop of stops.reverse()) await stop();
 });
 
-function push(rtmpUrl: string, seconds: number): void {
+function push(rtmpUrl: string, seconds: number, size = '320x240'): ReturnType<typeof spawn> {
   const child = spawn(
     'ffmpeg',
     [
@@ -39,7 +39,7 @@ function push(rtmpUrl: string, seconds: number): void {
       '-f',
       'lavfi',
       '-i',
-      `testsrc2=size=320x240:rate=30:duration=${seconds}`,
+      `testsrc2=size=${size}:rate=30:duration=${seconds}`,
       '-f',
       'lavfi',
       '-i',
@@ -67,6 +67,7 @@ function push(rtmpUrl: string, seconds: number): void {
       process.kill(-child.pid!, 'SIGKILL');
     } catch {}
   });
+  return child;
 }
 
 const text = async (url: string) => {
@@ -155,6 +156,40 @@ describe.runIf(tools)('HLS for legacy players: MPEG-TS segments', () => {
     expect((await run('ffprobe', ['-v', 'error', '-show_entries', 'format=format_name', '-of', 'csv=p=0', file])).stdout.trim()).toBe('mpegts');
     const decode = await run('ffmpeg', ['-v', 'warning', '-nostdin', '-i', file, '-f', 'null', '-'], { timeout: 60_000 });
     expect(decode.stderr).toBe('');
+  }, 60_000);
+
+  it('an encoder that reconnects with another resolution starts a discontinuity with the new stream', async () => {
+    const first = push(`${gw.rtmpUrl}/live/switch`, 30);
+    await until(() => gw.gateway.origin.get('live/switch')?.getTrack('video') !== undefined, 'first encoder live', 15_000);
+    const url = `${gw.httpUrl}/hls/live/switch/legacy-media.m3u8?jwt=${await mintToken(await loadSigningKey(SECRET), { root: 'live', get: 'switch' })}`;
+    await text(url); // starts the rendition
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // The encoder drops (a clean unpublish would end the broadcast) and is back within the
+    // reconnect grace: the same broadcast, new parameters.
+    process.kill(-first.pid!, 'SIGKILL');
+    push(`${gw.rtmpUrl}/live/switch`, 10, '640x360');
+    let playlist = '';
+    await until(
+      async () => {
+        playlist = await text(url);
+        const after = playlist.split('#EXT-X-DISCONTINUITY\n')[1];
+        return after !== undefined && segmentUris(after).length >= 2;
+      },
+      'a discontinuity followed by two segments',
+      20_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${playlist}`);
+    });
+    const [before, after] = playlist.split('#EXT-X-DISCONTINUITY\n') as [string, string];
+    const size = async (uri: string) => {
+      const file = join(dir, `switch-${uri.split('?')[0]}`);
+      writeFileSync(file, new Uint8Array(await (await fetch(`${gw.httpUrl}/hls/live/switch/${uri}`)).arrayBuffer()));
+      return (await run('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', file])).stdout
+        .trim()
+        .split('\n')[0];
+    };
+    expect(await size(segmentUris(before).at(-1)!)).toBe('320,240');
+    expect(await size(segmentUris(after)[1]!)).toBe('640,360');
   }, 60_000);
 
   it("GStreamer 1.22's legacy playbin (hlsdemux) shows video and plays audio within 5 s", async () => {

@@ -1,12 +1,22 @@
 /**
- * Many viewer sessions spread over a few subscriber-worker processes, and one measurement window
- * over them: delivered frames per session, latency histogram, CPU of the workers.
+ * Many viewer sessions spread over a few load processes, and one measurement window over them:
+ * delivered frames and bytes per session, latency histogram, CPU of the load processes. The lean
+ * load generator (loadgen/worker.ts) serves moq-lite over WebSocket and raw QUIC, bare WebSocket
+ * and RTMP; subscriber-worker.ts keeps the reference clients (@moq/net, WebTransport).
  */
 import { fileURLToPath } from 'node:url';
+import { LEAN_PROTOCOLS } from '../loadgen/worker.ts';
+import { pinned } from './pin.ts';
 import { collectOutput, track, withTimeout, type Tracked } from './proc.ts';
 import { Histogram, type HistogramJson } from './stats.ts';
 
-const WORKER = fileURLToPath(new URL('../subscriber-worker.ts', import.meta.url));
+const REFERENCE_WORKER = fileURLToPath(new URL('../subscriber-worker.ts', import.meta.url));
+const LEAN_WORKER = fileURLToPath(new URL('../loadgen/worker.ts', import.meta.url));
+
+/** Whether the lean load generator serves this protocol (else the reference clients' worker). */
+export function isLean(protocol: ConnectSpec['protocol']): boolean {
+  return LEAN_PROTOCOLS.includes(protocol);
+}
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 interface WorkerHandle {
@@ -16,16 +26,29 @@ interface WorkerHandle {
 }
 
 export interface ConnectSpec {
-  protocol: 'lite-ws' | 'lite-quic' | 'lite-wt' | 'ietf-ws' | 'rtmp';
+  protocol: 'lite-ws' | 'lite-quic' | 'lite-wt' | 'ietf-ws' | 'rtmp' | 'bare-ws';
   url: string;
   broadcast: string;
   track: string;
   certificateSha256?: string;
+  /** WebSocket framing of the lean moq-lite viewer (default qmux-02). */
+  framing?: 'qmux-02' | 'qmux-01' | 'qmux-00' | 'webtransport';
+}
+
+export interface PoolOptions {
+  /** Run the lean load generator (default) or the reference clients' worker. */
+  lean?: boolean;
+  /** taskset CPU list for the load processes. */
+  cpus?: string;
 }
 
 export interface WindowReport {
   /** Frames each session received with a stamp in the window. */
   frames: number[];
+  /** Media bytes each session received in the window (frames whose stamp is in it). */
+  bytes: number[];
+  /** Frames without a stamp where one was expected (lean worker only; should be 0). */
+  unstamped: number;
   latency: Histogram;
   /** Frames of 40 KB and more (keyframes). */
   latencyLarge: Histogram;
@@ -40,9 +63,10 @@ export class WorkerPool {
   failed = 0;
   firstError: string | undefined;
 
-  static async start(count: number): Promise<WorkerPool> {
+  static async start(count: number, options: PoolOptions = {}): Promise<WorkerPool> {
     const pool = new WorkerPool();
-    await Promise.all(Array.from({ length: count }, () => pool.#spawn()));
+    const script = options.lean === false ? REFERENCE_WORKER : LEAN_WORKER;
+    await Promise.all(Array.from({ length: count }, () => pool.#spawn(script, options.cpus)));
     return pool;
   }
 
@@ -50,8 +74,9 @@ export class WorkerPool {
     return this.#workers.map((w) => w.proc.pid);
   }
 
-  async #spawn(): Promise<void> {
-    const proc = track(process.execPath, ['--max-old-space-size=4096', '--import', 'tsx', WORKER], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  async #spawn(script: string, cpus: string | undefined): Promise<void> {
+    const [cmd, args] = pinned(cpus, process.execPath, ['--max-old-space-size=4096', '--import', 'tsx', script]);
+    const proc = track(cmd, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     const handle: WorkerHandle = { proc, logs: collectOutput(proc.child), waiters: [] };
     proc.child.on('message', (message: Record<string, unknown>) => {
       handle.waiters = handle.waiters.filter((w) => !w(message));
@@ -112,18 +137,22 @@ export class WorkerPool {
     const latency = new Histogram();
     const latencyLarge = new Histogram();
     const frames: number[] = [];
+    const bytes: number[] = [];
+    let unstamped = 0;
     let workerCpuMs = 0;
     let workerRss = 0;
     let ended = 0;
     for (const r of reports) {
       frames.push(...(r.frames as number[]));
+      bytes.push(...((r.bytes as number[] | undefined) ?? []));
+      unstamped += Number(r.unstamped ?? 0);
       latency.merge(r.latency as HistogramJson);
       if (r.latencyLarge) latencyLarge.merge(r.latencyLarge as HistogramJson);
       workerCpuMs += Number(r.cpuMs);
       workerRss += Number(r.rss);
       ended += Number(r.ended);
     }
-    return { frames, latency, latencyLarge, workerCpuMs, workerRss, ended };
+    return { frames, bytes, unstamped, latency, latencyLarge, workerCpuMs, workerRss, ended };
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@
  * - RTMP: the cached H.264 source looped in real time, an SEI user-data NAL first in every frame;
  * - moq-lite: @moq/lite over WebSocket, synthetic frames (stamp + filler) in one group per GOP.
  */
+import { WebSocket } from 'ws';
 import { RtmpPublisher } from './rtmp.ts';
 import { toAvcc, type H264Source } from './media.ts';
 import { now, stampBytes, stampSei } from './stamp.ts';
@@ -174,4 +175,39 @@ function withTimeoutRace<T>(promise: Promise<T>, ms: number, what: string): Prom
     promise,
     new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} timed out`)), ms))),
   ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The same stamped access units as startRtmpPublisher, one WebSocket message each, to the
+ * bare-ws baseline: same media, same pacing, no RTMP.
+ */
+export async function startWsFramePublisher(url: string, source: H264Source, opts: { fps?: number; onSent?: (sequence: number, at: number) => void } = {}): Promise<RunningPublisher> {
+  const fps = opts.fps ?? source.fps;
+  const socket = new WebSocket(url, { perMessageDeflate: false });
+  await withTimeoutRace(new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  }), 10_000, 'bare-ws publisher connect');
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const state: RunningPublisher = {
+    framesSent: 0,
+    bytesSent: 0,
+    framesSkipped: 0,
+    closed,
+    stop: async () => {
+      ticker.stop();
+      socket.close();
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]);
+    },
+  };
+  const ticker = pace(fps, (i) => {
+    const unit = source.units[i % source.units.length]!;
+    const at = now();
+    const avcc = toAvcc([stampSei(i, at), ...unit.nalus]);
+    socket.send(avcc, { binary: true });
+    opts.onSent?.(i, at);
+    state.framesSent++;
+    state.bytesSent += avcc.length;
+  });
+  return state;
 }

@@ -4,12 +4,14 @@
  * - node-media-server 4.x (its own bin/app.js, RTMP only),
  * - nginx with libnginx-mod-rtmp (RTMP in, HLS out, served by nginx's own HTTP server).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
+import { pinned } from './pin.ts';
 import { collectOutput, freePort, sleep, track, waitFor, type Tracked } from './proc.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -31,13 +33,45 @@ export interface GatewayServer extends ServerProcess {
   rtmpUrl(broadcast: string): string;
 }
 
-export async function startGatewayServer(opts: { cpuProfDir?: string; args?: string[]; nodeArgs?: string[] } = {}): Promise<GatewayServer> {
+/** `pid` and all its descendants (a multi-worker server's processes), from /proc. */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const task of readdirSafe(`/proc/${out[i]}/task`)) {
+        const children = readFileSync(`/proc/${out[i]}/task/${task}/children`, 'utf8').trim();
+        if (children) out.push(...children.split(/\s+/).map(Number));
+      }
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+export interface GatewayStartOptions {
+  cpuProfDir?: string;
+  args?: string[];
+  nodeArgs?: string[];
+  /** taskset CPU list. */
+  cpus?: string;
+}
+
+export async function startGatewayServer(opts: GatewayStartOptions = {}): Promise<GatewayServer> {
   const httpPort = await freePort({ udp: true });
   const rtmpPort = await freePort();
   const nodeArgs = [...(opts.nodeArgs ?? [])];
   if (opts.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
   const args = [...nodeArgs, '--import', 'tsx', 'app/cli.ts', '--host', '127.0.0.1', '--port', String(httpPort), '--rtmp-port', String(rtmpPort), '--log-format', 'json', '--log-level', 'warn', ...(opts.args ?? [])];
-  const proc = track(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = track(...pinned(opts.cpus, process.execPath, args), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs = collectOutput(proc.child);
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   try {
@@ -56,7 +90,7 @@ export async function startGatewayServer(opts: { cpuProfDir?: string; args?: str
     name: 'moq-gateway',
     proc,
     pid: proc.pid,
-    pids: () => [proc.pid],
+    pids: () => processTree(proc.pid),
     logs,
     stop: () => proc.stop(6000),
     httpPort,
@@ -83,7 +117,7 @@ export interface RtmpServer extends ServerProcess {
 }
 
 /** node-media-server 4.x from node_modules, RTMP only, on a temp config and data dir. */
-export async function startNodeMediaServer(): Promise<RtmpServer> {
+export async function startNodeMediaServer(opts: { cpus?: string } = {}): Promise<RtmpServer> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-nms-'));
   const rtmpPort = await freePort();
   const config = {
@@ -98,7 +132,7 @@ export async function startNodeMediaServer(): Promise<RtmpServer> {
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   const app = join(REPO_ROOT, 'node_modules/node-media-server/bin/app.js');
-  const proc = track(process.execPath, [app, '-c', configPath, '--no-admin'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = track(...pinned(opts.cpus, process.execPath, [app, '-c', configPath, '--no-admin']), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs = collectOutput(proc.child);
   try {
     await Promise.race([
@@ -224,5 +258,43 @@ http {
     httpPort,
     rtmpUrl: (broadcast) => `rtmp://127.0.0.1:${rtmpPort}/${broadcast}`,
     hlsUrl: (stream) => `http://127.0.0.1:${httpPort}/hls/${stream}.m3u8`,
+  };
+}
+
+export interface BareWsServer extends ServerProcess {
+  port: number;
+  /** Where the publisher sends frames. */
+  publishUrl: string;
+  /** Where viewers connect. */
+  viewUrl: string;
+}
+
+/** The bare `ws` broadcast baseline (baselines/bare-ws.ts). */
+export async function startBareWsServer(opts: { cpus?: string } = {}): Promise<BareWsServer> {
+  const port = await freePort();
+  const script = fileURLToPath(new URL('../baselines/bare-ws.ts', import.meta.url));
+  const proc = track(...pinned(opts.cpus, process.execPath, ['--import', 'tsx', script, '--port', String(port)]), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs = collectOutput(proc.child);
+  try {
+    await Promise.race([
+      waitFor(() => tcpOpen(port), 'bare-ws port', 20_000),
+      proc.exited.then((code) => {
+        throw new Error(`bare-ws exited with ${code}`);
+      }),
+    ]);
+  } catch (error) {
+    await proc.stop();
+    throw new Error(`${(error as Error).message}\n${logs().slice(-20).join('\n')}`);
+  }
+  return {
+    name: 'bare ws broadcast',
+    proc,
+    pid: proc.pid,
+    pids: () => [proc.pid],
+    logs,
+    stop: () => proc.stop(3000),
+    port,
+    publishUrl: `ws://127.0.0.1:${port}/publish`,
+    viewUrl: `ws://127.0.0.1:${port}/`,
   };
 }

@@ -2,7 +2,7 @@
  * Measurement windows over a pool of viewers, and the small helpers the sections share
  * (a log of send times, the gateway's certificate, whether it speaks raw QUIC).
  */
-import { WorkerPool } from './fanout.ts';
+import type { WorkerPool } from './fanout.ts';
 import { machineBusyMs } from './machine.ts';
 import { CpuMeter, rssBytes, sleep, withTimeout } from './proc.ts';
 import type { GatewayServer } from './servers.ts';
@@ -16,10 +16,14 @@ export interface Window {
   /** The probe viewer (alone in its own process), when there is one. */
   probeLatency?: Histogram;
   frames: number[];
+  /** Media bytes per viewer, frames stamped in the window. */
+  bytes: number[];
+  unstamped: number;
   expected: number;
   serverCpuPct: number;
   serverCpuMs: number;
   workerCpuPct: number;
+  workerCpuMs: number;
   otherCpuPct: number;
   serverRss: number;
 }
@@ -56,17 +60,21 @@ export async function measureWindow(pool: WorkerPool, serverPids: () => number[]
     latencyLarge: report.latencyLarge,
     probeLatency: probeReport?.latency,
     frames: report.frames,
+    bytes: report.bytes,
+    unstamped: report.unstamped,
     expected,
     serverCpuPct: round(s.percentOfCore, 1),
     serverCpuMs: s.cpuMs,
     workerCpuPct: round(w.percentOfCore, 1),
+    workerCpuMs: w.cpuMs,
     otherCpuPct: round(Math.max(0, (100 * otherMs) / s.wallMs), 1),
     serverRss,
   };
 }
 
+/** Load processes for N viewers: one event loop holds a few hundred lean sessions well. */
 export function workersFor(sessions: number): number {
-  return sessions <= 20 ? 1 : 2;
+  return sessions <= 100 ? 1 : sessions <= 500 ? 2 : 4;
 }
 
 export function newSentLog(): { sent: number[]; onSent: (i: number, at: number) => void } {

@@ -6,16 +6,11 @@
  */
 import { HEAD_BYTES } from './tally.ts';
 
-const enum Phase {
-  StreamType,
-  HeaderLength,
-  Header,
-  FrameSize,
-  Frame,
-}
+const Phase = { StreamType: 0, HeaderLength: 1, Header: 2, FrameSize: 3, Frame: 4 } as const;
+type Phase = (typeof Phase)[keyof typeof Phase];
 
 export class GroupParser {
-  #phase = Phase.StreamType;
+  #phase: Phase = Phase.StreamType;
   /** Varint being read: bytes still expected (0 = at its first byte) and the value so far. */
   #varLeft = 0;
   #varValue = 0;

@@ -5,7 +5,7 @@
  * and RTMP; subscriber-worker.ts keeps the reference clients (@moq/net, WebTransport).
  */
 import { fileURLToPath } from 'node:url';
-import { LEAN_PROTOCOLS } from '../loadgen/worker.ts';
+import { LEAN_PROTOCOLS } from '../loadgen/protocols.ts';
 import { pinned } from './pin.ts';
 import { collectOutput, track, withTimeout, type Tracked } from './proc.ts';
 import { Histogram, type HistogramJson } from './stats.ts';
@@ -65,7 +65,10 @@ export class WorkerPool {
 
   static async start(count: number, options: PoolOptions = {}): Promise<WorkerPool> {
     const pool = new WorkerPool();
-    const script = options.lean === false ? REFERENCE_WORKER : LEAN_WORKER;
+    // BENCH_LOADGEN=reference: the old per-session client stack (our connectLite over WHATWG
+    // streams), to compare what the load itself costs.
+    const lean = options.lean ?? process.env.BENCH_LOADGEN !== 'reference';
+    const script = lean ? LEAN_WORKER : REFERENCE_WORKER;
     await Promise.all(Array.from({ length: count }, () => pool.#spawn(script, options.cpus)));
     return pool;
   }

@@ -13,12 +13,12 @@
  */
 import { RtmpPlayer } from '../lib/rtmp.ts';
 import { now } from '../lib/stamp.ts';
+import type { LeanProtocol } from './protocols.ts';
 import { Tally } from './tally.ts';
+import { pathToFileURL } from 'node:url';
 import type { WsFraming } from './qmux.ts';
 import { type Viewer, type ViewerTarget, openBareWsViewer, openQuicLiteViewer, openWsLiteViewer } from './viewers.ts';
 
-export type LeanProtocol = 'lite-ws' | 'lite-quic' | 'bare-ws' | 'rtmp';
-export const LEAN_PROTOCOLS: readonly string[] = ['lite-ws', 'lite-quic', 'bare-ws', 'rtmp'];
 
 interface ConnectCommand extends ViewerTarget {
   cmd: 'connect';
@@ -110,11 +110,12 @@ function handle(message: Command): void {
 // One session's failure must not end the others' measurement.
 process.on('uncaughtException', () => undefined);
 
-if (process.send) {
+const isMain = import.meta.url === pathToFileURL(process.argv[1] ?? '').href;
+if (isMain && process.send) {
   process.on('message', handle);
   process.on('disconnect', () => process.exit(0));
   process.send({ type: 'ready' });
-} else {
+} else if (isMain) {
   // Stand-alone: viewers for a few seconds, then a summary on stdout.
   const [kind = 'ws', url = 'http://127.0.0.1:4443/', broadcast = 'live/test', n = '10', seconds = '5', framing] = process.argv.slice(2);
   const protocol = ({ ws: 'lite-ws', quic: 'lite-quic', 'bare-ws': 'bare-ws', rtmp: 'rtmp' } as Record<string, LeanProtocol>)[kind] ?? 'lite-ws';

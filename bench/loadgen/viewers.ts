@@ -1,12 +1,12 @@
 /**
  * Lean bench viewers: each holds one session and reports whole frames to a Tally. No client
  * library, no streams API, no per-frame promises:
- * - moq-lite over WebSocket: a `ws` socket, QMux (or web-transport-ws) framing parsed in place;
+ * - moq-lite over WebSocket: a raw TCP WebSocket client (ws-client.ts), QMux (or
+ *   web-transport-ws) framing parsed in place;
  * - moq-lite over raw QUIC: the gateway's own QUIC client (src/transport/quic/dial.ts), stream
  *   readiness callbacks, no WebTransport wrapper;
  * - bare WebSocket: every message is one frame (the bare-ws baseline server).
  */
-import { WebSocket } from 'ws';
 import { dial } from '../../src/transport/quic/dial.ts';
 import type { QuicConnection } from '../../src/transport/quic/quic-connection.ts';
 import type { QuicStream } from '../../src/transport/quic/quic-stream.ts';
@@ -14,6 +14,7 @@ import { GroupParser } from './group-parser.ts';
 import { LITE_ALPN, subscribeStreamBytes } from './lite-subscribe.ts';
 import { type WsFraming, receiveMessage, streamFrame, transportParameters } from './qmux.ts';
 import { HEAD_BYTES, type Tally, type ViewerCounts } from './tally.ts';
+import { type RawWebSocket, connectRawWebSocket } from './ws-client.ts';
 
 export interface Viewer extends ViewerCounts {
   close(): void;
@@ -32,33 +33,14 @@ function counts(): ViewerCounts {
   return { frames: 0, bytes: 0, ended: false };
 }
 
-function opened(socket: WebSocket, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.terminate();
-      reject(new Error(`WebSocket open timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.once('open', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
-}
-
 /** moq-lite-04 over WebSocket: SUBSCRIBE on stream 0, then every server uni stream is a group. */
 export async function openWsLiteViewer(target: ViewerTarget, tally: Tally): Promise<Viewer> {
   const framing = target.framing ?? 'qmux-02';
   const url = new URL(target.url);
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  const socket = new WebSocket(url, [`${framing}.${LITE_ALPN}`], { perMessageDeflate: false, maxPayload: 16 * 1024 * 1024 });
-  socket.binaryType = 'nodebuffer';
-  const viewer: Viewer = { ...counts(), close: () => socket.terminate() };
+  const viewer: Viewer = { ...counts(), close: () => undefined };
   const groups = new Map<number, GroupParser>();
   const onFrame = (head: Uint8Array, size: number) => tally.frame(viewer, head, size);
+  let socket: RawWebSocket | undefined;
   const sink = {
     onStream(id: number, data: Uint8Array, fin: boolean) {
       if ((id & 0x3) !== 0x3) return; // our SUBSCRIBE stream: SUBSCRIBE_OK, not needed
@@ -68,13 +50,11 @@ export async function openWsLiteViewer(target: ViewerTarget, tally: Tally): Prom
       if (fin) groups.delete(id);
     },
     onReset: (id: number) => groups.delete(id),
-    onClose: () => socket.terminate(),
-    reply: (bytes: Uint8Array) => socket.send(bytes),
+    onClose: () => socket?.close(),
+    reply: (bytes: Uint8Array) => socket?.send(bytes),
   };
-  socket.on('message', (data: Buffer) => receiveMessage(framing, data, sink));
-  socket.on('close', () => (viewer.ended = true));
-  socket.on('error', () => socket.terminate());
-  await opened(socket, target.timeoutMs ?? 15_000);
+  socket = await connectRawWebSocket(url, [`${framing}.${LITE_ALPN}`], { onMessage: (data) => receiveMessage(framing, data, sink), onClose: () => (viewer.ended = true) }, target.timeoutMs ?? 15_000);
+  viewer.close = () => socket.close();
   if (framing !== 'webtransport') socket.send(transportParameters());
   socket.send(streamFrame(framing, 0, subscribeStreamBytes(target.broadcast, target.track)));
   return viewer;
@@ -111,12 +91,8 @@ export async function openQuicLiteViewer(target: ViewerTarget, tally: Tally): Pr
 
 /** A bare-ws baseline viewer: one binary message = one frame. */
 export async function openBareWsViewer(target: ViewerTarget, tally: Tally): Promise<Viewer> {
-  const socket = new WebSocket(target.url.replace(/^http/, 'ws'), { perMessageDeflate: false, maxPayload: 16 * 1024 * 1024 });
-  socket.binaryType = 'nodebuffer';
-  const viewer: Viewer = { ...counts(), close: () => socket.terminate() };
-  socket.on('message', (data: Buffer) => tally.frame(viewer, data.subarray(0, HEAD_BYTES), data.byteLength));
-  socket.on('close', () => (viewer.ended = true));
-  socket.on('error', () => socket.terminate());
-  await opened(socket, target.timeoutMs ?? 15_000);
+  const viewer: Viewer = { ...counts(), close: () => undefined };
+  const socket = await connectRawWebSocket(new URL(target.url), [], { onMessage: (data) => tally.frame(viewer, data.subarray(0, HEAD_BYTES), data.byteLength), onClose: () => (viewer.ended = true) }, target.timeoutMs ?? 15_000);
+  viewer.close = () => socket.close();
   return viewer;
 }

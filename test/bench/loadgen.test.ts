@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkerPool } from '../../bench/lib/fanout.ts';
 import { GroupParser } from '../../bench/loadgen/group-parser.ts';
 import { type RunningPublisher, startLitePublisher } from '../../bench/lib/publishers.ts';
-import { type GatewayServer, startGatewayServer } from '../../bench/lib/servers.ts';
+import { type GatewayServer, startBareWsServer, startGatewayServer } from '../../bench/lib/servers.ts';
+import { WebSocket } from 'ws';
 import { findStamp, now, stampBytes } from '../../bench/lib/stamp.ts';
 import { encodeVarint } from '../../bench/loadgen/qmux.ts';
 
@@ -73,3 +74,36 @@ describe('lean load generator against the gateway', () => {
     }
   });
 });
+
+describe('lean load generator against the bare ws baseline', () => {
+  it('counts every message as one frame and reads its stamp', async () => {
+    const bare = await startBareWsServer();
+    const pool = await WorkerPool.start(1);
+    const publisher = new WebSocket(bare.publishUrl);
+    try {
+      await new Promise((resolve, reject) => publisher.once('open', resolve).once('error', reject));
+      await pool.connect({ protocol: 'bare-ws', url: bare.viewUrl, broadcast: '', track: '' }, 3, 20_000);
+      expect(pool.connected).toBe(3);
+      await new Promise((r) => setTimeout(r, 300));
+      const t0 = now();
+      pool.measure(t0, t0 + 100_000);
+      // 40 frames, one of them larger than a TCP chunk (it must be reassembled).
+      let sentBytes = 0;
+      for (let i = 0; i < 40; i++) {
+        const message = Buffer.concat([stampBytes(i), Buffer.alloc(i === 7 ? 300_000 : 2000, 7)]);
+        sentBytes += message.byteLength;
+        publisher.send(message);
+      }
+      await new Promise((r) => setTimeout(r, 1500));
+      const report = await pool.report();
+      expect(report.frames).toEqual([40, 40, 40]);
+      expect(report.unstamped).toBe(0);
+      expect(report.bytes).toEqual([sentBytes, sentBytes, sentBytes]);
+    } finally {
+      publisher.close();
+      await pool.close();
+      await bare.stop();
+    }
+  });
+});
+

@@ -48,6 +48,8 @@ export interface ComparisonRow {
   p99VsNms?: number;
   fullRateShare: number;
   loadToServerCpu: number;
+  /** Machine CPU outside the bench (other tenants), % of one core: the noise indicator. */
+  otherCpuPct: number;
   pass: boolean;
 }
 
@@ -67,6 +69,7 @@ export function comparison(fan: FanoutResult): ComparisonRow[] {
       p99VsNms: nms && r.series !== 'nms' ? round(r.latency.p99 / nms.latency.p99, 2) : undefined,
       fullRateShare: r.fullRateShare,
       loadToServerCpu: r.loadToServerCpu,
+      otherCpuPct: r.otherCpuPct,
       pass: r.pass,
     };
   });
@@ -90,14 +93,15 @@ function fanoutSection(fan: FanoutResult, out: string[]): void {
   out.push('| Series | largest N |', '| --- | ---: |');
   for (const [key, n] of Object.entries(fan.largestPassing)) out.push(`| ${label(key)} | ${n || 'none'} |`);
   out.push('');
-  out.push('| Series | N | server CPU-s / delivered Gbit | ÷ bare ws | RSS / viewer KiB | p50 ms | p99 ms | p99 ÷ nms | full rate | load CPU ÷ server CPU | |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  out.push('| Series | N | server CPU-s / delivered Gbit | ÷ bare ws | RSS / viewer KiB | p50 ms | p99 ms | p99 ÷ nms | full rate | load CPU ÷ server CPU | other CPU % | |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const c of comparison(fan)) {
-    out.push(`| ${label(c.series)} | ${c.n} | ${c.cpuSecondsPerGbit} | ${x(c.cpuVsBareWs)} | ${c.rssPerViewerKiB} | ${fmtMs(c.p50)} | ${fmtMs(c.p99)} | ${x(c.p99VsNms)} | ${(c.fullRateShare * 100).toFixed(1)}% | ${c.loadToServerCpu} | ${c.pass ? 'pass' : '**degraded**'} |`);
+    out.push(`| ${label(c.series)} | ${c.n} | ${c.cpuSecondsPerGbit} | ${x(c.cpuVsBareWs)} | ${c.rssPerViewerKiB} | ${fmtMs(c.p50)} | ${fmtMs(c.p99)} | ${x(c.p99VsNms)} | ${(c.fullRateShare * 100).toFixed(1)}% | ${c.loadToServerCpu} | ${c.otherCpuPct} | ${c.pass ? 'pass' : '**degraded**'} |`);
   }
   out.push(
     '',
     'CPU-s / Gbit: the server\'s CPU time (all its processes) over the window ÷ media bits delivered to the N viewers in it. RSS / viewer: (server RSS with N viewers − with the publisher only) ÷ N. ' +
-      '"load CPU ÷ server CPU": what the load processes spent per viewer against what the server spent (target ≤ 0.33 for the gateway series).',
+      '"load CPU ÷ server CPU": what the load processes spent per viewer against what the server spent (target ≤ 0.33 for the gateway series). ' +
+      '"other CPU": machine busy time outside the bench (other tenants), in % of one core; with it far above 0 on a 2-core machine, latency figures measure the neighbours too.',
     '',
     'Details:',
     '',

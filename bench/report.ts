@@ -62,11 +62,11 @@ export function comparison(fan: FanoutResult): ComparisonRow[] {
       series: r.series,
       n: r.subscribers,
       cpuSecondsPerGbit: r.cpuSecondsPerGbit,
-      cpuVsBareWs: bare && r.series !== 'bare-ws' ? round(r.cpuSecondsPerGbit / bare.cpuSecondsPerGbit, 2) : undefined,
+      cpuVsBareWs: bare && r.series !== 'bare-ws' && r.cpuSecondsPerGbit > 0 && bare.cpuSecondsPerGbit > 0 ? round(r.cpuSecondsPerGbit / bare.cpuSecondsPerGbit, 2) : undefined,
       rssPerViewerKiB: r.rssPerViewerKiB,
       p50: r.latency.p50,
       p99: r.latency.p99,
-      p99VsNms: nms && r.series !== 'nms' ? round(r.latency.p99 / nms.latency.p99, 2) : undefined,
+      p99VsNms: nms && r.series !== 'nms' && r.latency.p99 > 0 && nms.latency.p99 > 0 ? round(r.latency.p99 / nms.latency.p99, 2) : undefined,
       fullRateShare: r.fullRateShare,
       loadToServerCpu: r.loadToServerCpu,
       otherCpuPct: r.otherCpuPct,
@@ -75,7 +75,9 @@ export function comparison(fan: FanoutResult): ComparisonRow[] {
   });
 }
 
-const x = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${v}×`);
+const x = (v: number | undefined | null) => (typeof v !== 'number' || !Number.isFinite(v) ? '–' : `${v}×`);
+/** A figure that may be missing (JSON turns NaN and Infinity into null). */
+const num = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? String(v) : '–');
 
 function fanoutSection(fan: FanoutResult, out: string[]): void {
   const labels = new Map((fan.series ?? []).map((s) => [s.key, s.label]));
@@ -95,7 +97,7 @@ function fanoutSection(fan: FanoutResult, out: string[]): void {
   out.push('');
   out.push('| Series | N | server CPU-s / delivered Gbit | ÷ bare ws | RSS / viewer KiB | p50 ms | p99 ms | p99 ÷ nms | full rate | load CPU ÷ server CPU | other CPU % | |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const c of comparison(fan)) {
-    out.push(`| ${label(c.series)} | ${c.n} | ${c.cpuSecondsPerGbit} | ${x(c.cpuVsBareWs)} | ${c.rssPerViewerKiB} | ${fmtMs(c.p50)} | ${fmtMs(c.p99)} | ${x(c.p99VsNms)} | ${(c.fullRateShare * 100).toFixed(1)}% | ${c.loadToServerCpu} | ${c.otherCpuPct} | ${c.pass ? 'pass' : '**degraded**'} |`);
+    out.push(`| ${label(c.series)} | ${c.n} | ${num(c.cpuSecondsPerGbit)} | ${x(c.cpuVsBareWs)} | ${c.rssPerViewerKiB} | ${fmtMs(c.p50)} | ${fmtMs(c.p99)} | ${x(c.p99VsNms)} | ${(c.fullRateShare * 100).toFixed(1)}% | ${c.loadToServerCpu} | ${c.otherCpuPct} | ${c.pass ? 'pass' : '**degraded**'} |`);
   }
   out.push(
     '',

@@ -211,7 +211,10 @@ describe('WHIP service over HTTP', () => {
       // Loopback is not NATed: the public address only accompanies LAN host candidates.
       expect(candidates.some((c) => c.includes('203.0.113.9'))).toBe(false);
       expect(() => createWhipService({ openPublisher: () => registry.open('x', { protocol: 'whip', remoteAddress: '' }), udpPortRange: [5000, 5000] })).toThrow(/udpPortRange/);
-      expect(() => createWhipService({ openPublisher: () => registry.open('x', { protocol: 'whip', remoteAddress: '' }), publicIp: 'example.com' })).toThrow(/publicIp/);
+      expect(() => createWhipService({ openPublisher: () => registry.open('x', { protocol: 'whip', remoteAddress: '' }), publicIp: '2001:db8::1' })).toThrow(/publicIp/);
+      const unresolvable = createWhipService({ openPublisher: () => registry.open('x', { protocol: 'whip', remoteAddress: '' }), publicIp: 'no-such-host.invalid' });
+      await expect(unresolvable.listen()).rejects.toThrow(/no-such-host\.invalid does not resolve/);
+      await unresolvable.close();
     } finally {
       await ranged.close();
       await server.close();

@@ -12,6 +12,8 @@ import {
   type RtpPacket,
   type RTCRtpTransceiver,
 } from 'werift';
+import type { MuxSession, UdpMux } from './udp-mux.ts';
+import { muxMarker } from './werift-udp-hook.ts';
 
 /**
  * The one module that talks to werift's RTCPeerConnection: a receive-only peer that answers an
@@ -28,6 +30,8 @@ export interface PeerOptions {
   additionalHosts: readonly string[];
   /** UDP ports to bind, inclusive; min < max (werift's rule). */
   portRange: [number, number] | undefined;
+  /** One shared UDP socket for every session (portRange is then unused for IPv4). */
+  mux?: UdpMux | undefined;
   useIpv6: boolean;
   /** Bound on candidate gathering (host candidates take milliseconds). */
   gatherTimeoutMs: number;
@@ -71,9 +75,11 @@ function supportedCodecs(): { audio: RTCRtpCodecParameters[]; video: RTCRtpCodec
 export class WebRtcPeer {
   readonly #pc: RTCPeerConnection;
   readonly #stateListeners: ((state: PeerState) => void)[] = [];
+  readonly #mux: MuxSession | undefined;
   #closed = false;
 
   private constructor(options: PeerOptions) {
+    this.#mux = options.mux?.createSession();
     this.#pc = new RTCPeerConnection({
       codecs: supportedCodecs(),
       headerExtensions: {
@@ -81,7 +87,8 @@ export class WebRtcPeer {
         audio: [useSdesMid(), useTransportWideCC()],
       },
       iceAdditionalHostAddresses: [...options.additionalHosts],
-      icePortRange: options.portRange,
+      icePortRange: this.#mux ? undefined : options.portRange,
+      ...(this.#mux ? { iceInterfaceAddresses: muxMarker(this.#mux) } : {}),
       iceUseIpv4: true,
       iceUseIpv6: options.useIpv6,
       iceUseTcp: false,
@@ -107,6 +114,12 @@ export class WebRtcPeer {
       await peer.#gatheringComplete(options.gatherTimeoutMs);
       const answerSdp = pc.localDescription?.sdp;
       if (!answerSdp) throw new Error('werift produced no local description');
+      if (peer.#mux) {
+        // Binding requests on the shared port find this session by our ufrag (RFC 8445 §7.2.2).
+        const ufrag = /^a=ice-ufrag:(\S+)/m.exec(answerSdp)?.[1];
+        if (!ufrag) throw new Error('the answer has no ICE ufrag');
+        peer.#mux.setUfrag(ufrag);
+      }
       return { peer, answerSdp, tracks };
     } catch (error) {
       await peer.close();
@@ -132,7 +145,11 @@ export class WebRtcPeer {
     if (this.#closed) return;
     this.#closed = true;
     this.#stateListeners.length = 0;
-    await this.#pc.close();
+    try {
+      await this.#pc.close();
+    } finally {
+      this.#mux?.close();
+    }
   }
 
   async #gatheringComplete(timeoutMs: number): Promise<void> {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
 import { isIP, isIPv6 } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, readBody } from '../../../src/http/server.ts';
@@ -14,6 +15,8 @@ import { parseTrickleFragment } from './trickle-fragment.ts';
 import { WebRtcPeer, type PeerOptions } from './webrtc-peer.ts';
 import { bearerToken, CORS_HEADERS, mediaType, preflightHeaders, SDP_TYPE, sendText, statusOf, TRICKLE_TYPE } from './whip-http.ts';
 import { WhipSession } from './whip-session.ts';
+import { resolveIceHosts } from './ice-hosts.ts';
+import { UdpMux } from './udp-mux.ts';
 
 export type OpenWhipPublisher = (path: string, meta: PublisherMeta, terminate: (reason: string) => void) => MediaSink;
 
@@ -22,14 +25,22 @@ export interface WhipServiceOptions {
   openPublisher: OpenWhipPublisher;
   logger?: WhipLogger;
   /**
-   * Addresses to offer host candidates on. Default: 127.0.0.1 plus every interface. When given,
-   * only these are advertised.
+   * Addresses (or interface names, e.g. `eth0`) to offer host candidates on. Default: 127.0.0.1
+   * plus every interface. When given, only these are advertised.
    */
   iceHosts?: string[];
-  /** Address clients reach us at through a 1:1 NAT: advertised beside each IPv4 host candidate. */
+  /**
+   * Address clients reach us at through a NAT (an IPv4 address, or a host name resolved by
+   * `listen()`): advertised as a server-reflexive candidate beside each IPv4 host candidate.
+   */
   publicIp?: string;
   /** UDP ports for ICE, inclusive (min < max). Default: any free port. */
   udpPortRange?: [number, number];
+  /**
+   * One UDP port for every session's IPv4 ICE (0 = any free port), demultiplexed by ICE ufrag
+   * (see udp-mux.ts). Takes precedence over udpPortRange for IPv4.
+   */
+  udpPort?: number;
   /** Decide whether a publish may go ahead (RFC 9725 §4.5 Bearer token). Default: allow. */
   authorize?: (path: string, bearerToken: string | undefined) => boolean | Promise<boolean>;
   /** Largest offer / trickle body (default 64 KiB). */
@@ -45,6 +56,11 @@ export interface WhipServiceOptions {
 }
 
 export interface WhipService {
+  /**
+   * Resolve the public host name and bind the shared UDP port, if configured; a clear error
+   * when either fails. Idempotent; the first offer calls it too.
+   */
+  listen(): Promise<{ udpPort: number | undefined; publicIp: string | undefined }>;
   /** Serve a request under the mount point; `subpath` is the decoded path after `/whip/`. */
   handle(req: IncomingMessage, res: ServerResponse, subpath: string): Promise<void>;
   /** End every session. */
@@ -69,24 +85,59 @@ class WhipServiceImpl implements WhipService {
   readonly #byId = new Map<string, WhipSession>();
   readonly #peerOptions: PeerOptions;
   readonly #candidateHosts: ReadonlySet<string> | undefined;
+  #listening: Promise<{ udpPort: number | undefined; publicIp: string | undefined }> | undefined;
+  #publicIp: string | undefined;
+  #mux: UdpMux | undefined;
   #closing = false;
 
   constructor(options: WhipServiceOptions) {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
-    if (options.publicIp !== undefined && isIP(options.publicIp) !== 4) throw new Error(`publicIp must be an IPv4 address, got ${options.publicIp}`);
-    for (const host of options.iceHosts ?? []) if (isIP(host) === 0) throw new Error(`iceHosts entries must be IP addresses, got ${host}`);
+    if (options.publicIp !== undefined && (options.publicIp === '' || isIP(options.publicIp) === 6)) {
+      throw new Error(`publicIp must be an IPv4 address or a host name, got ${JSON.stringify(options.publicIp)}`);
+    }
+    const iceHosts = options.iceHosts ? resolveIceHosts(options.iceHosts) : undefined;
+    const udpPort = options.udpPort;
+    if (udpPort !== undefined && !(Number.isInteger(udpPort) && udpPort >= 0 && udpPort <= 65535)) throw new Error(`invalid udpPort ${udpPort}: need 0..65535`);
     const range = options.udpPortRange;
     if (range && !(Number.isInteger(range[0]) && Number.isInteger(range[1]) && range[0] > 0 && range[0] < range[1] && range[1] <= 65535)) {
       throw new Error(`invalid udpPortRange ${range.join('-')}: need 0 < min < max <= 65535`);
     }
     this.#peerOptions = {
-      additionalHosts: options.iceHosts ?? ['127.0.0.1'],
+      additionalHosts: iceHosts ?? ['127.0.0.1'],
       portRange: range,
-      useIpv6: options.iceHosts?.some((h) => isIPv6(h)) ?? false,
+      useIpv6: iceHosts?.some((h) => isIPv6(h)) ?? false,
       gatherTimeoutMs: 5000,
     };
-    this.#candidateHosts = options.iceHosts ? new Set(options.iceHosts) : undefined;
+    this.#candidateHosts = iceHosts ? new Set(iceHosts) : undefined;
+  }
+
+  listen(): Promise<{ udpPort: number | undefined; publicIp: string | undefined }> {
+    this.#listening ??= this.#listen();
+    return this.#listening;
+  }
+
+  async #listen(): Promise<{ udpPort: number | undefined; publicIp: string | undefined }> {
+    const configured = this.#options.publicIp;
+    if (configured !== undefined) {
+      if (isIP(configured) === 4) this.#publicIp = configured;
+      else {
+        try {
+          this.#publicIp = (await lookup(configured, { family: 4 })).address;
+        } catch (error) {
+          throw new Error(`WebRTC public address ${configured} does not resolve to an IPv4 address: ${(error as Error).message}`);
+        }
+      }
+    }
+    if (this.#options.udpPort !== undefined) {
+      try {
+        this.#mux = await UdpMux.bind(this.#options.udpPort);
+      } catch (error) {
+        throw new Error(`cannot bind the WebRTC UDP port ${this.#options.udpPort}: ${(error as Error).message}`);
+      }
+      this.#peerOptions.mux = this.#mux;
+    }
+    return { udpPort: this.#mux?.port, publicIp: this.#publicIp };
   }
 
   get sessions(): number {
@@ -101,6 +152,8 @@ class WhipServiceImpl implements WhipService {
   async close(): Promise<void> {
     this.#closing = true;
     await Promise.allSettled([...this.#byId.values()].map((s) => s.close('server shutting down')));
+    await this.#listening?.catch(() => undefined);
+    await this.#mux?.close();
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, subpath: string): Promise<void> {
@@ -148,6 +201,7 @@ class WhipServiceImpl implements WhipService {
     const offerText = decodeUtf8(await readBody(req, this.#options.maxBodyBytes ?? DEFAULTS.maxBodyBytes));
     if (this.#byId.size >= (this.#options.maxSessions ?? DEFAULTS.maxSessions)) throw new HttpError(503, 'too many WHIP sessions');
     const plan = planWhipOffer(offerText, { videoCodecs: this.#options.videoCodecs ?? DEFAULT_VIDEO_CODECS });
+    await this.listen();
 
     const id = randomUUID();
     const remoteAddress = req.socket.remoteAddress ?? 'unknown';
@@ -167,7 +221,7 @@ class WhipServiceImpl implements WhipService {
       logger.warn({ err: error }, 'whip negotiation failed');
       throw new UnsupportedOfferError(`the WebRTC stack rejected the offer: ${(error as Error).message}`);
     }
-    const answer = applyCandidatePolicy(negotiated.answerSdp, { hosts: this.#candidateHosts, publicIp: this.#options.publicIp });
+    const answer = applyCandidatePolicy(negotiated.answerSdp, { hosts: this.#candidateHosts, publicIp: this.#publicIp });
     session = new WhipSession({
       id,
       path,

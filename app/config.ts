@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 
 /**
@@ -52,6 +53,11 @@ export const OPTIONS = {
   metricsToken: opt({ key: 'metrics.token', flag: 'metrics-token', env: 'MOQ_METRICS_TOKEN', type: 'string', default: '', help: 'Require `Authorization: Bearer <token>` on /metrics; empty = open (put it behind --metrics-listen or a firewall)' }),
   metricsListen: opt({ key: 'metrics.listen', flag: 'metrics-listen', env: 'MOQ_METRICS_LISTEN', type: 'string', default: '', help: 'Serve /metrics only on this separate host:port (e.g. 127.0.0.1:9090), not on --port; empty = on --port' }),
   subscriberQueueBytes: opt({ key: 'relay.subscriberQueueBytes', flag: 'subscriber-queue-bytes', env: 'MOQ_SUBSCRIBER_QUEUE_BYTES', type: 'bytes', default: 4 * 1024 * 1024, help: 'Bytes queued per subscriber before it loses old groups', min: 1 }),
+  // WebRTC (WHIP ingest) behind NAT / on a cloud VM: what the answer announces and where ICE listens.
+  webrtcPublicIp: opt({ key: 'webrtc.publicIp', flag: 'webrtc-public-ip', env: 'MOQ_WEBRTC_PUBLIC_IP', type: 'string', default: '', help: 'Public IPv4 address or host name (resolved at start) WHIP clients reach this node at through NAT: announced in the answer beside the host candidates; empty = host candidates only' }),
+  webrtcUdpPort: opt({ key: 'webrtc.udpPort', flag: 'webrtc-udp-port', env: 'MOQ_WEBRTC_UDP_PORT', type: 'int', default: 0, help: 'One UDP port for the ICE of every WHIP session (IPv4), told apart by ICE ufrag; forward just this port through the NAT. 0 = off: a port per session' }),
+  webrtcUdpPorts: opt({ key: 'webrtc.udpPorts', flag: 'webrtc-udp-ports', env: 'MOQ_WEBRTC_UDP_PORTS', type: 'string', default: '', help: 'UDP port range A-B for per-session ICE sockets (IPv6 too when --webrtc-udp-port is set); empty = any free port' }),
+  webrtcInterfaces: opt({ key: 'webrtc.interfaces', flag: 'webrtc-interfaces', env: 'MOQ_WEBRTC_INTERFACES', type: 'list', default: [] as string[], help: 'Addresses or interface names (eth0) to offer WHIP host candidates on (comma-separated); empty = loopback and every interface' }),
 } as const;
 
 type OptionKey = keyof typeof OPTIONS;
@@ -218,6 +224,27 @@ function validate(config: GatewayConfig): void {
   const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
   if (!levels.includes(config.logLevel)) throw new ConfigError(`log.level: ${config.logLevel} is not one of ${levels.join(', ')}`);
   if (!['auto', 'pretty', 'json'].includes(config.logFormat)) throw new ConfigError(`log.format: ${config.logFormat} is not auto, pretty or json`);
+  validateWebrtc(config);
+}
+
+// --- WebRTC behind NAT (webrtc.*) ---
+
+function validateWebrtc(config: GatewayConfig): void {
+  if (config.webrtcUdpPort > 65535) throw new ConfigError(`webrtc.udpPort: ${config.webrtcUdpPort} is not a port number (1–65535, or 0 for a port per session)`);
+  if (config.webrtcUdpPorts !== '') parseUdpPortRange(config.webrtcUdpPorts);
+  const ip = config.webrtcPublicIp;
+  if (ip !== '' && (isIP(ip) === 6 || (isIP(ip) === 0 && !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$/i.test(ip)))) {
+    throw new ConfigError(`webrtc.publicIp: expected an IPv4 address or a host name (got ${JSON.stringify(ip)})`);
+  }
+  if (config.webrtcInterfaces.some((entry) => entry === '')) throw new ConfigError('webrtc.interfaces: empty entry');
+}
+
+/** `webrtc.udpPorts` (`40000-40100`) as werift's inclusive [min, max], min < max. */
+export function parseUdpPortRange(text: string): [number, number] {
+  const m = /^\s*(\d{1,5})\s*-\s*(\d{1,5})\s*$/.exec(text);
+  const [min, max] = m ? [Number(m[1]), Number(m[2])] : [Number.NaN, Number.NaN];
+  if (!(min >= 1 && min < max && max <= 65535)) throw new ConfigError(`webrtc.udpPorts: expected a range like 40000-40100 with 1 <= A < B <= 65535 (got ${JSON.stringify(text)})`);
+  return [min, max];
 }
 
 const VALUE_HINT: Record<OptionSpec<unknown>['type'], string> = {

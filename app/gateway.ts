@@ -16,6 +16,7 @@ import { parseHostPort, type GatewayConfig } from './config.ts';
 import { AccessPolicy } from './access-policy.ts';
 import { MoqAcceptor } from './moq-acceptor.ts';
 import { SessionRegistry } from './session-registry.ts';
+import { whipNatOptions } from './whip-nat-options.ts';
 import type { MediaSink } from '../src/media/frame.ts';
 import type { Logger } from '../src/logger.ts';
 
@@ -96,6 +97,7 @@ export class Gateway {
           return withRelease(sink, release);
         }),
       authorize: (path, bearer) => this.policy.whipPublish(path, bearer),
+      ...whipNatOptions(config),
     });
     this.http.route('/whip/', (req, res, subpath) => this.whip.handle(req, res, subpath));
     this.hls = createHlsService({
@@ -119,6 +121,8 @@ export class Gateway {
   async start(): Promise<GatewayPorts> {
     await this.policy.load(this.logger);
     const http = await this.http.listen();
+    const webrtc = await this.whip.listen();
+    if (webrtc.udpPort !== undefined || webrtc.publicIp !== undefined) this.logger.info({ webrtcUdpPort: webrtc.udpPort, webrtcPublicIp: webrtc.publicIp }, 'WHIP ICE configured for NAT');
     let rtmp: number | undefined;
     let rtmps: number | undefined;
     if (this.config.rtmpPort >= 0) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a Debian machine that has only Node 20: the npm
 # packages (npm ci; its `node` package brings Node 24, first on npm scripts' PATH) and the real
-# clients the tests drive (ffmpeg, GStreamer, Chromium, redis-server). Idempotent: it installs
+# clients the tests drive (ffmpeg, GStreamer, Chromium, redis-server) and iptables for the NAT test. Idempotent: it installs
 # only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,7 @@ need chromium chromium
 need redis-server redis-server
 need gst-launch-1.0 gstreamer1.0-tools
 need tsinfo tstools
+need iptables iptables # test/integration/whip-nat.test.ts: a NAT router in a network namespace
 if ! gst-inspect-1.0 rtmp2sink >/dev/null 2>&1 || ! gst-inspect-1.0 x264enc >/dev/null 2>&1 || ! gst-inspect-1.0 avenc_aac >/dev/null 2>&1; then
   packages+=(gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav)
 fi

@@ -1,0 +1,151 @@
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNatTopology, GATEWAY_IP, PUBLIC_IP, type NatTopology } from '../helpers/netns.ts';
+import { haveTools } from '../helpers/tools.ts';
+import type { PublishResult } from '../helpers/werift-whip-publisher.ts';
+
+/**
+ * WHIP behind NAT, in network namespaces this test creates (see test/helpers/netns.ts): the
+ * gateway sits on a private network behind a router that forwards one TCP port (HTTP) and one
+ * UDP port (ICE) of its public address; a werift publisher on the other side can reach it only
+ * there. With --webrtc-public-ip and --webrtc-udp-port the answer announces that address and
+ * port, ICE and DTLS complete through the NAT and frames reach the relay; without the public
+ * address the same publisher cannot connect.
+ */
+
+const HTTP_PORT = 8443;
+const UDP_PORT = 40000;
+const PACKETS = 50;
+
+function runnable(): boolean {
+  const ci = process.env.CI === 'true' || process.env.CI === '1';
+  if (process.getuid?.() !== 0) {
+    if (ci) throw new Error('whip-nat.test.ts needs root (network namespaces, iptables)');
+    console.warn('skipping: whip-nat.test.ts needs root');
+    return false;
+  }
+  return haveTools('ip', 'iptables');
+}
+
+const lines = (child: ChildProcess): string[] => {
+  const out: string[] = [];
+  let partial = '';
+  const take = (chunk: Buffer) => {
+    const parts = (partial + chunk.toString('utf8')).split('\n');
+    partial = parts.pop() ?? '';
+    out.push(...parts);
+  };
+  child.stdout?.on('data', take);
+  child.stderr?.on('data', take);
+  return out;
+};
+
+const exitOf = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, log: () => string[]): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms\n${log().slice(-30).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const candidates = (sdp: string) => [...sdp.matchAll(/^a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ (\S+)/gim)].map((m) => `${m[3]} ${m[1]}:${m[2]}`).sort();
+
+describe.runIf(runnable())('WHIP behind NAT (network namespaces)', () => {
+  let net: NatTopology;
+
+  beforeAll(() => {
+    net = createNatTopology();
+    net.forward('tcp', String(HTTP_PORT));
+    net.forward('udp', String(UDP_PORT));
+  });
+  afterAll(() => net?.destroy());
+
+  /** The real gateway (what `npm start` runs) inside the gateway namespace; resolves once it serves. */
+  async function startGateway(extra: string[]): Promise<{ logs: () => string[]; stop: () => Promise<void> }> {
+    const args = ['--port', String(HTTP_PORT), '--host', '0.0.0.0', '--no-quic', '--log-format', 'json', '--handshake-timeout', '4s', '--webrtc-udp-port', String(UDP_PORT), '--webrtc-interfaces', net.gatewayInterface, ...extra];
+    const child = net.spawnIn(net.gateway, [process.execPath, '--import', 'tsx', 'app/cli.ts', ...args]);
+    const log = lines(child);
+    const exited = exitOf(child);
+    const kill = () => {
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    };
+    try {
+      await until('gateway listening', () => (child.exitCode !== null ? Promise.reject(new Error(`gateway exited: ${log.join('\n')}`)) : log.some((l) => /listening/.test(l)) ? true : undefined), 30_000, () => log);
+      await until('gateway /healthz', async () => ((await inGateway(`fetch('http://127.0.0.1:${HTTP_PORT}/healthz').then(r=>process.stdout.write(String(r.status)))`)) === '200' ? true : undefined), 15_000, () => log);
+    } catch (error) {
+      kill();
+      await exited;
+      throw error;
+    }
+    return {
+      logs: () => log,
+      stop: async () => {
+        if (child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+        const timer = setTimeout(kill, 5000);
+        await exited;
+        clearTimeout(timer);
+      },
+    };
+  }
+
+  /** A node one-liner inside the gateway namespace (the test's own namespace cannot reach it). */
+  async function inGateway(script: string): Promise<string> {
+    const child = net.spawnIn(net.gateway, [process.execPath, '-e', `${script}.catch(()=>process.exit(1))`]);
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    return (await exitOf(child)) === 0 ? out : '';
+  }
+
+  async function whipFramesAtRelay(): Promise<number> {
+    const text = await inGateway(`fetch('http://127.0.0.1:${HTTP_PORT}/metrics').then(r=>r.text()).then(t=>process.stdout.write(t))`);
+    const m = /^moq_gateway_ingest_frames_total\{protocol="whip"\} (\d+)/m.exec(text);
+    return m ? Number(m[1]) : 0;
+  }
+
+  /** The werift publisher inside the publisher namespace, POSTing to the public address. */
+  async function publish(broadcast: string, timeoutMs: number): Promise<PublishResult> {
+    const url = `http://${PUBLIC_IP}:${HTTP_PORT}/whip/${broadcast}`;
+    const child = net.spawnIn(net.publisher, [process.execPath, '--import', 'tsx', 'test/helpers/werift-whip-publisher.ts', url, String(PACKETS), String(timeoutMs)]);
+    const log = lines(child);
+    const code = await exitOf(child);
+    const json = log.find((l) => l.startsWith('{"state"'));
+    if (code !== 0 || !json) throw new Error(`publisher failed (exit ${code}):\n${log.join('\n')}`);
+    return JSON.parse(json) as PublishResult;
+  }
+
+  it('announces the public address and the shared port; ICE, DTLS and media cross the NAT', async () => {
+    const gateway = await startGateway(['--webrtc-public-ip', PUBLIC_IP]);
+    try {
+      const result = await publish('live/nat', 15_000);
+      expect(result.answer, result.state).toBeDefined();
+      // Only the configured interface, on the shared port, and the public address beside it.
+      expect(candidates(result.answer!)).toEqual([`host ${GATEWAY_IP}:${UDP_PORT}`, `srflx ${PUBLIC_IP}:${UDP_PORT}`]);
+      expect(result.state, gateway.logs().slice(-20).join('\n')).toBe('connected');
+      expect(result.sent).toBe(PACKETS);
+      // Every Opus packet is one frame; the last few may still be in flight when the peer closes.
+      const frames = await until('all frames at the relay', async () => ((n) => (n >= PACKETS - 5 ? n : undefined))(await whipFramesAtRelay()), 5000, gateway.logs);
+      expect(frames).toBeLessThanOrEqual(PACKETS);
+    } finally {
+      await gateway.stop();
+    }
+  }, 90_000);
+
+  it('without --webrtc-public-ip the publisher cannot connect through the NAT', async () => {
+    const gateway = await startGateway([]);
+    try {
+      const result = await publish('live/nat', 6000);
+      expect(candidates(result.answer!)).toEqual([`host ${GATEWAY_IP}:${UDP_PORT}`]);
+      expect(result.state).not.toBe('connected');
+      expect(result.sent).toBe(0);
+      expect(await whipFramesAtRelay()).toBe(0);
+      // The gateway gives up on the session after --handshake-timeout.
+      await until('the gateway closing the session', () => (gateway.logs().some((l) => l.includes('"whip session closed"') && l.includes('ICE did not connect')) ? true : undefined), 10_000, gateway.logs);
+    } finally {
+      await gateway.stop();
+    }
+  }, 90_000);
+});

@@ -387,3 +387,32 @@ describe('config.example.yaml', () => {
     }
   });
 });
+
+describe('WebRTC behind NAT (webrtc.*)', () => {
+  it('reads the options from the file, the environment and flags', async () => {
+    const { whipNatOptions } = await import('../../app/whip-nat-options.ts');
+    const file = yamlFile('webrtc:\n  publicIp: gw.example.com\n  udpPort: 8189\n  interfaces: [eth0, 10.0.0.5]\n');
+    const fromFile = loadConfig({ file, env: {} });
+    expect(whipNatOptions(fromFile)).toEqual({ publicIp: 'gw.example.com', udpPort: 8189, iceHosts: ['eth0', '10.0.0.5'] });
+    const fromEnv = loadConfig({ env: { MOQ_WEBRTC_PUBLIC_IP: '203.0.113.10', MOQ_WEBRTC_UDP_PORTS: '40000-40100', MOQ_WEBRTC_INTERFACES: 'eth1' } });
+    expect(whipNatOptions(fromEnv)).toEqual({ publicIp: '203.0.113.10', udpPortRange: [40000, 40100], iceHosts: ['eth1'] });
+    const fromFlags = loadConfig({ file, env: { MOQ_WEBRTC_UDP_PORT: '9000' }, flags: { 'webrtc-udp-port': '9100', 'webrtc-public-ip': '198.51.100.1' } });
+    expect(whipNatOptions(fromFlags)).toMatchObject({ publicIp: '198.51.100.1', udpPort: 9100 });
+    expect(whipNatOptions(defaultConfig())).toEqual({});
+  });
+
+  it('refuses bad values, naming the key', () => {
+    expect(configError({ flags: { 'webrtc-udp-ports': '5000' } }).message).toMatch(/webrtc\.udpPorts.*40000-40100/);
+    expect(configError({ flags: { 'webrtc-udp-ports': '5000-5000' } }).message).toMatch(/webrtc\.udpPorts/);
+    expect(configError({ flags: { 'webrtc-udp-ports': '0-10' } }).message).toMatch(/webrtc\.udpPorts/);
+    expect(configError({ flags: { 'webrtc-udp-port': '70000' } }).message).toMatch(/webrtc\.udpPort: 70000/);
+    expect(configError({ env: { MOQ_WEBRTC_UDP_PORT: 'x' } }).message).toMatch(/MOQ_WEBRTC_UDP_PORT/);
+    expect(configError({ flags: { 'webrtc-public-ip': '2001:db8::1' } }).message).toMatch(/webrtc\.publicIp: expected an IPv4 address or a host name/);
+    expect(configError({ flags: { 'webrtc-public-ip': 'not a host' } }).message).toMatch(/webrtc\.publicIp/);
+  });
+
+  it('--help documents them', () => {
+    const help = helpText();
+    for (const flag of ['--webrtc-public-ip', '--webrtc-udp-port', '--webrtc-udp-ports', '--webrtc-interfaces']) expect(help).toContain(flag);
+  });
+});

@@ -23,6 +23,7 @@ import { TrackIngest } from '../../../adapters/ingest/whip/track-ingest.ts';
 import { parseTrickleFragment } from '../../../adapters/ingest/whip/trickle-fragment.ts';
 import { parseVp8FrameHeader } from '../../../adapters/ingest/whip/vp8-frame-header.ts';
 import { parseVp9FrameHeader } from '../../../adapters/ingest/whip/vp9-frame-header.ts';
+import { bindingRequestUfrag } from '../../../adapters/ingest/whip/stun-username.ts';
 import { MediaParseError } from '../../../src/media/errors.ts';
 import type { MediaSink } from '../../../src/media/frame.ts';
 import { cat, fromHex, framed, messages, text, utf8 } from '../bytes.ts';
@@ -166,6 +167,19 @@ function rtpIngest(codec: CodecName): { push(packet: RtpPacket): void } {
 const SEQ_STEPS = [1, 1, 1, 2, 0, -1, 5, 300];
 const TS_STEPS = [0, 3000, 0, 90000, -3000, 2 ** 31, 960, 1];
 
+/** A Chrome-like ICE Binding request: USERNAME `abcd:efgh`, PRIORITY, ICE-CONTROLLING, USE-CANDIDATE, MESSAGE-INTEGRITY, FINGERPRINT. */
+const STUN_BINDING = fromHex(
+  [
+    '0001', '0048', '2112a442', '0102030405060708090a0b0c', // Binding request, 72 bytes of attributes
+    '0006', '0009', '616263643a65666768000000', // USERNAME (9 bytes + 3 padding)
+    '0024', '0004', '6e7f1eff', // PRIORITY
+    '802a', '0008', '0123456789abcdef', // ICE-CONTROLLING
+    '0025', '0000', // USE-CANDIDATE
+    '0008', '0014', '00'.repeat(20), // MESSAGE-INTEGRITY
+    '8028', '0004', 'deadbeef', // FINGERPRINT
+  ].join(''),
+);
+
 export const whipTargets: FuzzTarget[] = [
   {
     name: 'whip.sdp-offer',
@@ -231,6 +245,15 @@ export const whipTargets: FuzzTarget[] = [
         const header = new RtpHeader({ sequenceNumber: seq, timestamp: ts, marker: (flags & 0x40) !== 0, payloadType: 96, ssrc: 7 });
         ingest.push(new RtpPacket(header, Buffer.from(message.subarray(1))));
       }
+    },
+  },
+  {
+    // The shared UDP port's demultiplexer reads every datagram's STUN header and USERNAME.
+    name: 'whip.stun-username',
+    seeds: [STUN_BINDING, STUN_BINDING.subarray(0, 32)],
+    allowed: () => false,
+    run(bytes) {
+      bindingRequestUfrag(bytes);
     },
   },
 ];

@@ -58,8 +58,19 @@ export function createNatTopology(): NatTopology {
         }
       }
     }
-    // Deleting a namespace removes its veth ends (and their peers) too.
-    for (const ns of [publisher, router, gateway]) spawnSync('ip', ['netns', 'del', ns]);
+    // Anything else still running inside (e.g. a browser's children), then the namespaces;
+    // deleting one removes its veth ends and their peers.
+    for (const ns of [publisher, router, gateway]) {
+      const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout?.split(/\s+/).filter((p) => /^\d+$/.test(p)) ?? [];
+      for (const pid of pids) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      spawnSync('ip', ['netns', 'del', ns]);
+    }
     process.off('exit', destroy);
   };
   process.once('exit', destroy);

@@ -1,6 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNatTopology, GATEWAY_IP, PUBLIC_IP, type NatTopology } from '../helpers/netns.ts';
+import { CHROMIUM_PATH } from '../helpers/browser.ts';
 import { haveTools } from '../helpers/tools.ts';
 import type { PublishResult } from '../helpers/werift-whip-publisher.ts';
 
@@ -10,11 +15,13 @@ import type { PublishResult } from '../helpers/werift-whip-publisher.ts';
  * UDP port (ICE) of its public address; a werift publisher on the other side can reach it only
  * there. With --webrtc-public-ip and --webrtc-udp-port the answer announces that address and
  * port, ICE and DTLS complete through the NAT and frames reach the relay; without the public
- * address the same publisher cannot connect.
+ * address the same publisher cannot connect. Also with a UDP port range instead of the shared
+ * port, and with Chromium (fake camera and microphone, the gateway's /publish page) as publisher.
  */
 
 const HTTP_PORT = 8443;
 const UDP_PORT = 40000;
+const UDP_RANGE = [40100, 40110] as const;
 const PACKETS = 50;
 
 function runnable(): boolean {
@@ -52,7 +59,8 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
   }
 }
 
-const candidates = (sdp: string) => [...sdp.matchAll(/^a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ (\S+)/gim)].map((m) => `${m[3]} ${m[1]}:${m[2]}`).sort();
+/** The answer's distinct UDP candidates (each bundled m-line repeats them) as `type address:port`. */
+const candidates = (sdp: string) => [...new Set([...sdp.matchAll(/^a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ (\S+)/gim)].map((m) => `${m[3]} ${m[1]}:${m[2]}`))].sort();
 
 describe.runIf(runnable())('WHIP behind NAT (network namespaces)', () => {
   let net: NatTopology;
@@ -61,12 +69,13 @@ describe.runIf(runnable())('WHIP behind NAT (network namespaces)', () => {
     net = createNatTopology();
     net.forward('tcp', String(HTTP_PORT));
     net.forward('udp', String(UDP_PORT));
+    net.forward('udp', UDP_RANGE.join(':'));
   });
   afterAll(() => net?.destroy());
 
   /** The real gateway (what `npm start` runs) inside the gateway namespace; resolves once it serves. */
   async function startGateway(extra: string[]): Promise<{ logs: () => string[]; stop: () => Promise<void> }> {
-    const args = ['--port', String(HTTP_PORT), '--host', '0.0.0.0', '--no-quic', '--log-format', 'json', '--handshake-timeout', '4s', '--webrtc-udp-port', String(UDP_PORT), '--webrtc-interfaces', net.gatewayInterface, ...extra];
+    const args = ['--port', String(HTTP_PORT), '--host', '0.0.0.0', '--no-quic', '--log-format', 'json', '--handshake-timeout', '4s', '--webrtc-interfaces', net.gatewayInterface, ...extra];
     const child = net.spawnIn(net.gateway, [process.execPath, '--import', 'tsx', 'app/cli.ts', ...args]);
     const log = lines(child);
     const exited = exitOf(child);
@@ -118,7 +127,7 @@ describe.runIf(runnable())('WHIP behind NAT (network namespaces)', () => {
   }
 
   it('announces the public address and the shared port; ICE, DTLS and media cross the NAT', async () => {
-    const gateway = await startGateway(['--webrtc-public-ip', PUBLIC_IP]);
+    const gateway = await startGateway(['--webrtc-public-ip', PUBLIC_IP, '--webrtc-udp-port', String(UDP_PORT)]);
     try {
       const result = await publish('live/nat', 15_000);
       expect(result.answer, result.state).toBeDefined();
@@ -135,7 +144,7 @@ describe.runIf(runnable())('WHIP behind NAT (network namespaces)', () => {
   }, 90_000);
 
   it('without --webrtc-public-ip the publisher cannot connect through the NAT', async () => {
-    const gateway = await startGateway([]);
+    const gateway = await startGateway(['--webrtc-udp-port', String(UDP_PORT)]);
     try {
       const result = await publish('live/nat', 6000);
       expect(candidates(result.answer!)).toEqual([`host ${GATEWAY_IP}:${UDP_PORT}`]);
@@ -148,4 +157,60 @@ describe.runIf(runnable())('WHIP behind NAT (network namespaces)', () => {
       await gateway.stop();
     }
   }, 90_000);
+
+  it('with a UDP port range: each session on a port of the range, announced with the public address', async () => {
+    const gateway = await startGateway(['--webrtc-public-ip', PUBLIC_IP, '--webrtc-udp-ports', UDP_RANGE.join('-')]);
+    try {
+      const result = await publish('live/range', 15_000);
+      const found = candidates(result.answer!);
+      expect(found).toHaveLength(2);
+      const port = Number(found[0]!.split(':')[1]);
+      expect(port).toBeGreaterThanOrEqual(UDP_RANGE[0]);
+      expect(port).toBeLessThanOrEqual(UDP_RANGE[1]);
+      expect(found).toEqual([`host ${GATEWAY_IP}:${port}`, `srflx ${PUBLIC_IP}:${port}`]);
+      expect(result.state, gateway.logs().slice(-20).join('\n')).toBe('connected');
+      await until('all frames at the relay', async () => ((n) => (n >= PACKETS - 5 ? n : undefined))(await whipFramesAtRelay()), 5000, gateway.logs);
+    } finally {
+      await gateway.stop();
+    }
+  }, 90_000);
+
+  it('Chromium publishes its fake camera and microphone through the NAT on the shared port', async () => {
+    if (!haveTools('chromium')) return;
+    const gateway = await startGateway(['--webrtc-public-ip', PUBLIC_IP, '--webrtc-udp-port', String(UDP_PORT)]);
+    // The browser process runs inside the publisher's namespace; Playwright talks to it over pipes.
+    const dir = mkdtempSync(join(tmpdir(), 'whip-nat-'));
+    const wrapper = join(dir, 'chromium-in-netns');
+    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${net.publisher} ${CHROMIUM_PATH} "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    const browser = await chromium.launch({
+      executablePath: wrapper,
+      args: ['--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        // getUserMedia needs a secure context; the page is plain HTTP on the public address.
+        `--unsafely-treat-insecure-origin-as-secure=http://${PUBLIC_IP}:${HTTP_PORT}`],
+      timeout: 30_000,
+    });
+    try {
+      const page = await browser.newPage();
+      const console: string[] = [];
+      page.on('console', (m) => console.push(`[${m.type()}] ${m.text()}`));
+      await page.goto(`http://${PUBLIC_IP}:${HTTP_PORT}/publish/live/chromium-nat`);
+      const answer = page.waitForResponse((r) => r.url().includes('/whip/') && r.request().method() === 'POST', { timeout: 20_000 });
+      await page.click('#start');
+      const response = await answer.catch((error: Error) => {
+        throw new Error(`${error.message}\n${console.join('\n')}`);
+      });
+      expect(response.status()).toBe(201);
+      expect(candidates(await response.text())).toEqual([`host ${GATEWAY_IP}:${UDP_PORT}`, `srflx ${PUBLIC_IP}:${UDP_PORT}`]);
+      await page.waitForSelector('#state[data-state="live"]', { timeout: 20_000 }).catch((error: Error) => {
+        throw new Error(`${error.message}\n${console.join('\n')}\n${gateway.logs().slice(-20).join('\n')}`);
+      });
+      // Video and audio frames reach the relay through the NAT.
+      await until('100 frames at the relay', async () => ((n) => (n >= 100 ? n : undefined))(await whipFramesAtRelay()), 20_000, gateway.logs);
+    } finally {
+      await browser.close();
+      rmSync(dir, { recursive: true, force: true });
+      await gateway.stop();
+    }
+  }, 120_000);
 });

@@ -89,4 +89,10 @@ describe('WHIP on a single shared UDP port', () => {
     const result = await publishOpus(`${base}live/after`, 10, 15_000);
     expect(result.state).toBe('connected');
   }, 30_000);
+
+  it('a port that cannot be bound is a clear error from listen()', async () => {
+    const taken = createWhipService({ openPublisher: () => { throw new Error('unused'); }, udpPort });
+    await expect(taken.listen()).rejects.toThrow(new RegExp(`cannot bind the WebRTC UDP port ${udpPort}: .*EADDRINUSE`));
+    await taken.close();
+  });
 });

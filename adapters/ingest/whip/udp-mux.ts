@@ -28,6 +28,11 @@ export interface MuxedTransport {
   readonly port: number;
 }
 
+/** Two live sessions drew the same ufrag (werift's are 4 characters): negotiate again. */
+export class UfragInUseError extends Error {
+  override name = 'UfragInUseError';
+}
+
 /** Bounds: a peer cannot grow the tables without limit (answers to our checks expire FIFO). */
 const MAX_PENDING_TRANSACTIONS = 8192;
 const MAX_ADDRESSES_PER_SESSION = 64;
@@ -151,7 +156,7 @@ export class UdpMux {
 
   registerUfrag(session: MuxSession, ufrag: string): void {
     const owner = this.#byUfrag.get(ufrag);
-    if (owner && owner !== session) throw new Error(`ICE ufrag ${ufrag} is already in use on the shared UDP port`);
+    if (owner && owner !== session) throw new UfragInUseError(`ICE ufrag ${ufrag} is already in use on the shared UDP port`);
     if (session.ufrag !== undefined && session.ufrag !== ufrag) this.#byUfrag.delete(session.ufrag);
     session.ufrag = ufrag;
     this.#byUfrag.set(ufrag, session);

@@ -87,7 +87,7 @@ export class WebRtcPeer {
         audio: [useSdesMid(), useTransportWideCC()],
       },
       iceAdditionalHostAddresses: [...options.additionalHosts],
-      icePortRange: this.#mux ? undefined : options.portRange,
+      icePortRange: options.portRange, // with the mux, only IPv6 sockets bind in it
       ...(this.#mux ? { iceInterfaceAddresses: muxMarker(this.#mux) } : {}),
       iceUseIpv4: true,
       iceUseIpv6: options.useIpv6,

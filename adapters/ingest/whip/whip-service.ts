@@ -16,7 +16,7 @@ import { WebRtcPeer, type PeerOptions } from './webrtc-peer.ts';
 import { bearerToken, CORS_HEADERS, mediaType, preflightHeaders, SDP_TYPE, sendText, statusOf, TRICKLE_TYPE } from './whip-http.ts';
 import { WhipSession } from './whip-session.ts';
 import { resolveIceHosts } from './ice-hosts.ts';
-import { UdpMux } from './udp-mux.ts';
+import { UdpMux, UfragInUseError } from './udp-mux.ts';
 
 export type OpenWhipPublisher = (path: string, meta: PublisherMeta, terminate: (reason: string) => void) => MediaSink;
 
@@ -215,7 +215,7 @@ class WhipServiceImpl implements WhipService {
 
     let negotiated: Awaited<ReturnType<typeof WebRtcPeer.answer>>;
     try {
-      negotiated = await WebRtcPeer.answer(filteredOfferSdp(plan), this.#peerOptions);
+      negotiated = await this.#answer(filteredOfferSdp(plan));
     } catch (error) {
       sink.close('WebRTC negotiation failed');
       logger.warn({ err: error }, 'whip negotiation failed');
@@ -250,6 +250,17 @@ class WhipServiceImpl implements WhipService {
       'cache-control': 'no-store',
     });
     res.end(answer);
+  }
+
+  /** werift's ufrags are short: on the shared port a clash with a live session is retried. */
+  async #answer(offerSdp: string): Promise<Awaited<ReturnType<typeof WebRtcPeer.answer>>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await WebRtcPeer.answer(offerSdp, this.#peerOptions);
+      } catch (error) {
+        if (!(error instanceof UfragInUseError) || attempt >= 3) throw error;
+      }
+    }
   }
 
   #location(session: WhipSession): string {

@@ -411,6 +411,12 @@ describe('WebRTC behind NAT (webrtc.*)', () => {
     expect(configError({ flags: { 'webrtc-public-ip': 'not a host' } }).message).toMatch(/webrtc\.publicIp/);
   });
 
+  it('a public host name that does not resolve stops the gateway at start, saying so', async () => {
+    const { code, stdout } = await runCli(['--webrtc-public-ip', 'no-such-host.invalid', '--port', '0', '--rtmp-port', '-1', '--no-quic', '--host', '127.0.0.1', '--log-format', 'json']);
+    expect(code).not.toBe(0);
+    expect(stdout).toMatch(/WebRTC public address no-such-host\.invalid does not resolve/);
+  });
+
   it('--help documents them', () => {
     const help = helpText();
     for (const flag of ['--webrtc-public-ip', '--webrtc-udp-port', '--webrtc-udp-ports', '--webrtc-interfaces']) expect(help).toContain(flag);

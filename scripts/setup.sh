@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a Debian machine that has only Node 20: the npm
 # packages (npm ci; its `node` package brings Node 24, first on npm scripts' PATH) and the real
-# clients the tests drive (ffmpeg, GStreamer, Chromium, redis-server) and iptables for the NAT test. Idempotent: it installs
-# only what is missing.
+# clients the tests drive (ffmpeg, GStreamer, Chromium, redis-server), and iptables for the
+# WHIP NAT test. Idempotent: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

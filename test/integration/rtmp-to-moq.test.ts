@@ -107,18 +107,20 @@ function expectValidVideo(frames: ReceivedFrame[]): void {
     expect(nalus.length).toBeGreaterThan(0);
     for (const nalu of nalus) expect(h264NalType(nalu)).toBeGreaterThan(0);
   }
-  // Group starts strictly increase; presentation times sit on the 30 fps grid (33.3 ms). A live
-  // encoder on a loaded machine may skip a frame (a step of two or three intervals): that is in
-  // the media, and the callers' frame counts bound how many go missing.
+  // Group starts strictly increase; presentation times advance on the 30 fps grid (33.3 ms). A
+  // live encoder on a loaded machine may skip a frame or stamp one late (GStreamer's live
+  // sources take the clock): that is in the media, so the grid is judged by the typical step
+  // (the median) and every step must move forward by less than four intervals.
   const starts = [...groups.values()].map((list) => list[0]!.timestamp);
   for (let i = 1; i < starts.length; i++) expect(starts[i]).toBeGreaterThan(starts[i - 1]!);
   const sorted = frames.map((f) => f.timestamp).sort((a, b) => a - b);
-  for (let i = 1; i < sorted.length; i++) {
-    const step = sorted[i]! - sorted[i - 1]!;
-    const intervals = Math.round(step / FRAME_INTERVAL_US);
-    expect(intervals, `step ${step} µs`).toBeGreaterThanOrEqual(1);
-    expect(Math.abs(step - intervals * FRAME_INTERVAL_US), `step ${step} µs is off the frame grid`).toBeLessThan(5_000);
+  const steps = sorted.slice(1).map((t, i) => t - sorted[i]!);
+  for (const step of steps) {
+    expect(step, 'presentation times are distinct').toBeGreaterThan(FRAME_INTERVAL_US / 2);
+    expect(step, `step ${step} µs`).toBeLessThan(4 * FRAME_INTERVAL_US);
   }
+  const median = [...steps].sort((a, b) => a - b)[Math.floor(steps.length / 2)]!;
+  expect(Math.abs(median - FRAME_INTERVAL_US), `median step ${median} µs is off the frame grid`).toBeLessThan(1_500);
   // In decode order no frame goes back further than the B-frame reorder window (2 frames).
   let maxSeen = 0;
   for (const f of frames) {

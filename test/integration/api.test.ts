@@ -91,7 +91,7 @@ function validate(schemaOrRef: Schema, value: unknown, where = '$'): string[] {
       if (record[key] !== undefined) problems.push(...validate(sub, record[key], `${where}.${key}`));
     }
   }
-  if (Array.isArray(value) && schema.items) value.forEach((item, i) => problems.push(...validate(schema.items!, item, `${where}[${i}]`)));
+  if (Array.isArray(value) && schema.items) for (const [i, item] of value.entries()) problems.push(...validate(schema.items, item, `${where}[${i}]`));
   return problems;
 }
 

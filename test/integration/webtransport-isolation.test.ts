@@ -16,11 +16,11 @@ import { encodeSettings } from '../../src/transport/h3/settings.ts';
 import { encodeParts } from '../../src/transport/h3/varint.ts';
 import { applicationCodeToHttp3 } from '../../src/transport/h3/webtransport-codes.ts';
 import { dial } from '../../src/transport/quic/dial.ts';
-import { QuicConnection } from '../../src/transport/quic/quic-connection.ts';
+import type { QuicConnection } from '../../src/transport/quic/quic-connection.ts';
 import { StreamResetError, type ConnectionCloseInfo } from '../../src/transport/quic/quic-errors.ts';
 import type { QuicStream } from '../../src/transport/quic/quic-stream.ts';
 import {
-  WebTransportError,
+  type WebTransportError,
   connectWebTransport,
   startQuicServer,
   type QuicServer,

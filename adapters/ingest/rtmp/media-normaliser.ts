@@ -84,7 +84,7 @@ export class RtmpMediaNormaliser {
 
   onVideoMessage(timestamp: number, body: Uint8Array): void {
     const ms = this.timeline.unwrap(timestamp);
-    let tag;
+    let tag: ReturnType<typeof parseVideoTag>;
     try {
       tag = parseVideoTag(plainBytes(body));
     } catch (error) {
@@ -98,7 +98,7 @@ export class RtmpMediaNormaliser {
 
   onAudioMessage(timestamp: number, body: Uint8Array): void {
     const ms = this.timeline.unwrap(timestamp);
-    let tag;
+    let tag: ReturnType<typeof parseAudioTag>;
     try {
       tag = parseAudioTag(plainBytes(body));
     } catch (error) {
@@ -179,7 +179,7 @@ export class RtmpMediaNormaliser {
   private onVideoConfig(track: VideoTrackState, fourCc: string, config: Uint8Array): void {
     if (!SUPPORTED_VIDEO_FOURCC.has(fourCc)) return this.dropTrack(track, fourCc, `unsupported video codec ${JSON.stringify(fourCc)}`);
     if (track.active && track.fourCc === fourCc && track.config && bytesEqual(track.config, config)) return; // repeated header
-    let setup;
+    let setup: ReturnType<typeof videoTrackSetup>;
     try {
       setup = videoTrackSetup(fourCc, config, this.hints);
     } catch (error) {
@@ -245,7 +245,7 @@ export class RtmpMediaNormaliser {
   private onAudioConfig(track: AudioTrackState, fourCc: string, config: Uint8Array): void {
     if (!SUPPORTED_AUDIO_FOURCC.has(fourCc)) return this.dropTrack(track, fourCc, `unsupported audio codec ${JSON.stringify(fourCc)}`);
     if (track.active && track.fourCc === fourCc && track.config && bytesEqual(track.config, config)) return;
-    let info;
+    let info: ReturnType<typeof audioTrackInfo>;
     try {
       let described = config;
       if (fourCc === 'mp4a') {

@@ -215,7 +215,7 @@ export class RtmpSession {
 
   private onDataMessage(payload: Buffer): void {
     if (!this.publishing) return;
-    let metadata;
+    let metadata: ReturnType<typeof decodeMetadata>;
     try {
       metadata = decodeMetadata(payload);
     } catch (error) {
@@ -288,7 +288,7 @@ export class RtmpSession {
     if (this.publishing || this.publishPending) return refuse('this connection is already publishing');
     if (command.streamName === undefined) return refuse('publish without a stream name');
     const { app, tcUrl } = this.connectedApp!;
-    let target;
+    let target: ReturnType<typeof resolvePublishTarget>;
     try {
       target = resolvePublishTarget(app, tcUrl, command.streamName);
     } catch (error) {

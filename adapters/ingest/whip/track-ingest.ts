@@ -1,10 +1,10 @@
 import { MediaParseError } from '../../../src/media/errors.ts';
 import type { MediaSink } from '../../../src/media/frame.ts';
-import type { FrameNormaliser } from './frame-normaliser.ts';
+import type { FrameNormaliser, NormalisedFrame } from './frame-normaliser.ts';
 import type { KeyframeRequester } from './keyframe-requester.ts';
 import type { RecurringLog } from './logger.ts';
 import type { TrackClock } from './media-clock.ts';
-import { RtpFrameAssembler } from './rtp-frame-assembler.ts';
+import type { RtpFrameAssembler } from './rtp-frame-assembler.ts';
 import type { RtpPacket, SenderReport } from './webrtc-peer.ts';
 
 export interface TrackIngestOptions {
@@ -52,7 +52,7 @@ export class TrackIngest {
       this.#needKeyframe();
     }
     for (const frame of frames) {
-      let normalised;
+      let normalised: NormalisedFrame | undefined;
       try {
         normalised = this.options.normaliser.normalise(frame);
       } catch (error) {

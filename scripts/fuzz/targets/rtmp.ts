@@ -178,7 +178,7 @@ function dispatch(normaliser: RtmpMediaNormaliser, message: RtmpMessage): void {
     case 18:
     case 15: {
       const payload = message.typeId === 15 ? message.payload.subarray(1) : message.payload;
-      let metadata;
+      let metadata: ReturnType<typeof decodeMetadata>;
       try {
         metadata = decodeMetadata(payload);
       } catch (error) {

@@ -21,7 +21,7 @@ export function consumeStream(
   let stopped = false;
   const pump = (): void => {
     while (!stopped) {
-      let chunk;
+      let chunk: ReturnType<typeof stream.read>;
       try {
         chunk = stream.read();
       } catch (error) {

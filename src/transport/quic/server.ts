@@ -149,7 +149,7 @@ export async function startQuicServer(options: QuicServerOptions): Promise<QuicS
 
   const accept = (packet: Uint8Array, from: HostPort): void => {
     if (closing) return;
-    let header;
+    let header: ReturnType<typeof parseLongHeader>;
     try {
       header = parseLongHeader(packet, MAX_CONN_ID_LEN);
     } catch {

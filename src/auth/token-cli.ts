@@ -5,7 +5,7 @@ import { ALGORITHMS, loadSigningKey, publicJwk, type Algorithm } from './keys.ts
 import { parseExpiresAt } from './lifetime.ts';
 import { generateKey, mintToken, type TokenRequest } from './mint.ts';
 
-export const TOKEN_HELP = `Usage: moq-gateway token --key <secret|jwk-file> [grants] [options]
+const TOKEN_HELP = `Usage: moq-gateway token --key <secret|jwk-file> [grants] [options]
        moq-gateway token --generate-key [--alg HS256|ES256] [--kid ID] > key.jwk
        moq-gateway token --public --key private.jwk > public.jwk
 

@@ -23,8 +23,8 @@ import { RedisConnection, redactUrl } from './redis-connection.ts';
 import { Registrar } from './registrar.ts';
 import { RemoteBroadcasts } from './remote-broadcasts.ts';
 
-export const DEFAULT_CLUSTER_TTL_MS = 10_000;
-export const DEFAULT_CLUSTER_KEY_PREFIX = 'moq:';
+const DEFAULT_CLUSTER_TTL_MS = 10_000;
+const DEFAULT_CLUSTER_KEY_PREFIX = 'moq:';
 
 export interface ClusterOptions {
   origin: Origin;

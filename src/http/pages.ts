@@ -70,7 +70,7 @@ ${opts.body}
 
 const topbar = (extra: string) => `<header class="topbar"><a class="brand" href="/">moq-gateway</a>${extra}</header>`;
 
-export function dashboardHtml(): string {
+function dashboardHtml(): string {
   return page({
     title: 'moq-gateway',
     script: 'dashboard.js',
@@ -84,7 +84,7 @@ export function dashboardHtml(): string {
   });
 }
 
-export function watchHtml(broadcast: string): string {
+function watchHtml(broadcast: string): string {
   return page({
     title: `${broadcast} · moq-gateway`,
     bodyClass: 'watch-page',

@@ -10,7 +10,7 @@ export const MOQ_PROTOCOLS = ['moq-lite-04', 'moq-lite-03', 'moql', 'moqt-16', '
 export type MoqProtocol = (typeof MOQ_PROTOCOLS)[number] | '';
 
 /** WebSocket framings, most preferred first: QMux drafts, then web-transport-ws. */
-export const WS_FRAMINGS = ['qmux-02', 'qmux-01', 'qmux-00', 'webtransport'] as const;
+const WS_FRAMINGS = ['qmux-02', 'qmux-01', 'qmux-00', 'webtransport'] as const;
 export type WsFraming = (typeof WS_FRAMINGS)[number];
 
 export interface SubprotocolChoice {

@@ -14,8 +14,8 @@ import type { ServeIetfSessionOptions, SessionHandle } from './session/options.t
 
 export type { Authorize, AuthorizeAction, IetfLogger, LogFn, ReceivedClientSetup, ServeIetfSessionOptions, SessionHandle } from './session/options.ts';
 export { authorizeWith } from './session/authorization.ts';
-export { readClientSetup, CLIENT_SETUP_TYPE } from './setup.ts';
-export { IETF_ALPN, IETF_VERSION_NUMBER, type IetfVersion, ietfVersionFromNumber, ietfVersionFromProtocol, negotiatesInSetup, selectIetfVersion } from './version.ts';
+export { readClientSetup } from './setup.ts';
+export { IETF_ALPN, IETF_VERSION_NUMBER, type IetfVersion, ietfVersionFromProtocol, selectIetfVersion } from './version.ts';
 export { SessionErrorCode, IetfProtocolError } from './errors.ts';
 export type { IetfMediaBridge } from './media-bridge.ts';
 export type { ClientSetup, SetupParameters } from './messages.ts';

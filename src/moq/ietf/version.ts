@@ -24,22 +24,10 @@ export const IETF_ALPN: Readonly<Record<IetfVersion, string>> = {
   'draft-16': 'moqt-16',
 };
 
-/** Versions whose CLIENT_SETUP carries a version list and SERVER_SETUP the chosen one. */
-export function negotiatesInSetup(version: IetfVersion): boolean {
-  return version === 'draft-14';
-}
-
 /** The version pinned by a negotiated protocol; undefined for `moql`, '' and anything unknown. */
 export function ietfVersionFromProtocol(protocol: string): IetfVersion | undefined {
   if (protocol === IETF_ALPN['draft-16']) return 'draft-16';
   if (protocol === IETF_ALPN['draft-14']) return 'draft-14';
-  return undefined;
-}
-
-export function ietfVersionFromNumber(value: number): IetfVersion | undefined {
-  for (const [version, number] of Object.entries(IETF_VERSION_NUMBER) as [IetfVersion, number][]) {
-    if (number === value) return version;
-  }
   return undefined;
 }
 

@@ -78,7 +78,3 @@ export function hasGoaway(version: LiteVersion): boolean {
   return version >= LiteVersion.Draft04;
 }
 
-/** lite-01/02: a session stream (from SETUP) stays open and may carry SESSION_INFO. */
-export function hasSessionStream(version: LiteVersion): boolean {
-  return version <= LiteVersion.Draft02;
-}

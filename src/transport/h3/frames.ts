@@ -50,7 +50,7 @@ type Phase =
   | { readonly name: 'skip'; remaining: number }
   | { readonly name: 'payload'; readonly type: number; readonly length: number };
 
-export const DEFAULT_MAX_FRAME_PAYLOAD = 64 * 1024;
+const DEFAULT_MAX_FRAME_PAYLOAD = 64 * 1024;
 
 export class FrameReader {
   #buffer: Uint8Array = new Uint8Array(0);

@@ -65,7 +65,7 @@ export class PreambleBuffer {
   }
 }
 
-export class VarintCursor {
+class VarintCursor {
   #offset = 0;
   constructor(private readonly bytes: Uint8Array) {}
 

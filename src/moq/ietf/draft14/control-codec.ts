@@ -23,7 +23,7 @@ import { DRAFT14_PARAMETERS, readParameters, writeParameters } from '../wire/par
 import { readReason, writeReason } from '../wire/reason.ts';
 import { readSetupParameters, writeSetupParameters } from '../wire/setup-parameters.ts';
 
-export const Draft14MessageType = {
+const Draft14MessageType = {
   subscribeUpdate: 0x02,
   subscribe: 0x03,
   subscribeOk: 0x04,

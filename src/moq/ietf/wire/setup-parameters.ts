@@ -10,7 +10,7 @@ import type { SetupParameters } from '../messages.ts';
 import { type KeyValuePair, readKeyValuePairs, type TypeEncoding, varintValue, writeKeyValuePairs } from './key-value.ts';
 import { decodeToken, encodeToken } from './token.ts';
 
-export const SetupParameterType = {
+const SetupParameterType = {
   path: 0x01n,
   maxRequestId: 0x02n,
   authorizationToken: 0x03n,

@@ -12,7 +12,7 @@ import { decodeFieldSection, encodeFieldSection } from '../../src/transport/h3/q
 import { isWebTransportConnect, parseRequestHead } from '../../src/transport/h3/request-head.ts';
 import { decodeSettings, encodeSettings, SettingId } from '../../src/transport/h3/settings.ts';
 import { parseProtocolItem, parseProtocolList, serializeString } from '../../src/transport/h3/structured-fields.ts';
-import { encodeVarint, readVarint } from '../../src/transport/h3/varint.ts';
+import { encodeVarint, readVarint } from '../../src/wire/varint.ts';
 import { applicationCodeToHttp3, http3CodeToApplication } from '../../src/transport/h3/webtransport-codes.ts';
 import { urgencyForSendOrder } from '../../src/transport/quic/send-order.ts';
 

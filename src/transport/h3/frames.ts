@@ -6,7 +6,8 @@
  */
 import { appendUnread } from './byte-cursor.ts';
 import { Http3Error, H3ErrorCode } from './h3-errors.ts';
-import { encodeParts, readVarint } from './varint.ts';
+import { encodeParts } from '../../wire/byte-writer.ts';
+import { readVarint } from '../../wire/varint.ts';
 
 export const FrameType = {
   Data: 0x00,

@@ -5,7 +5,7 @@
  */
 import { StreamResetError } from '../quic/quic-errors.ts';
 import type { QuicStream } from '../quic/quic-stream.ts';
-import { readVarint } from './varint.ts';
+import { readVarint } from '../../wire/varint.ts';
 
 export type ConsumeResult = 'more' | 'stop';
 

@@ -1,6 +1,6 @@
 import type { Origin, RelayAccess } from '../relay/index.ts';
 import { serveLiteSession, type SessionLogger } from './lite/index.ts';
-import { LiteVersion } from './lite/version.ts';
+import { LiteProtocol, LiteVersion } from './lite/version.ts';
 import { authorizeWith, type IetfMediaBridge, ietfVersionFromProtocol, selectIetfVersion, serveIetfSession, type IetfVersion } from './ietf/index.ts';
 import { peekClientSetup } from './setup-peek.ts';
 import { normalizePath } from '../relay/path.ts';
@@ -69,8 +69,8 @@ export function serveMoqSession(transport: WebTransport, info: MoqSessionInfo, d
   const root = normalizePath(info.url.pathname);
   const pinned = ietfVersionFromProtocol(info.protocol);
   if (pinned) return ietf(transport, pinned, root, deps);
-  if (info.protocol === 'moq-lite-04' || info.protocol === 'moq-lite-03') return lite(transport, info, root, deps);
-  if (info.protocol !== 'moql' && info.protocol !== '') {
+  if (info.protocol === LiteProtocol.Draft04 || info.protocol === LiteProtocol.Draft03) return lite(transport, info, root, deps);
+  if (info.protocol !== LiteProtocol.Compat && info.protocol !== '') {
     deps.logger.warn({ protocol: info.protocol }, 'unsupported MoQ protocol');
     transport.close({ closeCode: 1, reason: `unsupported protocol ${info.protocol}` });
     return { family: 'unknown', closed: Promise.resolve(), close: () => {}, goAway: () => {}, stats: () => NO_STATS };

@@ -9,6 +9,7 @@
  * Later drafts (18+: vi64 integers, SETUP 0x2F00, one bidi stream per request) get a new entry here
  * and their own codec folder; the relay below never sees versions.
  */
+import { MoqProtocolName } from '../../moq-protocols.ts';
 
 export type IetfVersion = 'draft-14' | 'draft-16';
 
@@ -20,8 +21,8 @@ export const IETF_VERSION_NUMBER: Readonly<Record<IetfVersion, number>> = {
 
 /** WebTransport subprotocol / ALPN for each version. */
 export const IETF_ALPN: Readonly<Record<IetfVersion, string>> = {
-  'draft-14': 'moq-00',
-  'draft-16': 'moqt-16',
+  'draft-14': MoqProtocolName.ietf14,
+  'draft-16': MoqProtocolName.ietf16,
 };
 
 /** The version pinned by a negotiated protocol; undefined for `moql`, '' and anything unknown. */

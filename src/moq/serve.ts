@@ -1,5 +1,6 @@
 import type { Origin, RelayAccess } from '../relay/index.ts';
-import { serveLiteSession, type SessionLogger } from './lite/index.ts';
+import type { StructuredLogger } from '../logger.ts';
+import { serveLiteSession } from './lite/index.ts';
 import { LiteProtocol, LiteVersion } from './lite/version.ts';
 import { authorizeWith, type IetfMediaBridge, ietfVersionFromProtocol, selectIetfVersion, serveIetfSession, type IetfVersion } from './ietf/index.ts';
 import { peekClientSetup } from './setup-peek.ts';
@@ -25,7 +26,7 @@ export interface MoqLimits {
 
 export interface MoqSessionDeps {
   origin: Origin;
-  logger: SessionLogger;
+  logger: StructuredLogger;
   limits?: MoqLimits;
   /** What the peer may publish and read, from its credential (app/access-policy.ts). Absent = everything. */
   access?: RelayAccess;
@@ -130,7 +131,7 @@ function ietf(transport: WebTransport, version: IetfVersion, root: string, deps:
 }
 
 /** A handle for a session whose protocol is decided asynchronously (after SETUP). */
-function deferred(transport: WebTransport, start: () => Promise<Inner>, logger: SessionLogger): MoqSessionHandle {
+function deferred(transport: WebTransport, start: () => Promise<Inner>, logger: StructuredLogger): MoqSessionHandle {
   let inner: Inner | undefined;
   let family = 'moq';
   const closed = start().then(

@@ -7,7 +7,7 @@ import { bytesEqual, joinLengthPrefixed, splitLengthPrefixed } from '../../../sr
 import { FlvTagError } from './errors.ts';
 import { parseAudioTag, type AudioPacket } from './flv-audio.ts';
 import { parseVideoTag, type VideoPacket } from './flv-video.ts';
-import { RecurringLog, type RtmpLogger } from './logger.ts';
+import { RecurringLog, type StructuredLogger } from './logger.ts';
 import { RtmpTimeline, TrackClock } from './timeline.ts';
 import { audioTrackInfo, SUPPORTED_AUDIO_FOURCC, SUPPORTED_VIDEO_FOURCC, videoTrackSetup, type StreamHints } from './track-info.ts';
 
@@ -52,7 +52,7 @@ export class RtmpMediaNormaliser {
 
   constructor(
     private readonly sink: MediaSink,
-    private readonly logger: RtmpLogger,
+    private readonly logger: StructuredLogger,
   ) {
     this.recurring = new RecurringLog(logger);
   }

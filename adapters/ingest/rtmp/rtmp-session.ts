@@ -4,7 +4,7 @@ import { AckWindow } from './ack-window.ts';
 import { decodeCommand, decodeMetadata, ownField, type RtmpCommand } from './amf.ts';
 import { RtmpChunkReader, type RtmpMessage } from './chunk-reader.ts';
 import { RtmpProtocolError } from './errors.ts';
-import { RecurringLog, type RtmpLogger } from './logger.ts';
+import { RecurringLog, type StructuredLogger } from './logger.ts';
 import { RtmpMediaNormaliser } from './media-normaliser.ts';
 import { NmsRtmpWire, UserControlEvent } from './nms-rtmp.ts';
 import { resolvePublishTarget, StreamNameError, withoutCredentials } from './stream-names.ts';
@@ -27,7 +27,7 @@ export type OpenPublisher = (request: RtmpPublishRequest) => MediaSink | Promise
 export interface RtmpSessionOptions {
   socket: Socket;
   openPublisher: OpenPublisher;
-  logger: RtmpLogger;
+  logger: StructuredLogger;
   maxMessageSize: number;
   /** Handshake, connect and publish must all happen within this time. */
   handshakeTimeoutMs: number;
@@ -89,7 +89,7 @@ export class RtmpSession {
   readonly remoteAddress: string;
   private readonly socket: Socket;
   private readonly options: RtmpSessionOptions;
-  private readonly logger: RtmpLogger;
+  private readonly logger: StructuredLogger;
   private readonly recurring: RecurringLog;
   private readonly wire: NmsRtmpWire;
   private readonly chunks: RtmpChunkReader;

@@ -1,6 +1,6 @@
 import type { MediaSink } from '../../../src/media/frame.ts';
 import { DEFAULT_KEYFRAME_OPTIONS, KeyframeRequester } from './keyframe-requester.ts';
-import { RecurringLog, type WhipLogger } from './logger.ts';
+import { RecurringLog, type StructuredLogger } from './logger.ts';
 import { SessionTimeline, TrackClock } from './media-clock.ts';
 import { codecPipeline } from './normaliser-for-codec.ts';
 import type { WhipOfferPlan } from './offer-plan.ts';
@@ -17,7 +17,7 @@ export interface WhipSessionOptions {
   peer: WebRtcPeer;
   tracks: readonly RemoteTrack[];
   sink: MediaSink;
-  logger: WhipLogger;
+  logger: StructuredLogger;
   /** ICE must connect within this long (and reconnect within it after a disconnect). */
   iceTimeoutMs: number;
   onClosed: (session: WhipSession) => void;

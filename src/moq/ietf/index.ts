@@ -12,7 +12,7 @@
 import { IetfSession } from './session/session.ts';
 import type { ServeIetfSessionOptions, SessionHandle } from './session/options.ts';
 
-export type { Authorize, AuthorizeAction, IetfLogger, LogFn, ReceivedClientSetup, ServeIetfSessionOptions, SessionHandle } from './session/options.ts';
+export type { Authorize, AuthorizeAction, ReceivedClientSetup, ServeIetfSessionOptions, SessionHandle } from './session/options.ts';
 export { authorizeWith } from './session/authorization.ts';
 export { readClientSetup } from './setup.ts';
 export { IETF_ALPN, IETF_VERSION_NUMBER, type IetfVersion, ietfVersionFromProtocol, selectIetfVersion } from './version.ts';

@@ -14,7 +14,7 @@ import { startGateway, until, within } from '../helpers/gateway.ts';
 import { pushTestPattern, type TestPatternHandle } from '../helpers/gateway-process.ts';
 import { haveTools } from '../helpers/tools.ts';
 import { loadSigningKey, mintToken } from '../../src/auth/index.ts';
-import type { ApiBroadcast, ApiSession } from '../../src/http/api.ts';
+import type { ApiBroadcast, ApiSession } from '../../src/http/api-types.ts';
 const tools = haveTools('ffmpeg');
 const path = (value: string) => value as Moq.Path.Valid;
 

@@ -168,7 +168,7 @@ describe('Segmenter with a leader and a follower', () => {
 });
 
 describe('sample clocks', () => {
-  it('audio: millisecond-rounded timestamps tile exactly; a real gap resynchronises', () => {
+  it('audio: millisecond-rounded timestamps tile exactly; a real gap resynchronizes', () => {
     const clock = new SessionClock();
     const audio = new AudioSampleClock(clock, 48_000, () => 1024);
     const out: TimedSample[] = [];

@@ -119,7 +119,7 @@ describe('QPACK field sections (RFC 9204)', () => {
     }
   });
 
-  it('validates requests and recognises WebTransport extended CONNECT', () => {
+  it('validates requests and recognizes WebTransport extended CONNECT', () => {
     const head = parseRequestHead([
       [':method', 'CONNECT'],
       [':protocol', 'webtransport-h3'],

@@ -43,7 +43,7 @@ export interface SessionContext {
   readonly version: LiteVersion;
   readonly transport: WebTransportLike;
   readonly origin: Origin;
-  /** Normalised URL path prefix; client paths are relative to it. */
+  /** Normalized URL path prefix; client paths are relative to it. */
   readonly root: string;
   readonly limits: LiteLimits;
   readonly logger: StructuredLogger;

@@ -24,7 +24,7 @@ import { audioTrackInfo, SUPPORTED_AUDIO_FOURCC, SUPPORTED_VIDEO_FOURCC, videoTr
 interface TrackState {
   name: string;
   fourCc: string;
-  /** The sequence header as received, to recognise a repeated (unchanged) one. */
+  /** The sequence header as received, to recognize a repeated (unchanged) one. */
   config: Uint8Array | undefined;
   /** Declared to the sink and not since removed. */
   active: boolean;
@@ -43,7 +43,7 @@ export function trackName(kind: 'video' | 'audio', trackId: number): string {
   return trackId === 0 ? kind : `${kind}${trackId}`;
 }
 
-export class RtmpMediaNormaliser {
+export class RtmpMediaNormalizer {
   private readonly timeline = new RtmpTimeline();
   private readonly video = new Map<number, VideoTrackState>();
   private readonly audio = new Map<number, AudioTrackState>();

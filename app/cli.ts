@@ -10,20 +10,20 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'token') return runTokenCli(argv.slice(1));
   const options: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, help: { type: 'boolean' } };
   for (const spec of Object.values(OPTIONS)) options[spec.flag] = { type: spec.type === 'bool' ? 'boolean' : 'string' };
-  let parsed;
+  let flags: Record<string, string | boolean>;
   try {
     // --no-quic turns a boolean off; a value option takes a negative number (--rtmp-port -1).
-    parsed = parseArgs({ args: attachNegativeValues(argv, options), options, strict: true, allowPositionals: false, allowNegative: true });
+    const parsed = parseArgs({ args: attachNegativeValues(argv, options), options, strict: true, allowPositionals: false, allowNegative: true });
+    flags = parsed.values as Record<string, string | boolean>;
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${helpText()}\n`);
     return 2;
   }
-  const flags = parsed.values as Record<string, string | boolean>;
   if (flags.help) {
     process.stdout.write(`${helpText()}\n`);
     return 0;
   }
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig({ file: flags.config as string | undefined, env: process.env, flags });
   } catch (error) {

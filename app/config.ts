@@ -109,7 +109,7 @@ export function unknownEnvironment(env: NodeJS.ProcessEnv): string[] {
  * base64url as moq-token writes it, or a *.jwk / *.json name) is read as a key file; anything
  * else is the HS256 secret itself, without its trailing newline.
  */
-export function authKeyFromFile(path: string): string {
+function authKeyFromFile(path: string): string {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { msfLocBridge } from '../adapters/bridge/msf-loc/index.ts';
 import type { Logger } from '../src/logger.ts';
+import { MoqProtocolName } from '../src/moq-protocols.ts';
 import { serveMoqSession, type MoqSessionHandle } from '../src/moq/serve.ts';
 import { rawQuicTarget, type SessionTarget } from '../src/moq/session-target.ts';
 import type { Origin } from '../src/relay/index.ts';
@@ -152,7 +153,7 @@ export class MoqAcceptor {
       },
     );
     if (access) policy.closeOnExpiry(access, () => handle.close(0x2, 'token expired'), handle.closed);
-    const refusal = registry.add(id, handle, { protocol: info.protocol || 'moql', transport: info.transport, remoteAddress: info.remoteAddress });
+    const refusal = registry.add(id, handle, { protocol: info.protocol || MoqProtocolName.compat, transport: info.transport, remoteAddress: info.remoteAddress });
     // Raced past the early check: refused now.
     if (refusal) logger.warn({ reason: refusal.message }, 'MoQ session refused');
     void handle.closed.then((closeInfo) => logger.info({ close: closeInfo }, 'session closed'));

@@ -1,5 +1,5 @@
 /** A per-address limit on open sessions, shared by every protocol (MoQ, RTMP, WHIP). */
-export class SessionLimitError extends Error {
+class SessionLimitError extends Error {
   override name = 'SessionLimitError';
 }
 

@@ -3,7 +3,7 @@
  * the MoQ session list the API shows and kicks from, and the per-protocol totals /metrics reads.
  * Ended sessions' counters are kept by protocol family, so counters never go backwards.
  */
-import type { ApiSession } from '../src/http/api.ts';
+import type { ApiSession } from '../src/http/api-types.ts';
 import { sumBy, type Totals } from '../src/http/metrics.ts';
 import type { MoqSessionHandle, MoqSessionStats } from '../src/moq/serve.ts';
 import { SessionLimiter } from './session-limiter.ts';

@@ -10,7 +10,7 @@
  *
  * Each received frame's stamp (lib/stamp.ts) gives its latency: receive time − send time.
  */
-import { connectLite, type LiteClient } from '../src/moq/lite/client.ts';
+import { connectLite, type LiteClient, type ConnectLiteOptions } from '../src/moq/lite/client.ts';
 import { restrictWebSocketProtocols } from './lib/polyfills.ts';
 import { RtmpPlayer } from './lib/rtmp.ts';
 import { findStamp, now } from './lib/stamp.ts';
@@ -55,7 +55,7 @@ function onFrame(session: Session, bytes: Uint8Array): void {
 }
 
 async function openLite(command: ConnectCommand): Promise<Session> {
-  let transport;
+  let transport: ConnectLiteOptions['transport'];
   if (command.protocol === 'lite-quic' || command.protocol === 'lite-wt') {
     const { connectQuic, connectWebTransport } = await import('../src/transport/quic/index.ts');
     const hashes = command.certificateSha256 ? [{ algorithm: 'sha-256', value: Buffer.from(command.certificateSha256, 'hex') }] : undefined;

@@ -133,7 +133,7 @@ export async function renderCharts(charts: Array<{ base: string; svg: string }>)
     writeFileSync(`${c.base}.svg`, c.svg);
     files.push(`${c.base}.svg`);
   }
-  let browser;
+  let browser: import('playwright-core').Browser | undefined;
   try {
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'], timeout: 30_000 });

@@ -378,7 +378,9 @@ const CONSOLE_METHODS = ['log', 'info', 'warn', 'error', 'debug', 'trace'] as co
 export function silenceConsole(): () => void {
   const saved = CONSOLE_METHODS.map((m) => console[m]);
   for (const m of CONSOLE_METHODS) console[m] = noop;
-  return () => CONSOLE_METHODS.forEach((m, i) => (console[m] = saved[i]!));
+  return () => {
+    for (const [i, m] of CONSOLE_METHODS.entries()) console[m] = saved[i]!;
+  };
 }
 
 /** Probes with an empty input: async targets return a promise whatever the input. */

@@ -37,8 +37,8 @@ export function selectTargets(patterns: string | undefined): FuzzTarget[] {
   if (!patterns) return [...targets];
   const wanted = patterns.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
   const matches = (name: string, pattern: string): boolean =>
-    pattern.includes('*') ? new RegExp(`^${pattern.split('*').map(escape).join('.*')}$`).test(name) : name.startsWith(pattern);
+    pattern.includes('*') ? new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`).test(name) : name.startsWith(pattern);
   return targets.filter((t) => wanted.some((p) => matches(t.name, p)));
 }
 
-const escape = (text: string): string => text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string): string => text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');

@@ -42,7 +42,7 @@ export function splitCredential(value: string | undefined): PublishCredentials {
   return looksLikeJwt(value) ? { jwt: value } : { key: value };
 }
 
-export function looksLikeJwt(value: string): boolean {
+function looksLikeJwt(value: string): boolean {
   return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(value);
 }
 

@@ -5,7 +5,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Calls `onExpire` once when the context's token lapses (at once if it already has), so the
- * session it authorised can be closed. Returns a cancel function; a token without `exp` never fires.
+ * session it authorized can be closed. Returns a cancel function; a token without `exp` never fires.
  * Timers are unref'd: a pending expiry never keeps the process alive.
  */
 export function expiryTimer(ctx: Pick<AuthContext, 'expiresAt'>, onExpire: () => void, now: () => number = Date.now): () => void {

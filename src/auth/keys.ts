@@ -6,7 +6,7 @@ export type Algorithm = 'HS256' | 'ES256';
 export const ALGORITHMS: readonly Algorithm[] = ['HS256', 'ES256'];
 
 /** RFC 7518 §3.2: an HS256 key must be at least as long as the hash output. */
-export const MIN_SECRET_BYTES = 32;
+const MIN_SECRET_BYTES = 32;
 
 /** A key ready for jose: bytes for HS256, a CryptoKey for ES256 (public to verify, private to sign). */
 export interface LoadedKey {

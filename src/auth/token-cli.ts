@@ -5,7 +5,7 @@ import { ALGORITHMS, loadSigningKey, publicJwk, type Algorithm } from './keys.ts
 import { parseExpiresAt } from './lifetime.ts';
 import { generateKey, mintToken, type TokenRequest } from './mint.ts';
 
-export const TOKEN_HELP = `Usage: moq-gateway token --key <secret|jwk-file> [grants] [options]
+const TOKEN_HELP = `Usage: moq-gateway token --key <secret|jwk-file> [grants] [options]
        moq-gateway token --generate-key [--alg HS256|ES256] [--kid ID] > key.jwk
        moq-gateway token --public --key private.jwk > public.jwk
 
@@ -43,26 +43,9 @@ const processOutput: CliOutput = {
 
 /** `moq-gateway token …`; returns the exit code (0 ok, 1 key or signing failure, 2 usage error). */
 export async function runTokenCli(argv: string[], io: CliOutput = processOutput): Promise<number> {
-  let values;
+  let values: ReturnType<typeof parseTokenArgs>;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        key: { type: 'string' },
-        root: { type: 'string', default: '' },
-        put: { type: 'string', multiple: true },
-        get: { type: 'string', multiple: true },
-        cluster: { type: 'boolean', default: false },
-        expires: { type: 'string' },
-        alg: { type: 'string' },
-        kid: { type: 'string' },
-        'generate-key': { type: 'boolean', default: false },
-        public: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    }));
+    values = parseTokenArgs(argv);
   } catch (error) {
     return usage(io, (error as Error).message);
   }
@@ -124,4 +107,26 @@ function single(prefixes: string[]): string | string[] {
 function usage(io: CliOutput, message: string): number {
   io.err(`${message}\n\nRun "moq-gateway token --help" for the options.\n`);
   return 2;
+}
+
+/** The token subcommand's flags; throws on an unknown or malformed one. */
+function parseTokenArgs(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      key: { type: 'string' },
+      root: { type: 'string', default: '' },
+      put: { type: 'string', multiple: true },
+      get: { type: 'string', multiple: true },
+      cluster: { type: 'boolean', default: false },
+      expires: { type: 'string' },
+      alg: { type: 'string' },
+      kid: { type: 'string' },
+      'generate-key': { type: 'boolean', default: false },
+      public: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  }).values;
 }

@@ -13,7 +13,7 @@
  * and registers only broadcasts that are local to it (never ones it relays).
  */
 import type { Origin, TrackOptions } from '../relay/index.ts';
-import type { SessionLogger } from '../moq/lite/options.ts';
+import type { StructuredLogger } from '../logger.ts';
 import { RemoteDirectory } from './directory.ts';
 import { ClusterError } from './errors.ts';
 import { LocalBroadcasts } from './local-broadcasts.ts';
@@ -23,8 +23,8 @@ import { RedisConnection, redactUrl } from './redis-connection.ts';
 import { Registrar } from './registrar.ts';
 import { RemoteBroadcasts } from './remote-broadcasts.ts';
 
-export const DEFAULT_CLUSTER_TTL_MS = 10_000;
-export const DEFAULT_CLUSTER_KEY_PREFIX = 'moq:';
+const DEFAULT_CLUSTER_TTL_MS = 10_000;
+const DEFAULT_CLUSTER_KEY_PREFIX = 'moq:';
 
 export interface ClusterOptions {
   origin: Origin;
@@ -34,7 +34,7 @@ export interface ClusterOptions {
   nodeId: string;
   /** This node's MoQ endpoint as the other nodes reach it, e.g. `http://10.0.0.5:4443/`. */
   advertiseUrl: string;
-  logger: SessionLogger;
+  logger: StructuredLogger;
   /** Node token for connections to other nodes (`?jwt=`); needed when they require auth. */
   nodeToken?: () => Promise<string>;
   /** Registration lifetime without a heartbeat (default 10 s; the heartbeat runs every TTL/3). */
@@ -104,7 +104,7 @@ const SHUTDOWN_UNREGISTER_MS = 2000;
 class ClusterNode implements Cluster {
   readonly nodeId: string;
   readonly #options: ClusterOptions;
-  readonly #logger: SessionLogger;
+  readonly #logger: StructuredLogger;
   readonly #ttlMs: number;
   readonly #keys: ClusterKeys;
   readonly #redis: RedisConnection;

@@ -5,8 +5,6 @@
  */
 export {
   startCluster,
-  DEFAULT_CLUSTER_KEY_PREFIX,
-  DEFAULT_CLUSTER_TTL_MS,
   type Cluster,
   type ClusterOptions,
   type ClusterStats,

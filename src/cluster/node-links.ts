@@ -8,13 +8,13 @@
 import { RelayError, RelayErrorCode, Track, type TrackOptions } from '../relay/index.ts';
 import type { LiteClient, LiteClientCloseInfo } from '../moq/lite/client.ts';
 import { dialNode } from './node-dial.ts';
-import type { SessionLogger } from '../moq/lite/options.ts';
+import type { StructuredLogger } from '../logger.ts';
 import type { NodeAddress } from './records.ts';
 
 export interface NodeLinksOptions {
   /** A node token (`?jwt=`), asked for each new connection. */
   nodeToken?: () => Promise<string>;
-  logger: SessionLogger;
+  logger: StructuredLogger;
   connectTimeoutMs: number;
   retryAfterMs: number;
   trackOptions: TrackOptions;

@@ -7,7 +7,7 @@
  * Each change is also published on the announce channel so other nodes learn it at once.
  */
 import type { Redis } from 'ioredis';
-import { ClusterKeys, decodeAddress, encodeAddress, encodeAnnounce, type NodeAddress, type Registration } from './records.ts';
+import { type ClusterKeys, decodeAddress, encodeAddress, encodeAnnounce, type NodeAddress, type Registration } from './records.ts';
 
 /** SET if absent (→ 2) or ours (→ 1, TTL extended); 0 when another node owns the key. */
 const REFRESH_SCRIPT = `

@@ -8,21 +8,8 @@ import type http from 'node:http';
 import type { AuthContext, Authenticator } from '../auth/index.ts';
 import { AuthError, bearerFrom, tokenFrom } from '../auth/index.ts';
 import { sendJson } from './api.ts';
+import type { AccessAnswer } from './api-types.ts';
 import type { HttpServer } from './server.ts';
-
-export interface AccessAnswer {
-  /** false: the gateway runs without --auth-key (everything is allowed). */
-  authentication: boolean;
-  subscribe: boolean;
-  publish: boolean;
-  /** Why the token was refused (missing, malformed, bad-signature, unknown-key, expired, not-yet-valid). */
-  refused?: string;
-  message?: string;
-  /** When the token expires, ms since the epoch. */
-  expiresAt?: number;
-  /** Whether the broadcast is live now; told only to those who may watch it. */
-  live?: boolean;
-}
 
 export function mountAccessCheck(server: HttpServer, auth: () => Authenticator, isLive: (broadcast: string) => boolean): void {
   server.route('/access/', async (req: http.IncomingMessage, res: http.ServerResponse, subpath: string) => {

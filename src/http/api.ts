@@ -2,35 +2,19 @@ import type http from 'node:http';
 import type { Origin } from '../relay/index.ts';
 import type { PublisherRegistry } from '../media/publishers.ts';
 import { CATALOG_TRACK } from '../media/hang/catalog.ts';
+import type { ApiBroadcast, ApiInfo, ApiSession } from './api-types.ts';
 import { HttpError, type HttpServer } from './server.ts';
 
 export interface ApiDeps {
   origin: Origin;
   publishers: PublisherRegistry;
-  info: () => { httpPort: number; rtmpPort: number | undefined; version: string };
+  info: () => ApiInfo;
   sessions: () => ApiSession[];
   kickSession: (id: number) => boolean;
   /** Cluster state, or undefined when standalone. */
   cluster: () => unknown;
   /** Rejects (HttpError 401/403) when the request may not use the API. */
   authorize: (req: http.IncomingMessage) => Promise<void>;
-}
-
-export interface ApiSession {
-  id: number;
-  protocol: string;
-  transport: string;
-  remoteAddress: string;
-  startedAt: string;
-}
-
-export interface ApiBroadcast {
-  path: string;
-  tracks: { name: string; kind: string; codec: string; bitrate: number; subscribers: number }[];
-  publisher: { protocol: string; remoteAddress: string; connected: boolean } | undefined;
-  viewers: number;
-  startedAt: string;
-  uptimeSeconds: number;
 }
 
 /** The JSON API under /api/ (documented in docs/openapi.yaml). */

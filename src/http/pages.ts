@@ -4,7 +4,8 @@ import type http from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { HttpError, type HttpServer } from './server.ts';
-import { DEFAULT_WEB_DIR, ensureWebBundle, type BundleLogger, type WebBundle } from './web-bundle.ts';
+import type { StructuredLogger } from '../logger.ts';
+import { DEFAULT_WEB_DIR, ensureWebBundle, type WebBundle } from './web-bundle.ts';
 
 /**
  * The browser pages: `/` dashboard, `/watch/<broadcast>`, `/publish/<broadcast>` and their
@@ -12,7 +13,8 @@ import { DEFAULT_WEB_DIR, ensureWebBundle, type BundleLogger, type WebBundle } f
  */
 
 export interface PagesOptions {
-  logger: BundleLogger;
+  /** Only `info` and `error` are used: a build reports what it did or why it failed. */
+  logger: Pick<StructuredLogger, 'info' | 'error'>;
   /** web/ folder override (tests). */
   webDir?: string;
 }
@@ -70,7 +72,7 @@ ${opts.body}
 
 const topbar = (extra: string) => `<header class="topbar"><a class="brand" href="/">moq-gateway</a>${extra}</header>`;
 
-export function dashboardHtml(): string {
+function dashboardHtml(): string {
   return page({
     title: 'moq-gateway',
     script: 'dashboard.js',
@@ -84,7 +86,7 @@ export function dashboardHtml(): string {
   });
 }
 
-export function watchHtml(broadcast: string): string {
+function watchHtml(broadcast: string): string {
   return page({
     title: `${broadcast} · moq-gateway`,
     bodyClass: 'watch-page',

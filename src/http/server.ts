@@ -72,6 +72,11 @@ export class HttpServer {
     this.#routes.sort((a, b) => b.prefix.length - a.prefix.length);
   }
 
+  /** The mounted prefixes, longest first (what docs/openapi.yaml must document). */
+  get routes(): string[] {
+    return this.#routes.map((r) => r.prefix);
+  }
+
   onUpgrade(handler: UpgradeHandler): void {
     this.#upgrade = handler;
   }

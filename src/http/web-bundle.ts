@@ -3,6 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
+import type { StructuredLogger } from '../logger.ts';
 
 /**
  * The browser pages' JS/CSS bundle (web/src, plus web/publish when present → web/dist), built
@@ -10,13 +11,9 @@ import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
  * so `npm start` on a fresh clone just works and an edited page shows up on the next start.
  */
 
-export interface BundleLogger {
-  info(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
 export interface WebBundleOptions {
-  logger: BundleLogger;
+  /** Only `info` and `error` are used: a build reports what it did or why it failed. */
+  logger: Pick<StructuredLogger, 'info' | 'error'>;
   /** The web/ folder (sources in src/, output in dist/). Defaults to the repository's. */
   webDir?: string;
   /** Build even when the bundle looks fresh. */

@@ -36,7 +36,7 @@ export function parseAv1C(av1c: Uint8Array): Av1Config {
   return config;
 }
 
-export function av1BitDepth(config: Av1Config): number {
+function av1BitDepth(config: Av1Config): number {
   return config.highBitdepth ? (config.twelveBit ? 12 : 10) : 8;
 }
 

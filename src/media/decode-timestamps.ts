@@ -32,7 +32,7 @@ export interface TimestampedFrame<T> {
   frame: T;
 }
 
-export const DEFAULT_MAX_REORDER_DEPTH = 16;
+const DEFAULT_MAX_REORDER_DEPTH = 16;
 
 export class DecodeTimestampReconstructor<T> {
   readonly #maxDepth: number;

@@ -47,7 +47,7 @@ export interface AudioTrackInfo {
 export type TrackInfo = VideoTrackInfo | AudioTrackInfo;
 
 /**
- * Where an ingest adapter delivers normalised media. One sink per published broadcast.
+ * Where an ingest adapter delivers normalized media. One sink per published broadcast.
  * Implemented by src/media/publisher.ts, which maps it onto relay tracks and the catalogs.
  */
 export interface MediaSink {

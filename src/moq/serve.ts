@@ -1,6 +1,7 @@
 import type { Origin, RelayAccess } from '../relay/index.ts';
-import { serveLiteSession, type SessionLogger } from './lite/index.ts';
-import { LiteVersion } from './lite/version.ts';
+import type { StructuredLogger } from '../logger.ts';
+import { serveLiteSession } from './lite/index.ts';
+import { LiteProtocol, LiteVersion } from './lite/version.ts';
 import { authorizeWith, type IetfMediaBridge, ietfVersionFromProtocol, selectIetfVersion, serveIetfSession, type IetfVersion } from './ietf/index.ts';
 import { peekClientSetup } from './setup-peek.ts';
 import { normalizePath } from '../relay/path.ts';
@@ -25,7 +26,7 @@ export interface MoqLimits {
 
 export interface MoqSessionDeps {
   origin: Origin;
-  logger: SessionLogger;
+  logger: StructuredLogger;
   limits?: MoqLimits;
   /** What the peer may publish and read, from its credential (app/access-policy.ts). Absent = everything. */
   access?: RelayAccess;
@@ -69,8 +70,8 @@ export function serveMoqSession(transport: WebTransport, info: MoqSessionInfo, d
   const root = normalizePath(info.url.pathname);
   const pinned = ietfVersionFromProtocol(info.protocol);
   if (pinned) return ietf(transport, pinned, root, deps);
-  if (info.protocol === 'moq-lite-04' || info.protocol === 'moq-lite-03') return lite(transport, info, root, deps);
-  if (info.protocol !== 'moql' && info.protocol !== '') {
+  if (info.protocol === LiteProtocol.Draft04 || info.protocol === LiteProtocol.Draft03) return lite(transport, info, root, deps);
+  if (info.protocol !== LiteProtocol.Compat && info.protocol !== '') {
     deps.logger.warn({ protocol: info.protocol }, 'unsupported MoQ protocol');
     transport.close({ closeCode: 1, reason: `unsupported protocol ${info.protocol}` });
     return { family: 'unknown', closed: Promise.resolve(), close: () => {}, goAway: () => {}, stats: () => NO_STATS };
@@ -130,7 +131,7 @@ function ietf(transport: WebTransport, version: IetfVersion, root: string, deps:
 }
 
 /** A handle for a session whose protocol is decided asynchronously (after SETUP). */
-function deferred(transport: WebTransport, start: () => Promise<Inner>, logger: SessionLogger): MoqSessionHandle {
+function deferred(transport: WebTransport, start: () => Promise<Inner>, logger: StructuredLogger): MoqSessionHandle {
   let inner: Inner | undefined;
   let family = 'moq';
   const closed = start().then(

@@ -5,6 +5,8 @@
  * §9.3.2 "PATH", the same parameter in draft-14 and in moq-lite's `moql` compat SETUP).
  * moq-lite-03/04 open with no SETUP at all: they keep the server's default path.
  */
+import { MoqProtocolName } from '../moq-protocols.ts';
+import type { IetfVersion } from './ietf/version.ts';
 import { peekClientSetup } from './setup-peek.ts';
 import { ProtocolError } from '../wire/errors.ts';
 
@@ -17,13 +19,18 @@ export interface SessionTarget {
 }
 
 /** Protocols whose session opens with CLIENT_SETUP, and its body layout. */
-const SETUP_LAYOUT = { '': 'draft-14', moql: 'draft-14', 'moq-00': 'draft-14', 'moqt-16': 'draft-16' } as const;
+const SETUP_LAYOUT: Readonly<Record<string, IetfVersion>> = {
+  '': 'draft-14',
+  [MoqProtocolName.compat]: 'draft-14',
+  [MoqProtocolName.ietf14]: 'draft-14',
+  [MoqProtocolName.ietf16]: 'draft-16',
+};
 
 /** Longer than any path a client needs; the token dominates (a few hundred bytes). */
 const MAX_PATH_CHARS = 8192;
 
 export async function rawQuicTarget(transport: WebTransport, protocol: string, base: URL, timeoutMs: number): Promise<SessionTarget> {
-  const layout = SETUP_LAYOUT[protocol as keyof typeof SETUP_LAYOUT];
+  const layout = SETUP_LAYOUT[protocol];
   if (!layout) return { transport, url: base };
   const peeked = await peekClientSetup(transport, timeoutMs, layout);
   return { transport: peeked.transport, url: withPath(base, peeked.path), setupVersions: peeked.versions };

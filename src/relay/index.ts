@@ -19,9 +19,6 @@ export {
   Track,
   TrackSubscription,
   type TrackOptions,
-  DEFAULT_TRACK_CACHE_BYTES,
-  DEFAULT_MAX_PENDING_GROUPS,
-  DEFAULT_MAX_GROUP_BYTES,
 } from './track.ts';
 export { Group, GroupReader } from './group.ts';
 export { RelayError, RelayErrorCode } from './errors.ts';

@@ -16,9 +16,9 @@ export interface TrackOptions {
   maxGroupBytes?: number;
 }
 
-export const DEFAULT_TRACK_CACHE_BYTES = 16 * 1024 * 1024;
-export const DEFAULT_MAX_PENDING_GROUPS = 4;
-export const DEFAULT_MAX_GROUP_BYTES = 32 * 1024 * 1024;
+const DEFAULT_TRACK_CACHE_BYTES = 16 * 1024 * 1024;
+const DEFAULT_MAX_PENDING_GROUPS = 4;
+const DEFAULT_MAX_GROUP_BYTES = 32 * 1024 * 1024;
 
 /**
  * A track: a sequence of groups with one producer and any number of subscriptions.

@@ -5,12 +5,10 @@
  * (draft-lcurley-qmux-websocket §Negotiation).
  */
 
-/** Application protocols we serve, most preferred first. `moql` negotiates in SETUP. */
-export const MOQ_PROTOCOLS = ['moq-lite-04', 'moq-lite-03', 'moql', 'moqt-16', 'moq-00'] as const;
-export type MoqProtocol = (typeof MOQ_PROTOCOLS)[number] | '';
+import { MOQ_PROTOCOLS, type MoqProtocol } from '../moq-protocols.ts';
 
 /** WebSocket framings, most preferred first: QMux drafts, then web-transport-ws. */
-export const WS_FRAMINGS = ['qmux-02', 'qmux-01', 'qmux-00', 'webtransport'] as const;
+const WS_FRAMINGS = ['qmux-02', 'qmux-01', 'qmux-00', 'webtransport'] as const;
 export type WsFraming = (typeof WS_FRAMINGS)[number];
 
 export interface SubprotocolChoice {

@@ -2,7 +2,8 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import QmuxSession from '@moq/qmux';
-import { chooseSubprotocol, type MoqProtocol } from './subprotocol.ts';
+import type { MoqProtocol } from '../moq-protocols.ts';
+import { chooseSubprotocol } from './subprotocol.ts';
 
 /** `Peer`: what the caller verified of the peer before accepting; the transport only carries it. */
 export interface TransportSessionInfo<Peer = unknown> {

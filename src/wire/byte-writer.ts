@@ -92,3 +92,19 @@ export function encodeVarintFramed(fill: (writer: ByteWriter) => void): Uint8Arr
   fill(body);
   return withVarintLength(body.finish());
 }
+
+/** Concatenates varints and byte strings into one buffer (HTTP/3 frame and stream headers). */
+export function encodeParts(...parts: ReadonlyArray<number | Uint8Array>): Uint8Array {
+  let size = 0;
+  for (const part of parts) size += typeof part === 'number' ? varintLength(part) : part.byteLength;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    if (typeof part === 'number') offset = writeVarint(out, offset, part);
+    else {
+      out.set(part, offset);
+      offset += part.byteLength;
+    }
+  }
+  return out;
+}

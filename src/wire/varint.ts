@@ -2,8 +2,9 @@
  * QUIC variable-length integers (RFC 9000 §16): the two top bits of the first byte give the
  * length (1, 2, 4 or 8 bytes), the rest is the big-endian value, up to 2^62-1.
  *
- * moq-lite and draft-14 moq-transport both use them for every integer field. Values are plain
- * numbers where a JS number is exact (≤ 2^53-1) and bigints where a field may use all 62 bits.
+ * moq-lite, moq-transport and HTTP/3 (frames, capsules, settings, stream preambles) all use
+ * them. Values are plain numbers where a JS number is exact (≤ 2^53-1) and bigints where a field
+ * may use all 62 bits.
  */
 import { ProtocolError } from './errors.ts';
 
@@ -93,4 +94,25 @@ function decodeSmallVarint(bytes: Uint8Array, offset: number, length: 1 | 2 | 4)
   if (length === 1) return first;
   if (length === 2) return first * 0x100 + bytes[offset + 1]!;
   return first * 0x1000000 + bytes[offset + 1]! * 0x10000 + bytes[offset + 2]! * 0x100 + bytes[offset + 3]!;
+}
+
+export interface DecodedVarint {
+  readonly value: number;
+  /** Offset just after the varint. */
+  readonly next: number;
+}
+
+/**
+ * Decodes the varint at `offset`, or returns undefined when `bytes` ends inside it (incremental
+ * parsers wait for more). Never throws: above 2^53 the value is the nearest double, which only
+ * matters for reserved or unknown HTTP/3 identifiers that are ignored anyway.
+ */
+export function readVarint(bytes: Uint8Array, offset: number): DecodedVarint | undefined {
+  if (offset >= bytes.byteLength) return undefined;
+  const first = bytes[offset]!;
+  const length = varintLengthFromFirstByte(first);
+  if (offset + length > bytes.byteLength) return undefined;
+  let value = first & 0x3f;
+  for (let i = 1; i < length; i++) value = value * 256 + bytes[offset + i]!;
+  return { value, next: offset + length };
 }

@@ -6,7 +6,7 @@ import { parseAv1C } from '../../src/media/av1.ts';
 import { decodeLegacyFrame } from '../../src/media/hang/container.ts';
 import { fromHex } from '../../src/media/hex.ts';
 import { parseVpcC } from '../../src/media/vp9.ts';
-import { Origin } from '../../src/relay/index.ts';
+import type { Origin } from '../../src/relay/index.ts';
 import { haveTools } from '../helpers/tools.ts';
 import { startWhipPageServer, type WhipPageServer } from '../helpers/whip-page-server.ts';
 

@@ -4,7 +4,7 @@ import type { WhipService } from '../../adapters/ingest/whip/index.ts';
 import { decodeLegacyFrame } from '../../src/media/hang/container.ts';
 import { splitLengthPrefixed } from '../../src/media/nal.ts';
 import { DEFAULT_RECONNECT_GRACE_MS } from '../../src/media/publishers.ts';
-import { Origin, type TrackSubscription } from '../../src/relay/index.ts';
+import type { Origin, TrackSubscription } from '../../src/relay/index.ts';
 import { haveTools } from '../helpers/tools.ts';
 import { startWhipPageServer, type WhipPageServer } from '../helpers/whip-page-server.ts';
 

@@ -10,7 +10,6 @@ import { WebSocketServer } from 'ws';
 import { Origin } from '../../src/relay/index.ts';
 import {
   type Authorize,
-  type IetfLogger,
   type IetfSessionHandle,
   type IetfVersion,
   ietfVersionFromProtocol,
@@ -19,6 +18,7 @@ import {
   serveIetfSession,
 } from '../../src/moq/ietf/index.ts';
 import { msfLocBridge } from '../../adapters/bridge/msf-loc/index.ts';
+import type { StructuredLogger as IetfLogger } from '../../src/logger.ts';
 
 export interface IetfTestServer {
   url: URL;

@@ -157,7 +157,7 @@ describe('IETF moqt-16 over raw QUIC (token in the CLIENT_SETUP PATH parameter)'
     expect((await client.next('request_error', (m) => m.requestId === refused)).code).toBe(requestErrorCode('draft-16', 'subscribe', 'unauthorized'));
     const allowed = client.requestId();
     await client.send({ type: 'subscribe', requestId: allowed, namespace: [utf8('live'), utf8('ok')], name: utf8('video'), subscriberPriority: 0, forward: true, filter: { type: 'largestObject' }, parameters: { authorizationTokens: [] } });
-    // Authorised: refused only because nothing is published there.
+    // Authorized: refused only because nothing is published there.
     expect((await client.next('request_error', (m) => m.requestId === allowed)).code).toBe(requestErrorCode('draft-16', 'subscribe', 'doesNotExist'));
   });
 
@@ -182,7 +182,7 @@ describe.skipIf(!tools)('RTMP', () => {
     expect(await ffmpegPush(`${gw.rtmpUrl}/live/rtmp`)).not.toBe(0);
     expect(await ffmpegPush(`${gw.rtmpUrl}/live/rtmp?jwt=${await token({ root: 'live', put: 'other' })}`)).not.toBe(0);
     const good = ffmpegPush(`${gw.rtmpUrl}/live/rtmp?jwt=${await token({ root: 'live', put: 'rtmp' })}`);
-    await until(() => gw.gateway.origin.get('live/rtmp') !== undefined, 'authorised RTMP publish', 10_000);
+    await until(() => gw.gateway.origin.get('live/rtmp') !== undefined, 'authorized RTMP publish', 10_000);
     expect(await good).toBe(0);
   });
 });

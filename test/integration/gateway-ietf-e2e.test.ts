@@ -406,7 +406,7 @@ describe('auth with IETF sessions', () => {
     })();
     publisher.connection.publish(Net.Path.from('live/auth'), broadcast);
     publisher.connection.publish(Net.Path.from('live/forbidden'), new Net.Broadcast.Producer());
-    await until(() => authGw.gateway.origin.get('live/auth') !== undefined, 'authorised PUBLISH_NAMESPACE');
+    await until(() => authGw.gateway.origin.get('live/auth') !== undefined, 'authorized PUBLISH_NAMESPACE');
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(authGw.gateway.origin.get('live/forbidden')).toBeUndefined();
 
@@ -424,7 +424,7 @@ describe('auth with IETF sessions', () => {
     const payloads = [Uint8Array.of(1, 2, 3), new Uint8Array(5000).fill(9)];
     for (const payload of payloads) group.writeFrame({ payload, timestamp: Net.Time.Timestamp.fromMillis(10) });
     group.close();
-    const received = await within(subscription.recvGroup(), 'authorised group');
+    const received = await within(subscription.recvGroup(), 'authorized group');
     const frames: Uint8Array[] = [];
     for (let frame = await within(received!.readFrame(), 'frame'); frame; frame = await within(received!.readFrame(), 'frame')) frames.push(frame.payload);
     expect(frames.map((f) => Buffer.from(f).toString('hex'))).toEqual(payloads.map((p) => Buffer.from(p).toString('hex')));

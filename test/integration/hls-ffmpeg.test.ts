@@ -133,7 +133,7 @@ describe.runIf(haveTools('ffmpeg', 'ffprobe'))('HLS read by ffmpeg/ffprobe', () 
       expect(probe.stderr).toBe('');
       const stream = (JSON.parse(probe.stdout) as { streams: Record<string, unknown>[] }).streams[0]!;
       expect(stream).toMatchObject({ codec_name: source.codec, profile: source.profile, pix_fmt: source.pixFmt, width: 320, height: 240 });
-      expect(Number(stream['nb_read_frames'])).toBe(publisher.samples.length);
+      expect(Number(stream.nb_read_frames)).toBe(publisher.samples.length);
       const decode = await runTool('ffmpeg', ['-v', 'warning', '-nostdin', '-i', `${base}/index.m3u8`, '-map', '0', '-f', 'null', '-']);
       expect(decode.stderr).toBe('');
     }, 60_000);

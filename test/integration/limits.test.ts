@@ -158,7 +158,9 @@ describe.skipIf(!tools)('limits', () => {
       socket.on('error', () => undefined);
       sockets.push(socket);
     }
-    cleanups.push(() => sockets.forEach((s) => s.destroy()));
+    cleanups.push(() => {
+      for (const s of sockets) s.destroy();
+    });
     await until(() => sockets.filter((s) => s.readyState === 'open').length === 400, 'flood connected');
     ffmpeg(`${gw.rtmpUrl}/live/flooded`, 20);
     await until(() => gw.gateway.origin.get('live/flooded')?.getTrack('video') !== undefined, 'publish during the flood', 15_000);

@@ -3,7 +3,7 @@
  * (@moq/lite 0.2.2) against serveLiteSession for lite-02 (`moql` SETUP), lite-03 and lite-04,
  * plus raw-wire clients for the failure and slow-subscriber cases.
  */
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import * as Moq from '@moq/lite';
 import type QmuxSession from '@moq/qmux';
 import { Broadcast, Origin, type Group, type TrackSubscription } from '../../src/relay/index.ts';
@@ -59,9 +59,9 @@ interface Setup {
   session: LiteSession;
 }
 
-// Compile-time: native WebTransport and @moq/qmux sessions fit the session's transport type.
-export const fitsNative = (transport: WebTransport): WebTransportLike => transport;
-export const fitsQmux = (transport: QmuxSession): WebTransportLike => transport;
+// Compile-time (tsc checks it): native WebTransport and @moq/qmux sessions fit the session's transport type.
+expectTypeOf<WebTransport>().toExtend<WebTransportLike>();
+expectTypeOf<QmuxSession>().toExtend<WebTransportLike>();
 
 beforeAll(() => {
   // The reference client logs every step; keep errors visible, drop the chatter.

@@ -53,7 +53,7 @@ describe.skipIf(!tools)('secrets stay out of the logs', () => {
     viewer.close();
     expect((await fetch(`${gw.url}/hls/live/hls/index.m3u8?jwt=${forged}`)).status).toBe(403);
     const whip = await fetch(`${gw.url}/whip/live/w`, { method: 'POST', headers: { authorization: `Bearer ${publish}`, 'content-type': 'application/sdp' }, body: 'v=0\r\n' });
-    expect(whip.status).toBeGreaterThanOrEqual(400); // not a usable offer, but authorised and logged
+    expect(whip.status).toBeGreaterThanOrEqual(400); // not a usable offer, but authorized and logged
     await live;
     await gw.stop();
 

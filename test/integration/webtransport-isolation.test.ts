@@ -13,14 +13,14 @@ import { H3ErrorCode } from '../../src/transport/h3/h3-errors.ts';
 import { LOCAL_SETTINGS } from '../../src/transport/h3/http3-connection.ts';
 import { decodeFieldSection, encodeFieldSection, type FieldLine } from '../../src/transport/h3/qpack.ts';
 import { encodeSettings } from '../../src/transport/h3/settings.ts';
-import { encodeParts } from '../../src/transport/h3/varint.ts';
+import { encodeParts } from '../../src/wire/byte-writer.ts';
 import { applicationCodeToHttp3 } from '../../src/transport/h3/webtransport-codes.ts';
 import { dial } from '../../src/transport/quic/dial.ts';
-import { QuicConnection } from '../../src/transport/quic/quic-connection.ts';
+import type { QuicConnection } from '../../src/transport/quic/quic-connection.ts';
 import { StreamResetError, type ConnectionCloseInfo } from '../../src/transport/quic/quic-errors.ts';
 import type { QuicStream } from '../../src/transport/quic/quic-stream.ts';
 import {
-  WebTransportError,
+  type WebTransportError,
   connectWebTransport,
   startQuicServer,
   type QuicServer,

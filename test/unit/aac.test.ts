@@ -37,7 +37,7 @@ beforeAll(() => {
     const args = ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${sampleRate}`, '-t', '0.5', '-ac', String(channels), '-c:a', 'aac', '-b:a', '64k'];
     const adts = fx.ffmpeg([...args, '-f', 'adts'], `${name}.aac`);
     const m4a = fx.ffmpeg(['-i', `${name}.aac`, '-c', 'copy'], `${name}.m4a`);
-    const packetSizes = fx.probe(`${name}.m4a`, 'packet=size').packets!.map((p) => Number(p['size']));
+    const packetSizes = fx.probe(`${name}.m4a`, 'packet=size').packets!.map((p) => Number(p.size));
     encoded.set(name, { adts, asc: ascFromEsds(findBox(m4a, 'esds')).slice(), packetSizes });
   }
 }, 60_000);

@@ -15,9 +15,9 @@ const LIMITS = { memoryLimitBytes: 64 * 2 ** 20, caseTimeoutMs: 10_000 };
 
 /** Inputs that once broke a parser (found by `npm run fuzz`); they must stay handled. */
 const REGRESSIONS: Record<string, { counterexample: Uint8Array; bug: string }> = {
-  'rtmp.normaliser': {
+  'rtmp.normalizer': {
     counterexample: fromHex('0801940000000000000c019702000000014f70757300'),
-    bug: 'an E-RTMP MultichannelConfig of 0 channels, then an Opus frame without a sequence start: buildOpusHead(0) escaped the normaliser',
+    bug: 'an E-RTMP MultichannelConfig of 0 channels, then an Opus frame without a sequence start: buildOpusHead(0) escaped the normalizer',
   },
   'media.hang-legacy-frame': {
     counterexample: fromHex('c020000000000000'),

@@ -43,7 +43,7 @@ function encode(name: string, size: string, x264: string[]): Encoded {
     annexB,
     avcC: findBox(mp4, 'avcC').slice(),
     samples,
-    keyframes: packets.map((p) => String(p['flags']).startsWith('K')),
+    keyframes: packets.map((p) => String(p.flags).startsWith('K')),
     stream,
   };
 }
@@ -147,7 +147,7 @@ describe('H.264 SPS and avcC', () => {
     expect(parseSps(sps[0]!)).toMatchObject({ profileIdc: 244, chromaFormatIdc: 3, bitDepthLuma: 10, bitDepthChroma: 10, width: 320, height: 240 });
     expect(buildAvcC(sps, pps)).toEqual(e.avcC);
     expect(parseAvcC(e.avcC)).toMatchObject({ profile: 244, chromaFormatIdc: 3, bitDepthLuma: 10, bitDepthChroma: 10 });
-    expect(avcCodecString(e.avcC)).toBe(`avc1.f400${toHex(Uint8Array.of(Number(e.stream['level'])))}`);
+    expect(avcCodecString(e.avcC)).toBe(`avc1.f400${toHex(Uint8Array.of(Number(e.stream.level)))}`);
   }, 30_000);
 
   it('handles interlaced coding (field macroblock pairs double the height unit)', () => {

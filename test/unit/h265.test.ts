@@ -31,7 +31,7 @@ function encode(name: string, size: string, args: string[]): Encoded {
     annexB,
     hvcC: findBox(mp4, 'hvcC').slice(),
     samples,
-    keyframes: fx.probe(`${name}.mp4`, 'packet=flags').packets!.map((p) => String(p['flags']).startsWith('K')),
+    keyframes: fx.probe(`${name}.mp4`, 'packet=flags').packets!.map((p) => String(p.flags).startsWith('K')),
     stream: fx.probe(`${name}.mp4`, 'stream=profile,level,width,height').streams![0]!,
   };
 }
@@ -67,7 +67,7 @@ describe('H.265 (libx265 Main)', () => {
       profileSpace: 0,
       tierFlag: false,
       profileIdc: 1,
-      levelIdc: main.stream['level'],
+      levelIdc: main.stream.level,
       width: 320,
       height: 240,
       chromaFormatIdc: 1,
@@ -92,7 +92,7 @@ describe('H.265 (libx265 Main)', () => {
 
   it('makes the ISO/IEC 14496-15 Annex E codec string', () => {
     // Main (compatible with Main and Main 10 -> reversed flags 0x6), level 2 (60), progressive + frame-only.
-    expect(main.stream['level']).toBe(60);
+    expect(main.stream.level).toBe(60);
     expect(hevcCodecString(main.hvcC)).toBe('hvc1.1.6.L60.90');
     expect(hevcCodecString(main.hvcC, 'hev1')).toBe('hev1.1.6.L60.90');
   });

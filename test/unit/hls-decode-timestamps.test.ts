@@ -15,7 +15,7 @@ const PATTERNS: Record<string, number[]> = {
 function run(ptsInDecodeOrder: number[], depth: number, shift = 0): TimestampedFrame<number>[] {
   const r = new DecodeTimestampReconstructor<number>({ initialDepth: depth, shift });
   const out: TimestampedFrame<number>[] = [];
-  ptsInDecodeOrder.forEach((pts, i) => out.push(...r.push(pts * FRAME, i)));
+  for (const [i, pts] of ptsInDecodeOrder.entries()) out.push(...r.push(pts * FRAME, i));
   out.push(...r.flush());
   return out;
 }

@@ -172,7 +172,7 @@ describe('Segmenter with a leader and a follower', () => {
 });
 
 describe('sample clocks', () => {
-  it('audio: millisecond-rounded timestamps tile exactly; a real gap resynchronises', () => {
+  it('audio: millisecond-rounded timestamps tile exactly; a real gap resynchronizes', () => {
     const clock = new SessionClock();
     const audio = new AudioSampleClock(clock, 48_000, () => 1024);
     const out: TimedSample[] = [];
@@ -188,7 +188,7 @@ describe('sample clocks', () => {
     const frameUs = 1e6 / 30;
     const pts = [0, 3, 1, 2, 6, 4, 5, 7];
     const out: TimedSample[] = [];
-    pts.forEach((p, i) => out.push(...video.push(Math.round(p * frameUs), new Uint8Array(1), i === 0)));
+    for (const [i, p] of pts.entries()) out.push(...video.push(Math.round(p * frameUs), new Uint8Array(1), i === 0));
     out.push(...video.flush());
     expect(out).toHaveLength(8);
     expect(out[0]!.compositionOffset).toBe(0);

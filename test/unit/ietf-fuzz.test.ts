@@ -16,7 +16,7 @@ import type { FetchObject } from '../../src/moq/ietf/data/objects.ts';
 import { readSubgroupHeader, readSubgroupObject } from '../../src/moq/ietf/data/subgroup-stream.ts';
 import { IetfProtocolError, SessionErrorCode } from '../../src/moq/ietf/errors.ts';
 import { readClientSetupFrom } from '../../src/moq/ietf/setup.ts';
-import { type IetfVersion } from '../../src/moq/ietf/version.ts';
+import type { IetfVersion } from '../../src/moq/ietf/version.ts';
 import { frameControlMessage } from '../../src/moq/ietf/wire/control-framing.ts';
 import { decodeToken } from '../../src/moq/ietf/wire/token.ts';
 import { ProtocolError } from '../../src/wire/errors.ts';

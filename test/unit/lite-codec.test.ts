@@ -33,7 +33,7 @@ const ALL_VERSIONS = [LiteVersion.Draft01, LiteVersion.Draft02, LiteVersion.Draf
 const DRAFT_14 = 0xff00000e;
 const RUNS = { numRuns: 60 };
 
-// Paths the reference normalises (trimmed, single slashes) round-trip unchanged.
+// Paths the reference normalizes (trimmed, single slashes) round-trip unchanged.
 const path = fc
   .array(fc.stringMatching(/^[a-zA-Z0-9._-]{1,8}$/), { maxLength: 4 })
   .map((segments) => segments.join('/'));

@@ -26,7 +26,7 @@ interface Header {
 function chunk(h: Header, payload: number[] = [], extended?: number): Buffer {
   const out = [...basic(h.fmt, h.csid)];
   const ts = h.timestamp ?? 0;
-  if (h.fmt <= 2) out.push(...u24(ts >= 0xffffff ? 0xffffff : ts));
+  if (h.fmt <= 2) out.push(...u24(Math.min(ts, 0xffffff)));
   if (h.fmt <= 1) out.push(...u24(h.length ?? 0), h.typeId ?? 0);
   if (h.fmt === 0) {
     const sid = h.streamId ?? 0;

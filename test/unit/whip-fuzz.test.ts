@@ -11,10 +11,10 @@ import { SdpError, UnsupportedOfferError } from '../../adapters/ingest/whip/erro
 import { KeyframeRequester } from '../../adapters/ingest/whip/keyframe-requester.ts';
 import { RecurringLog, silentLogger } from '../../adapters/ingest/whip/logger.ts';
 import { SessionTimeline, TrackClock } from '../../adapters/ingest/whip/media-clock.ts';
-import { codecPipeline } from '../../adapters/ingest/whip/normaliser-for-codec.ts';
+import { codecPipeline } from '../../adapters/ingest/whip/normalizer-for-codec.ts';
 import { filteredOfferSdp } from '../../adapters/ingest/whip/offer-filter.ts';
 import { planWhipOffer, type CodecName } from '../../adapters/ingest/whip/offer-plan.ts';
-import { opusPacketChannels } from '../../adapters/ingest/whip/opus-normaliser.ts';
+import { opusPacketChannels } from '../../adapters/ingest/whip/opus-normalizer.ts';
 import { RtpFrameAssembler } from '../../adapters/ingest/whip/rtp-frame-assembler.ts';
 import { parseSdp } from '../../adapters/ingest/whip/sdp.ts';
 import { TrackIngest } from '../../adapters/ingest/whip/track-ingest.ts';
@@ -130,15 +130,15 @@ describe('fuzz: codec payload parsers', () => {
     );
   });
 
-  it('normalisers only raise MediaParseError and emit well-formed samples', () => {
+  it('normalizers only raise MediaParseError and emit well-formed samples', () => {
     const nal = fc.tuple(fc.constantFrom(1, 5, 6, 7, 8, 9, 0x80, 24, 28), fc.uint8Array({ maxLength: 24 })).map(([type, body]) => Uint8Array.of(type & 0x80 ? 0x85 : 0x60 | type, ...body));
     const annexB = fc.array(nal, { maxLength: 5 }).map((nals) => Uint8Array.from(nals.flatMap((n) => [0, 0, 0, 1, ...n])));
     fc.assert(
       fc.property(fc.constantFrom<CodecName>('H264', 'VP8', 'VP9', 'AV1', 'OPUS'), fc.array(fc.oneof(bytes, annexB), { maxLength: 8 }), fc.boolean(), (codec, frames, keyframe) => {
-        const { normaliser } = codecPipeline(codec);
+        const { normalizer } = codecPipeline(codec);
         for (const data of frames) {
           onlyThrows([MediaParseError], () => {
-            const out = normaliser.normalise({ data, keyframe, rtpTimestamp: 0 });
+            const out = normalizer.normalize({ data, keyframe, rtpTimestamp: 0 });
             if (out && codec === 'H264') splitLengthPrefixed(out.payload); // valid AVCC
             if (out && codec === 'AV1') splitObus(out.payload);
           });
@@ -181,13 +181,13 @@ describe('fuzz: RTP → frames', () => {
     fc.assert(
       fc.property(fc.constantFrom<CodecName>('H264', 'VP8', 'VP9', 'AV1', 'OPUS'), packets(fc.oneof(h264Payload, fc.uint8Array({ maxLength: 40 }))), (codec, list) => {
         const sink = new RecordingSink();
-        const { depacketizer, normaliser } = codecPipeline(codec);
+        const { depacketizer, normalizer } = codecPipeline(codec);
         const clockRate = codec === 'OPUS' ? 48000 : 90000;
         const video = codec !== 'OPUS';
         const ingest = new TrackIngest({
           name: video ? 'video' : 'audio',
           assembler: new RtpFrameAssembler(depacketizer, clockRate, { latencyMs: 50, maxPacketsPerFrame: 8, maxBufferedPackets: 16 }),
-          normaliser,
+          normalizer,
           clock: new TrackClock(new SessionTimeline(), clockRate),
           sink,
           keyframes: video ? new KeyframeRequester(() => {}) : undefined,

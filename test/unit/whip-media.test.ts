@@ -7,15 +7,15 @@ import { parseVpcC } from '../../src/media/vp9.ts';
 import { parseAv1C } from '../../src/media/av1.ts';
 import { joinObus, ObuType, readLeb128, splitObus } from '../../adapters/ingest/whip/av1-obu.ts';
 import { buildAv1C, parseAv1SequenceHeader } from '../../adapters/ingest/whip/av1-sequence-header.ts';
-import { Av1Normaliser } from '../../adapters/ingest/whip/av1-normaliser.ts';
-import { H264Normaliser } from '../../adapters/ingest/whip/h264-normaliser.ts';
+import { Av1Normalizer } from '../../adapters/ingest/whip/av1-normalizer.ts';
+import { H264Normalizer } from '../../adapters/ingest/whip/h264-normalizer.ts';
 import { KeyframeRequester } from '../../adapters/ingest/whip/keyframe-requester.ts';
 import { ntpToMicros, RtpTimestampUnwrapper, SessionTimeline, TrackClock } from '../../adapters/ingest/whip/media-clock.ts';
-import { OpusNormaliser } from '../../adapters/ingest/whip/opus-normaliser.ts';
+import { OpusNormalizer } from '../../adapters/ingest/whip/opus-normalizer.ts';
 import { RtpFrameAssembler } from '../../adapters/ingest/whip/rtp-frame-assembler.ts';
-import { Vp8Normaliser } from '../../adapters/ingest/whip/vp8-normaliser.ts';
+import { Vp8Normalizer } from '../../adapters/ingest/whip/vp8-normalizer.ts';
 import { parseVp8FrameHeader } from '../../adapters/ingest/whip/vp8-frame-header.ts';
-import { Vp9Normaliser } from '../../adapters/ingest/whip/vp9-normaliser.ts';
+import { Vp9Normalizer } from '../../adapters/ingest/whip/vp9-normalizer.ts';
 import { parseVp9FrameHeader, vp9LevelForSize } from '../../adapters/ingest/whip/vp9-frame-header.ts';
 import { fixtureDir } from './media-fixtures.ts';
 
@@ -37,30 +37,30 @@ const IDR = hex('65888400ff');
 const P_SLICE = hex('419a2233');
 const frame = (data: Uint8Array, keyframe = false, rtpTimestamp = 0) => ({ data, keyframe, rtpTimestamp });
 
-describe('H.264 normaliser', () => {
+describe('H.264 normalizer', () => {
   it('turns Annex B with in-band SPS/PPS into avcC + AVCC samples', () => {
-    const n = new H264Normaliser();
-    expect(n.normalise(frame(cat(START, P_SLICE)))).toBeUndefined(); // no configuration yet
-    const key = n.normalise(frame(cat(START, SPS, START, PPS, START, IDR)))!;
+    const n = new H264Normalizer();
+    expect(n.normalize(frame(cat(START, P_SLICE)))).toBeUndefined(); // no configuration yet
+    const key = n.normalize(frame(cat(START, SPS, START, PPS, START, IDR)))!;
     expect(key.keyframe).toBe(true);
     expect(key.info).toMatchObject({ kind: 'video', codec: 'avc1.42c01f', codedWidth: 640, codedHeight: 480 });
     const avcc = parseAvcC(key.info!.description!);
     expect(avcc.sps).toEqual([SPS]);
     expect(avcc.pps).toEqual([PPS]);
     expect(splitLengthPrefixed(key.payload)).toEqual([IDR]); // parameter sets live in the avcC
-    const delta = n.normalise(frame(cat(START, P_SLICE)))!;
+    const delta = n.normalize(frame(cat(START, P_SLICE)))!;
     expect(delta).toEqual({ payload: cat(hex('00000004'), P_SLICE), keyframe: false });
     // Repeated identical parameter sets: no new description.
-    expect(n.normalise(frame(cat(START, SPS, START, PPS, START, IDR)))!.info).toBeUndefined();
+    expect(n.normalize(frame(cat(START, SPS, START, PPS, START, IDR)))!.info).toBeUndefined();
   });
 
   it('declares the track again when the SPS changes (a resolution switch)', () => {
     const dir = fixtureDir();
     try {
       const x264 = dir.ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10', '-frames:v', '1', '-c:v', 'libx264', '-profile:v', 'baseline', '-f', 'h264'], 'small.h264');
-      const n = new H264Normaliser();
-      expect(n.normalise(frame(cat(START, SPS, START, PPS, START, IDR)))!.info).toMatchObject({ codedWidth: 640 });
-      const next = n.normalise(frame(x264))!;
+      const n = new H264Normalizer();
+      expect(n.normalize(frame(cat(START, SPS, START, PPS, START, IDR)))!.info).toMatchObject({ codedWidth: 640 });
+      const next = n.normalize(frame(x264))!;
       expect(next.keyframe).toBe(true);
       expect(next.info).toMatchObject({ codec: expect.stringMatching(/^avc1\.42c0/), codedWidth: 320, codedHeight: 240 });
       expect(splitLengthPrefixed(next.payload).map((nal) => nal[0]! & 0x1f)).not.toContain(7);
@@ -70,10 +70,10 @@ describe('H.264 normaliser', () => {
   });
 
   it('rejects broken NAL units', () => {
-    const n = new H264Normaliser();
-    expect(() => n.normalise(frame(hex('0000')))).toThrow(MediaParseError);
-    expect(() => n.normalise(frame(cat(START, hex('e5'))))).toThrow(MediaParseError);
-    expect(() => n.normalise(frame(cat(START, hex('67ff'), START, PPS, START, IDR)))).toThrow(MediaParseError);
+    const n = new H264Normalizer();
+    expect(() => n.normalize(frame(hex('0000')))).toThrow(MediaParseError);
+    expect(() => n.normalize(frame(cat(START, hex('e5'))))).toThrow(MediaParseError);
+    expect(() => n.normalize(frame(cat(START, hex('67ff'), START, PPS, START, IDR)))).toThrow(MediaParseError);
   });
 });
 
@@ -83,18 +83,18 @@ describe('VP8, Opus', () => {
     expect(parseVp8FrameHeader(vp8Key)).toEqual({ keyframe: true, width: 640, height: 480 });
     expect(parseVp8FrameHeader(hex('110000'))).toEqual({ keyframe: false });
     expect(() => parseVp8FrameHeader(hex('10000000000000000000'))).toThrow(MediaParseError);
-    const n = new Vp8Normaliser();
-    expect(n.normalise(frame(hex('110000')))).toBeUndefined();
-    expect(n.normalise(frame(vp8Key))!.info).toEqual({ kind: 'video', codec: 'vp8', codedWidth: 640, codedHeight: 480 });
-    expect(n.normalise(frame(hex('110000')))).toEqual({ payload: hex('110000'), keyframe: false });
+    const n = new Vp8Normalizer();
+    expect(n.normalize(frame(hex('110000')))).toBeUndefined();
+    expect(n.normalize(frame(vp8Key))!.info).toEqual({ kind: 'video', codec: 'vp8', codedWidth: 640, codedHeight: 480 });
+    expect(n.normalize(frame(hex('110000')))).toEqual({ payload: hex('110000'), keyframe: false });
   });
 
   it('counts Opus channels from the TOC byte', () => {
-    const n = new OpusNormaliser();
-    expect(n.normalise(frame(hex('78ff')))!.info).toMatchObject({ codec: 'opus', numberOfChannels: 1, sampleRate: 48000 });
-    expect(n.normalise(frame(hex('78ff')))!.info).toBeUndefined();
-    expect(n.normalise(frame(hex('7cff')))!.info).toMatchObject({ numberOfChannels: 2 });
-    expect(n.normalise(frame(new Uint8Array(0)))).toBeUndefined();
+    const n = new OpusNormalizer();
+    expect(n.normalize(frame(hex('78ff')))!.info).toMatchObject({ codec: 'opus', numberOfChannels: 1, sampleRate: 48000 });
+    expect(n.normalize(frame(hex('78ff')))!.info).toBeUndefined();
+    expect(n.normalize(frame(hex('7cff')))!.info).toMatchObject({ numberOfChannels: 2 });
+    expect(n.normalize(frame(new Uint8Array(0)))).toBeUndefined();
   });
 });
 
@@ -122,8 +122,8 @@ describe('VP9 headers', () => {
     // frame_marker, profile 0, show_existing 0, KEY_FRAME, show, !error_res, sync, CS_BT_709, studio range, 1280x720
     const key = bits([[2, 2], [0, 1], [0, 1], [0, 1], [0, 1], [1, 1], [0, 1], [0x498342, 24], [2, 3], [0, 1], [1279, 16], [719, 16], [0, 8]]);
     expect(parseVp9FrameHeader(key)).toMatchObject({ profile: 0, keyframe: true, bitDepth: 8, width: 1280, height: 720, chromaSubsampling: 0, fullRange: false });
-    const n = new Vp9Normaliser();
-    const out = n.normalise(frame(key))!;
+    const n = new Vp9Normalizer();
+    const out = n.normalize(frame(key))!;
     expect(out.info).toMatchObject({ codec: 'vp09.00.31.08', codedWidth: 1280, codedHeight: 720 });
     expect(parseVpcC(out.info!.description!)).toMatchObject({ profile: 0, level: 31, bitDepth: 8 });
     expect(vp9LevelForSize(640, 480)).toBe(30);
@@ -151,8 +151,8 @@ describe('AV1 OBUs', () => {
     expect(readLeb128(hex('e58e26'), 0)).toEqual([624485, 3]);
     expect(() => splitObus(hex('0a05aa'))).toThrow(MediaParseError);
     expect(() => readLeb128(hex('ffffffffffffffffff'), 0)).toThrow(MediaParseError);
-    const n = new Av1Normaliser();
-    const out = n.normalise({ data: cat(td, hex('0a0a'), SEQ, hex('3202aabb')), keyframe: true, rtpTimestamp: 0 })!;
+    const n = new Av1Normalizer();
+    const out = n.normalize({ data: cat(td, hex('0a0a'), SEQ, hex('3202aabb')), keyframe: true, rtpTimestamp: 0 })!;
     expect(out.keyframe).toBe(true);
     expect(out.info).toMatchObject({ codec: 'av01.0.04M.08', codedWidth: 640, codedHeight: 480 });
     expect(out.payload).toEqual(cat(hex('0a0a'), SEQ, hex('3202aabb'))); // temporal delimiter dropped
@@ -181,7 +181,7 @@ describe('real VP9 and AV1 bitstreams (ffmpeg)', () => {
       const [first, second] = ivfFrames(file);
       expect(parseVp9FrameHeader(first!)).toMatchObject({ profile, keyframe: true, bitDepth: depth, width: 352, height: 288 });
       expect(parseVp9FrameHeader(second!).keyframe).toBe(false);
-      expect(new Vp9Normaliser().normalise(frame(first!))!.info!.codec).toBe(`vp09.0${profile}.20.${String(depth).padStart(2, '0')}`);
+      expect(new Vp9Normalizer().normalize(frame(first!))!.info!.codec).toBe(`vp09.0${profile}.20.${String(depth).padStart(2, '0')}`);
     }
   });
 

@@ -1,29 +1,24 @@
 /** The gateway's JSON API as the pages use it (shapes served by src/http/api.ts). */
+import type { ApiBroadcast, ApiInfo, ApiPublisher, ApiTrack } from '../../src/http/api-types.ts';
 import { pageToken } from './token.ts';
 
-export interface TrackInfo {
-  name: string;
-  kind: string;
-  codec: string;
-  /** Bits per second, when the gateway measures it. */
-  bitrate?: number;
-}
+/*
+ * The page's views of the served shapes (src/http/api-types.ts), loosened where the page
+ * tolerates an older or newer gateway: a renamed or retyped field there fails the type check here.
+ */
+export type TrackInfo = Pick<ApiTrack, 'name' | 'kind' | 'codec'> & Partial<Pick<ApiTrack, 'bitrate'>>;
 
-export interface BroadcastInfo {
-  path: string;
+export interface BroadcastInfo extends Pick<ApiBroadcast, 'path' | 'viewers'> {
   tracks: TrackInfo[];
   /** `connected: false` while the encoder is away within its reconnect grace period. */
-  publisher: { protocol: string; remoteAddress: string; connected?: boolean } | null;
-  viewers: number;
+  publisher: (Omit<ApiPublisher, 'connected'> & Partial<Pick<ApiPublisher, 'connected'>>) | null;
   /** When the broadcast went live: epoch ms or an ISO date string. */
-  startedAt: number | string;
+  startedAt: number | ApiBroadcast['startedAt'];
 }
 
-export interface GatewayInfo {
+export interface GatewayInfo extends Omit<ApiInfo, 'rtmpPort'> {
   /** null when RTMP ingest is disabled. */
   rtmpPort: number | null;
-  httpPort: number;
-  version: string;
 }
 
 export class ApiError extends Error {

@@ -2,6 +2,8 @@
  * The token the pages use with --auth-key: `?jwt=` on the page's own URL, or the one entered on
  * the dashboard, kept in sessionStorage (this tab only, never put into a URL the page shares).
  */
+import type { AccessAnswer } from '../../src/http/api-types.ts';
+
 const STORAGE_KEY = 'moq-gateway.token';
 
 export function pageToken(): string | undefined {
@@ -31,15 +33,8 @@ export function withToken(url: string, token: string | undefined): string {
   return parsed.toString();
 }
 
-export interface Access {
-  authentication: boolean;
-  subscribe: boolean;
-  publish: boolean;
-  refused?: string;
-  message?: string;
-  expiresAt?: number;
-  live?: boolean;
-}
+/** The answer of GET /access/<broadcast>, as src/http/access-check.ts serves it. */
+export type Access = AccessAnswer;
 
 /** What the token allows for `broadcast` (GET /access/<broadcast>). */
 export async function checkAccess(broadcast: string, token: string | undefined): Promise<Access> {

@@ -51,6 +51,6 @@ export class CatalogModeState {
 export function formatFor(mode: CatalogMode, name: string): ObjectToFrame {
   if (mode.kind !== 'msf') return payloadOnly;
   const track = mode.catalog.tracks.find((entry) => entry.name === name);
-  if (!track || track.packaging !== 'loc') return payloadOnly;
+  if (track?.packaging !== 'loc') return payloadOnly;
   return locToLegacy(typeof track.timescale === 'number' ? track.timescale : undefined);
 }

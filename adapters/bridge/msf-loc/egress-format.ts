@@ -49,7 +49,7 @@ export const legacyToLoc: ObjectFormat = {
 };
 
 /** One catalog.json frame → one independent MSF catalog object (§5: every group starts complete). */
-export const msfFromHangFrame: ObjectFormat = {
+const msfFromHangFrame: ObjectFormat = {
   extensions: false,
   convert(frame) {
     const catalog: HangCatalog = parse(frame) ?? new Map();

@@ -6,7 +6,7 @@ import type { TimedSample } from './timed-sample.ts';
  * sample with a known length (AAC: 1024 samples; Opus: from its TOC), so nothing is held back.
  * Ingest timestamps are often millisecond-rounded (RTMP/FLV): a frame within half a frame of
  * where the previous one ended is placed exactly there, so the fragments tile without the
- * 1-sample gaps and overlaps that make MSE drop or click; a larger jump resynchronises.
+ * 1-sample gaps and overlaps that make MSE drop or click; a larger jump resynchronizes.
  */
 export class AudioSampleClock {
   #nextDts: number | undefined;

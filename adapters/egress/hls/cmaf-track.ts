@@ -13,7 +13,7 @@ import { opusPacketSamples } from './opus-packet-duration.ts';
 
 /** Each rendition is its own CMAF track file with one track (ISO/IEC 23000-19 §7.3.1). */
 export const CMAF_TRACK_ID = 1;
-export const VIDEO_TIMESCALE = 90_000;
+const VIDEO_TIMESCALE = 90_000;
 
 /** What the packager needs to know about a rendition, derived from its catalog entry. */
 export interface CmafTrack {

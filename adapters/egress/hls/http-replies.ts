@@ -10,7 +10,7 @@ const CORS_HEADERS = {
 };
 
 /** RFC 8216bis §4 / Apple: `.m3u8` as application/vnd.apple.mpegurl. */
-export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
+const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
 
 /** Playlists change with every part: never reuse a stored copy without revalidating. */
 const PLAYLIST_CACHE = 'no-cache';
@@ -33,7 +33,7 @@ export function sendPlaylist(req: http.IncomingMessage, res: http.ServerResponse
  * A playlist whose every URI carries `query` too: a player asked with `?jwt=` must send the
  * token with the playlists and media it is pointed at, and players only copy what URIs hold.
  */
-export function withQuery(playlist: string, query: string): string {
+function withQuery(playlist: string, query: string): string {
   const append = (uri: string) => `${uri}${uri.includes('?') ? '&' : '?'}${query}`;
   return playlist
     .split('\n')

@@ -86,7 +86,7 @@ function firstSegmentWithParts(segments: readonly SegmentEntry[], horizon: numbe
 }
 
 /** The part that will come next: in the open segment, or the first of the next one. */
-export function nextPart(window: PlaylistWindow): { msn: number; part: number } | undefined {
+function nextPart(window: PlaylistWindow): { msn: number; part: number } | undefined {
   const current = window.current;
   if (!current) return undefined;
   return current.complete ? { msn: current.msn + 1, part: 0 } : { msn: current.msn, part: current.parts.length };

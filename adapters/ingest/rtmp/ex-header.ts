@@ -7,7 +7,7 @@ import type { TagReader } from './tag-reader.ts';
  */
 
 /** PacketType value that announces a ModEx prefix, same number for audio and video. */
-export const PACKET_TYPE_MOD_EX = 7;
+const PACKET_TYPE_MOD_EX = 7;
 
 /** AudioPacketModExType / VideoPacketModExType. */
 const MOD_EX_TIMESTAMP_OFFSET_NANO = 0;

@@ -5,7 +5,7 @@ import { RtmpProtocolError } from './errors.ts';
  * The one place that touches node-media-server 4.4's untyped RTMP protocol class
  * (src/protocol/rtmp.js). We use it for what it does well: the server side of the handshake
  * (simple and digest "complex" variants, which ffmpeg and Flash-era encoders check) and
- * serialising outgoing control/command messages. Everything after the handshake is routed to
+ * serializing outgoing control/command messages. Everything after the handshake is routed to
  * our own chunk reader by replacing the instance's `chunkRead`, and nothing of its session,
  * FLV or AVPacket layers is used.
  */

@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { childLogger, silentLogger, type RtmpLogger } from './logger.ts';
+import { childLogger, silentLogger, type StructuredLogger } from './logger.ts';
 import { RtmpSession, type OpenPublisher } from './rtmp-session.ts';
 
 export interface RtmpIngestOptions {
@@ -8,7 +8,7 @@ export interface RtmpIngestOptions {
   /** 0 = any free port. */
   port: number;
   openPublisher: OpenPublisher;
-  logger?: RtmpLogger;
+  logger?: StructuredLogger;
   /** Largest RTMP message accepted (default 8 MiB); a larger one closes the connection. */
   maxMessageSize?: number;
   /** Time allowed for handshake + connect + publish (default 10 s). */
@@ -24,7 +24,7 @@ const DEFAULTS = { maxMessageSize: 8 * 1024 * 1024, handshakeTimeoutMs: 10_000, 
 /** RTMP (and RTMPS) publish endpoint: each accepted connection becomes an RtmpSession. */
 export class RtmpIngest {
   private readonly options: RtmpIngestOptions;
-  private readonly logger: RtmpLogger;
+  private readonly logger: StructuredLogger;
   private readonly live = new Set<RtmpSession>();
   private readonly servers: Server[] = [];
   /** TCP sockets under the TLS server, including those still in their TLS handshake (no session yet). */

@@ -4,8 +4,8 @@ import { AckWindow } from './ack-window.ts';
 import { decodeCommand, decodeMetadata, ownField, type RtmpCommand } from './amf.ts';
 import { RtmpChunkReader, type RtmpMessage } from './chunk-reader.ts';
 import { RtmpProtocolError } from './errors.ts';
-import { RecurringLog, type RtmpLogger } from './logger.ts';
-import { RtmpMediaNormaliser } from './media-normaliser.ts';
+import { RecurringLog, type StructuredLogger } from './logger.ts';
+import { RtmpMediaNormalizer } from './media-normalizer.ts';
 import { NmsRtmpWire, UserControlEvent } from './nms-rtmp.ts';
 import { resolvePublishTarget, StreamNameError, withoutCredentials } from './stream-names.ts';
 
@@ -27,7 +27,7 @@ export type OpenPublisher = (request: RtmpPublishRequest) => MediaSink | Promise
 export interface RtmpSessionOptions {
   socket: Socket;
   openPublisher: OpenPublisher;
-  logger: RtmpLogger;
+  logger: StructuredLogger;
   maxMessageSize: number;
   /** Handshake, connect and publish must all happen within this time. */
   handshakeTimeoutMs: number;
@@ -75,7 +75,7 @@ const ENHANCED_RTMP_CAPABILITIES = {
 
 interface Publishing {
   sink: MediaSink;
-  normaliser: RtmpMediaNormaliser;
+  normalizer: RtmpMediaNormalizer;
   broadcast: string;
   streamId: number;
 }
@@ -89,7 +89,7 @@ export class RtmpSession {
   readonly remoteAddress: string;
   private readonly socket: Socket;
   private readonly options: RtmpSessionOptions;
-  private readonly logger: RtmpLogger;
+  private readonly logger: StructuredLogger;
   private readonly recurring: RecurringLog;
   private readonly wire: NmsRtmpWire;
   private readonly chunks: RtmpChunkReader;
@@ -180,10 +180,10 @@ export class RtmpSession {
         // AMF3 command messages are a format byte (0 = the rest is AMF0) then AMF0 values.
         return this.onCommand(decodeCommand(message.payload.subarray(1)), message.streamId);
       case MessageType.Video:
-        if (this.publishing) this.publishing.normaliser.onVideoMessage(message.timestamp, message.payload);
+        if (this.publishing) this.publishing.normalizer.onVideoMessage(message.timestamp, message.payload);
         return;
       case MessageType.Audio:
-        if (this.publishing) this.publishing.normaliser.onAudioMessage(message.timestamp, message.payload);
+        if (this.publishing) this.publishing.normalizer.onAudioMessage(message.timestamp, message.payload);
         return;
       case MessageType.Amf0Data:
         return this.onDataMessage(message.payload);
@@ -215,7 +215,7 @@ export class RtmpSession {
 
   private onDataMessage(payload: Buffer): void {
     if (!this.publishing) return;
-    let metadata;
+    let metadata: ReturnType<typeof decodeMetadata>;
     try {
       metadata = decodeMetadata(payload);
     } catch (error) {
@@ -224,7 +224,7 @@ export class RtmpSession {
       this.recurring.warn('bad-metadata', { error: error.message }, 'ignoring malformed data message');
       return;
     }
-    if (metadata) this.publishing.normaliser.setMetadata(metadata);
+    if (metadata) this.publishing.normalizer.setMetadata(metadata);
   }
 
   private onCommand(command: RtmpCommand, messageStreamId: number): void {
@@ -288,7 +288,7 @@ export class RtmpSession {
     if (this.publishing || this.publishPending) return refuse('this connection is already publishing');
     if (command.streamName === undefined) return refuse('publish without a stream name');
     const { app, tcUrl } = this.connectedApp!;
-    let target;
+    let target: ReturnType<typeof resolvePublishTarget>;
     try {
       target = resolvePublishTarget(app, tcUrl, command.streamName);
     } catch (error) {
@@ -312,11 +312,11 @@ export class RtmpSession {
       this.publishPending = false;
     }
     if (this.closed) {
-      sink.close('connection closed while the publish was being authorised');
+      sink.close('connection closed while the publish was being authorized');
       return;
     }
-    const normaliser = new RtmpMediaNormaliser(sink, this.logger);
-    this.publishing = { sink, normaliser, broadcast: target.broadcast, streamId };
+    const normalizer = new RtmpMediaNormalizer(sink, this.logger);
+    this.publishing = { sink, normalizer, broadcast: target.broadcast, streamId };
     clearTimeout(this.setupTimer);
     this.logger.info({ broadcast: target.broadcast }, 'publishing');
     this.wire.sendUserControl(UserControlEvent.StreamBegin, streamId);

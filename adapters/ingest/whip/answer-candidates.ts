@@ -34,7 +34,7 @@ function rewriteLines(lines: readonly SdpLine[], policy: CandidatePolicy): SdpLi
   for (const line of lines) {
     const attr = toAttribute(line);
     const candidate = attr?.name === 'candidate' && attr.value !== undefined ? parseCandidate(attr.value) : undefined;
-    if (!candidate || candidate.type !== 'host') {
+    if (candidate?.type !== 'host') {
       out.push(line);
       continue;
     }

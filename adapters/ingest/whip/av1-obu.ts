@@ -37,7 +37,7 @@ export function readLeb128(data: Uint8Array, offset: number): [number, number] {
   throw new MediaParseError('leb128 longer than 8 bytes');
 }
 
-export function leb128Size(value: number): number {
+function leb128Size(value: number): number {
   let size = 1;
   while (value >= 0x80) {
     value = Math.floor(value / 128);

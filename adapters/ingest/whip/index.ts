@@ -5,4 +5,4 @@
 export { createWhipService, type OpenWhipPublisher, type WhipService, type WhipServiceOptions } from './whip-service.ts';
 export { DEFAULT_VIDEO_CODECS, type VideoCodecName } from './offer-plan.ts';
 export { SdpError, UnsupportedOfferError } from './errors.ts';
-export type { WhipLogger } from './logger.ts';
+export type { StructuredLogger } from './logger.ts';

@@ -1,1 +1,2 @@
-export { type AdapterLogger as WhipLogger, childLogger, RecurringLog, silentLogger } from '../../../src/adapter-logger.ts';
+export { childLogger, silentLogger, type StructuredLogger } from '../../../src/logger.ts';
+export { RecurringLog } from '../../../src/recurring-log.ts';

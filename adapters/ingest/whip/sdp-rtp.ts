@@ -18,7 +18,7 @@ export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 const MAX_CLOCK_RATE = 10_000_000;
 
 /** RTP payload types are 7 bits (RFC 3550 §5.1). */
-export function parsePayloadType(text: string): number {
+function parsePayloadType(text: string): number {
   if (!/^\d{1,3}$/.test(text) || Number(text) > 127) throw new SdpError(`invalid RTP payload type "${text}"`);
   return Number(text);
 }
@@ -61,7 +61,7 @@ export function readFmtp(section: SdpMediaSection): Map<number, FormatParameters
   return all;
 }
 
-export function parseFormatParameters(text: string): FormatParameters {
+function parseFormatParameters(text: string): FormatParameters {
   const params: FormatParameters = new Map();
   for (const part of text.split(';')) {
     const item = part.trim();

@@ -95,7 +95,7 @@ function parseMediaLine(value: string): SdpMediaSection {
   const portMatch = /^(\d{1,5})(\/\d{1,5})?$/.exec(portField);
   const port = portMatch ? Number(portMatch[1]) : Number.NaN;
   if (!portMatch || port > 65535) throw new SdpError(`malformed port in m= line "${value}"`);
-  if (!/^[A-Za-z0-9_.\-]+(\/[A-Za-z0-9_.\-]+)*$/.test(protocol)) throw new SdpError(`malformed protocol in m= line "${value}"`);
+  if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(protocol)) throw new SdpError(`malformed protocol in m= line "${value}"`);
   if (formats.some((f) => !TOKEN.test(f))) throw new SdpError(`malformed format list in m= line "${value}"`);
   return { kind, port, portSuffix: portMatch[2] ?? '', protocol, formats, lines: [] };
 }

@@ -1,17 +1,17 @@
 import { MediaParseError } from '../../../src/media/errors.ts';
 import type { MediaSink } from '../../../src/media/frame.ts';
-import type { FrameNormaliser } from './frame-normaliser.ts';
+import type { FrameNormalizer, NormalizedFrame } from './frame-normalizer.ts';
 import type { KeyframeRequester } from './keyframe-requester.ts';
 import type { RecurringLog } from './logger.ts';
 import type { TrackClock } from './media-clock.ts';
-import { RtpFrameAssembler } from './rtp-frame-assembler.ts';
+import type { RtpFrameAssembler } from './rtp-frame-assembler.ts';
 import type { RtpPacket, SenderReport } from './webrtc-peer.ts';
 
 export interface TrackIngestOptions {
   /** Track name in the broadcast: `video` or `audio`. */
   name: 'video' | 'audio';
   assembler: RtpFrameAssembler;
-  normaliser: FrameNormaliser;
+  normalizer: FrameNormalizer;
   clock: TrackClock;
   sink: MediaSink;
   /** Video only: where PLIs come from. */
@@ -28,7 +28,7 @@ export interface TrackIngestStats {
 }
 
 /**
- * One remote track → frames in the sink: RTP → codec frames → normalised frames with timeline
+ * One remote track → frames in the sink: RTP → codec frames → normalized frames with timeline
  * timestamps. A video track only writes from a key frame on, and after a loss (which breaks
  * the decoder's references) waits for the next one, asking for it with a PLI.
  */
@@ -52,9 +52,9 @@ export class TrackIngest {
       this.#needKeyframe();
     }
     for (const frame of frames) {
-      let normalised;
+      let normalized: NormalizedFrame | undefined;
       try {
-        normalised = this.options.normaliser.normalise(frame);
+        normalized = this.options.normalizer.normalize(frame);
       } catch (error) {
         if (!(error instanceof MediaParseError)) throw error;
         this.options.problems.warn(`${name}-parse`, { track: name, error: error.message }, 'dropped a malformed frame');
@@ -62,14 +62,14 @@ export class TrackIngest {
         this.#needKeyframe();
         continue;
       }
-      if (!normalised) {
+      if (!normalized) {
         this.stats.droppedFrames++;
         keyframes?.request(); // no configuration yet: only a key frame brings it
         continue;
       }
-      if (normalised.info) sink.setTrack(name, normalised.info);
+      if (normalized.info) sink.setTrack(name, normalized.info);
       if (keyframes) {
-        if (normalised.keyframe) {
+        if (normalized.keyframe) {
           this.#awaitingKeyframe = false;
           keyframes.keyframeSeen();
         } else if (this.#awaitingKeyframe) {
@@ -81,11 +81,11 @@ export class TrackIngest {
       sink.writeFrame(name, {
         timestamp: this.options.clock.frameTime(frame.rtpTimestamp),
         compositionOffset: 0, // WebRTC encoders do not reorder frames
-        keyframe: normalised.keyframe,
-        payload: normalised.payload,
+        keyframe: normalized.keyframe,
+        payload: normalized.payload,
       });
       this.stats.frames++;
-      this.stats.bytes += normalised.payload.byteLength;
+      this.stats.bytes += normalized.payload.byteLength;
     }
   }
 

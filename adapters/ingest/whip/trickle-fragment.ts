@@ -15,7 +15,7 @@ export interface TrickleFragment {
 /** `<foundation> <component> <transport> <priority> <address> <port> typ <type> [...]`, RFC 8839 §5.1. */
 const CANDIDATE = /^[A-Za-z0-9+/]{1,32} \d{1,3} [A-Za-z]{1,16} \d{1,10} [0-9A-Za-z.:%_-]{1,255} \d{1,5} typ (host|srflx|prflx|relay)( [\x21-\x7e]+)*$/;
 
-export const MAX_TRICKLE_CANDIDATES = 64;
+const MAX_TRICKLE_CANDIDATES = 64;
 
 export function parseTrickleFragment(text: string, limits: SdpLimits = DEFAULT_SDP_LIMITS): TrickleFragment {
   const fragment: TrickleFragment = { iceUfrag: undefined, icePwd: undefined, candidates: [], endOfCandidates: false };

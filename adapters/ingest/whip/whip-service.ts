@@ -8,7 +8,7 @@ import type { PublisherMeta } from '../../../src/media/publishers.ts';
 import { normalizePath } from '../../../src/relay/path.ts';
 import { applyCandidatePolicy } from './answer-candidates.ts';
 import { SdpError, UnsupportedOfferError } from './errors.ts';
-import { childLogger, silentLogger, type WhipLogger } from './logger.ts';
+import { childLogger, silentLogger, type StructuredLogger } from './logger.ts';
 import { filteredOfferSdp } from './offer-filter.ts';
 import { DEFAULT_VIDEO_CODECS, planWhipOffer, type VideoCodecName } from './offer-plan.ts';
 import { parseTrickleFragment } from './trickle-fragment.ts';
@@ -23,7 +23,7 @@ export type OpenWhipPublisher = (path: string, meta: PublisherMeta, terminate: (
 export interface WhipServiceOptions {
   /** Claim a broadcast name (throws PublishRefusedError when taken): `gateway.publishers.open`. */
   openPublisher: OpenWhipPublisher;
-  logger?: WhipLogger;
+  logger?: StructuredLogger;
   /**
    * Addresses (or interface names, e.g. `eth0`) to offer host candidates on. Default: 127.0.0.1
    * plus every interface. When given, only these are advertised.
@@ -81,7 +81,7 @@ export function createWhipService(options: WhipServiceOptions): WhipService {
 
 class WhipServiceImpl implements WhipService {
   readonly #options: WhipServiceOptions;
-  readonly #logger: WhipLogger;
+  readonly #logger: StructuredLogger;
   readonly #byId = new Map<string, WhipSession>();
   readonly #peerOptions: PeerOptions;
   readonly #candidateHosts: ReadonlySet<string> | undefined;

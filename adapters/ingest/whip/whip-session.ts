@@ -1,8 +1,8 @@
 import type { MediaSink } from '../../../src/media/frame.ts';
 import { DEFAULT_KEYFRAME_OPTIONS, KeyframeRequester } from './keyframe-requester.ts';
-import { RecurringLog, type WhipLogger } from './logger.ts';
+import { RecurringLog, type StructuredLogger } from './logger.ts';
 import { SessionTimeline, TrackClock } from './media-clock.ts';
-import { codecPipeline } from './normaliser-for-codec.ts';
+import { codecPipeline } from './normalizer-for-codec.ts';
 import type { WhipOfferPlan } from './offer-plan.ts';
 import { DEFAULT_ASSEMBLER_OPTIONS, RtpFrameAssembler } from './rtp-frame-assembler.ts';
 import { TrackIngest } from './track-ingest.ts';
@@ -11,13 +11,13 @@ import type { PeerState, RemoteTrack, WebRtcPeer } from './webrtc-peer.ts';
 
 export interface WhipSessionOptions {
   id: string;
-  /** Normalised broadcast path. */
+  /** Normalized broadcast path. */
   path: string;
   plan: WhipOfferPlan;
   peer: WebRtcPeer;
   tracks: readonly RemoteTrack[];
   sink: MediaSink;
-  logger: WhipLogger;
+  logger: StructuredLogger;
   /** ICE must connect within this long (and reconnect within it after a disconnect). */
   iceTimeoutMs: number;
   onClosed: (session: WhipSession) => void;
@@ -54,7 +54,7 @@ export class WhipSession {
     for (const planned of options.plan.tracks) {
       const remote = options.tracks.find((t) => t.kind === planned.kind);
       if (!remote) continue;
-      const { depacketizer, normaliser, maxPacketsPerFrame } = codecPipeline(planned.codec.name);
+      const { depacketizer, normalizer, maxPacketsPerFrame } = codecPipeline(planned.codec.name);
       let keyframes: KeyframeRequester | undefined;
       if (planned.kind === 'video') {
         keyframes = new KeyframeRequester(() => remote.requestKeyframe(), DEFAULT_KEYFRAME_OPTIONS);
@@ -63,7 +63,7 @@ export class WhipSession {
       const ingest = new TrackIngest({
         name: planned.kind,
         assembler: new RtpFrameAssembler(depacketizer, planned.codec.clockRate, { ...DEFAULT_ASSEMBLER_OPTIONS, maxPacketsPerFrame }),
-        normaliser,
+        normalizer,
         clock: new TrackClock(timeline, planned.codec.clockRate),
         sink: options.sink,
         keyframes,

@@ -275,7 +275,7 @@ export const h3Targets: FuzzTarget[] = [
       if (!dcid) return;
       connectionIdKey(dcid);
       if (!isLongHeader(bytes) || !native) return;
-      let header;
+      let header: ReturnType<typeof native.parseLongHeader>;
       try {
         header = native.parseLongHeader(bytes, idLength);
       } catch {

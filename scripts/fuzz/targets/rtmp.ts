@@ -1,6 +1,6 @@
 /**
  * RTMP ingest (adapters/ingest/rtmp): the chunk stream de-multiplexer, AMF0 commands and
- * metadata, FLV audio/video tag bodies, the normaliser that turns tags into frames, and the
+ * metadata, FLV audio/video tag bodies, the normalizer that turns tags into frames, and the
  * stream-name parser for the `app` / `tcUrl` / publish name strings.
  */
 import { decodeCommand, decodeMetadata } from '../../../adapters/ingest/rtmp/amf.ts';
@@ -9,7 +9,7 @@ import { FlvTagError, RtmpProtocolError } from '../../../adapters/ingest/rtmp/er
 import { parseAudioTag } from '../../../adapters/ingest/rtmp/flv-audio.ts';
 import { parseVideoTag } from '../../../adapters/ingest/rtmp/flv-video.ts';
 import { silentLogger } from '../../../adapters/ingest/rtmp/logger.ts';
-import { RtmpMediaNormaliser } from '../../../adapters/ingest/rtmp/media-normaliser.ts';
+import { RtmpMediaNormalizer } from '../../../adapters/ingest/rtmp/media-normalizer.ts';
 import { resolvePublishTarget, StreamNameError } from '../../../adapters/ingest/rtmp/stream-names.ts';
 import type { MediaSink } from '../../../src/media/frame.ts';
 import { ascii, bigEndian, cat, fromHex, latin1, messages, framed, pieces } from '../bytes.ts';
@@ -161,7 +161,7 @@ const CHUNK_SEEDS = [
 const nullSink: MediaSink = { setTrack() {}, writeFrame() {}, removeTrack() {}, close() {} };
 
 /** What RtmpSession.onMessage does with each message, minus the replies and the relay. */
-function dispatch(normaliser: RtmpMediaNormaliser, message: RtmpMessage): void {
+function dispatch(normalizer: RtmpMediaNormalizer, message: RtmpMessage): void {
   switch (message.typeId) {
     case 20:
       decodeCommand(message.payload);
@@ -170,22 +170,22 @@ function dispatch(normaliser: RtmpMediaNormaliser, message: RtmpMessage): void {
       decodeCommand(message.payload.subarray(1));
       return;
     case 9:
-      normaliser.onVideoMessage(message.timestamp, message.payload);
+      normalizer.onVideoMessage(message.timestamp, message.payload);
       return;
     case 8:
-      normaliser.onAudioMessage(message.timestamp, message.payload);
+      normalizer.onAudioMessage(message.timestamp, message.payload);
       return;
     case 18:
     case 15: {
       const payload = message.typeId === 15 ? message.payload.subarray(1) : message.payload;
-      let metadata;
+      let metadata: ReturnType<typeof decodeMetadata>;
       try {
         metadata = decodeMetadata(payload);
       } catch (error) {
         if (!(error instanceof RtmpProtocolError)) throw error;
         return; // the session ignores a malformed data message
       }
-      if (metadata) normaliser.setMetadata(metadata);
+      if (metadata) normalizer.setMetadata(metadata);
       return;
     }
     case 5:
@@ -197,12 +197,12 @@ function dispatch(normaliser: RtmpMediaNormaliser, message: RtmpMessage): void {
   }
 }
 
-/** The input as FLV message bodies for the normaliser: a selector byte (video/audio), then the body. */
-function normaliserMessages(bytes: Uint8Array): { video: boolean; timestamp: number; body: Uint8Array }[] {
+/** The input as FLV message bodies for the normalizer: a selector byte (video/audio), then the body. */
+function normalizerMessages(bytes: Uint8Array): { video: boolean; timestamp: number; body: Uint8Array }[] {
   return messages(bytes).map((m, i) => ({ video: ((m[0] ?? 0) & 1) === 0, timestamp: i * 33 + ((m[0] ?? 0) >> 1) * 1000, body: m.subarray(1) }));
 }
 
-const NORMALISER_SEEDS = [
+const NORMALIZER_SEEDS = [
   framed([cat(0, VIDEO_TAGS[0]!), cat(1, AUDIO_TAGS[0]!), cat(0, VIDEO_TAGS[1]!), cat(1, AUDIO_TAGS[1]!), cat(0, VIDEO_TAGS[2]!), cat(0, VIDEO_TAGS[3]!)]),
   framed([cat(0, VIDEO_TAGS[4]!), cat(0, VIDEO_TAGS[5]!), cat(1, AUDIO_TAGS[2]!), cat(1, AUDIO_TAGS[3]!), cat(1, AUDIO_TAGS[5]!)]),
   framed([cat(0, VIDEO_TAGS[7]!), cat(0, VIDEO_TAGS[8]!), cat(0, VIDEO_TAGS[9]!), cat(1, AUDIO_TAGS[4]!), cat(1, AUDIO_TAGS[8]!)]),
@@ -216,8 +216,8 @@ export const rtmpTargets: FuzzTarget[] = [
     seeds: CHUNK_SEEDS,
     allowed: is(RtmpProtocolError),
     run(bytes) {
-      const normaliser = new RtmpMediaNormaliser(nullSink, silentLogger);
-      const reader = new RtmpChunkReader({ maxMessageSize: MAX_MESSAGE_SIZE, onMessage: (message) => dispatch(normaliser, message) });
+      const normalizer = new RtmpMediaNormalizer(nullSink, silentLogger);
+      const reader = new RtmpChunkReader({ maxMessageSize: MAX_MESSAGE_SIZE, onMessage: (message) => dispatch(normalizer, message) });
       for (const piece of pieces(bytes)) reader.push(Buffer.from(piece));
     },
   },
@@ -252,15 +252,15 @@ export const rtmpTargets: FuzzTarget[] = [
     },
   },
   {
-    // The normaliser catches FlvTagError/MediaParseError itself: nothing may escape it.
-    name: 'rtmp.normaliser',
-    seeds: NORMALISER_SEEDS,
+    // The normalizer catches FlvTagError/MediaParseError itself: nothing may escape it.
+    name: 'rtmp.normalizer',
+    seeds: NORMALIZER_SEEDS,
     allowed: () => false,
     run(bytes) {
-      const normaliser = new RtmpMediaNormaliser(nullSink, silentLogger);
-      for (const { video, timestamp, body } of normaliserMessages(bytes)) {
-        if (video) normaliser.onVideoMessage(timestamp >>> 0, body);
-        else normaliser.onAudioMessage(timestamp >>> 0, body);
+      const normalizer = new RtmpMediaNormalizer(nullSink, silentLogger);
+      for (const { video, timestamp, body } of normalizerMessages(bytes)) {
+        if (video) normalizer.onVideoMessage(timestamp >>> 0, body);
+        else normalizer.onAudioMessage(timestamp >>> 0, body);
       }
     },
   },

@@ -1,7 +1,7 @@
 /**
  * WHIP ingest (adapters/ingest/whip): SDP offer validation and filtering, trickle-ICE
- * fragments, codec payload headers (VP8/VP9/AV1/Opus), the per-codec frame normalisers, and
- * RTP packets through the jitter buffer, depacketizer and normaliser into frames. The
+ * fragments, codec payload headers (VP8/VP9/AV1/Opus), the per-codec frame normalizers, and
+ * RTP packets through the jitter buffer, depacketizer and normalizer into frames. The
  * SDP/trickle parsers throw SdpError / UnsupportedOfferError; payload parsers MediaParseError;
  * TrackIngest contains every error of a frame itself.
  */
@@ -13,10 +13,10 @@ import { SdpError, UnsupportedOfferError } from '../../../adapters/ingest/whip/e
 import { KeyframeRequester } from '../../../adapters/ingest/whip/keyframe-requester.ts';
 import { RecurringLog, silentLogger } from '../../../adapters/ingest/whip/logger.ts';
 import { SessionTimeline, TrackClock } from '../../../adapters/ingest/whip/media-clock.ts';
-import { codecPipeline } from '../../../adapters/ingest/whip/normaliser-for-codec.ts';
+import { codecPipeline } from '../../../adapters/ingest/whip/normalizer-for-codec.ts';
 import { filteredOfferSdp } from '../../../adapters/ingest/whip/offer-filter.ts';
 import { planWhipOffer, type CodecName } from '../../../adapters/ingest/whip/offer-plan.ts';
-import { opusPacketChannels } from '../../../adapters/ingest/whip/opus-normaliser.ts';
+import { opusPacketChannels } from '../../../adapters/ingest/whip/opus-normalizer.ts';
 import { DEFAULT_ASSEMBLER_OPTIONS, RtpFrameAssembler } from '../../../adapters/ingest/whip/rtp-frame-assembler.ts';
 import { parseSdp } from '../../../adapters/ingest/whip/sdp.ts';
 import { TrackIngest } from '../../../adapters/ingest/whip/track-ingest.ts';
@@ -155,7 +155,7 @@ function rtpIngest(codec: CodecName): { push(packet: RtpPacket): void } {
   const ingest = new TrackIngest({
     name: video ? 'video' : 'audio',
     assembler: new RtpFrameAssembler(pipeline.depacketizer, clockRate, { ...DEFAULT_ASSEMBLER_OPTIONS, maxPacketsPerFrame: pipeline.maxPacketsPerFrame }),
-    normaliser: pipeline.normaliser,
+    normalizer: pipeline.normalizer,
     clock: new TrackClock(new SessionTimeline(), clockRate),
     sink: nullSink,
     keyframes: video ? new KeyframeRequester(() => {}) : undefined,
@@ -212,16 +212,16 @@ export const whipTargets: FuzzTarget[] = [
   },
   {
     // Byte 0 picks the codec; then depacketized frames (messages), alternating key/delta.
-    name: 'whip.normalisers',
+    name: 'whip.normalizers',
     seeds: [cat(0, framed([H264_IDR_AU, cat(0, 0, 0, 1, 0x41, 0x9a)])), cat(1, framed([VP8_KEY])), cat(2, framed([VP9_KEY])), cat(3, framed([cat(AV1_SEQUENCE, 0x32, 0x02, 0x10, 0x00)])), cat(4, framed(OPUS_PACKETS))],
     allowed: (error) => error instanceof MediaParseError,
     run(bytes) {
       if (bytes.byteLength === 0) return;
-      const { normaliser } = codecPipeline(CODECS[bytes[0]! % CODECS.length]!);
+      const { normalizer } = codecPipeline(CODECS[bytes[0]! % CODECS.length]!);
       const frames = messages(bytes.subarray(1));
       frames.forEach((data, i) => {
         try {
-          normaliser.normalise({ data, keyframe: i % 2 === 0, rtpTimestamp: i * 3000 });
+          normalizer.normalize({ data, keyframe: i % 2 === 0, rtpTimestamp: i * 3000 });
         } catch (error) {
           if (!(error instanceof MediaParseError)) throw error;
         }
@@ -229,7 +229,7 @@ export const whipTargets: FuzzTarget[] = [
     },
   },
   {
-    // RTP packets through TrackIngest (jitter buffer → werift depacketizer → normaliser → sink).
+    // RTP packets through TrackIngest (jitter buffer → werift depacketizer → normalizer → sink).
     name: 'whip.rtp-frames',
     seeds: RTP_SEEDS,
     allowed: () => false,

@@ -11,7 +11,7 @@ export const TRACK_PRIORITY = { catalog: 100, audio: 80, video: 60 } as const;
 type Json = Record<string, unknown>;
 
 /** Catalog JSON for a broadcast's tracks: renditions keyed by track name. */
-export function buildCatalog(tracks: ReadonlyMap<string, TrackInfo>): Json {
+function buildCatalog(tracks: ReadonlyMap<string, TrackInfo>): Json {
   const video: Record<string, Json> = {};
   const audio: Record<string, Json> = {};
   let display: { width: number; height: number } | undefined;

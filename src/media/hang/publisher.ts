@@ -7,7 +7,7 @@ import { encodeLegacyFrame } from './container.ts';
  * Audio has no keyframes to cut at, so audio groups are cut by time. Half a second keeps a late
  * joiner's first audio close to live and bounds what a dropped group costs a slow viewer.
  */
-export const AUDIO_GROUP_DURATION_US = 500_000;
+const AUDIO_GROUP_DURATION_US = 500_000;
 
 interface MediaTrackState {
   info: TrackInfo;

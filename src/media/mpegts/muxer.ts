@@ -17,7 +17,7 @@ export const PMT_PID = 0x1000;
 export const VIDEO_PID = 0x100;
 export const AUDIO_PID = 0x101;
 /** stream_type values, 13818-1 Table 2-34 (and its amendments for HEVC). */
-export const STREAM_TYPE = { h264: 0x1b, h265: 0x24, aac: 0x0f } as const;
+const STREAM_TYPE = { h264: 0x1b, h265: 0x24, aac: 0x0f } as const;
 /** PCR runs this far ahead of decoding (T-STD buffering; 13818-1 §2.4.2.3 allows up to 1 s). */
 const PCR_LEAD_90K = 9000;
 

@@ -52,7 +52,7 @@ export interface MsfCatalog {
 }
 
 /** Catalogs are small; refuse anything that would be expensive to parse. */
-export const MAX_MSF_CATALOG_BYTES = 1024 * 1024;
+const MAX_MSF_CATALOG_BYTES = 1024 * 1024;
 
 export function parseMsfCatalog(bytes: Uint8Array): MsfCatalog {
   if (bytes.byteLength > MAX_MSF_CATALOG_BYTES) throw new MediaParseError(`MSF catalog of ${bytes.byteLength} bytes is too large`);

@@ -12,10 +12,10 @@
 import { IetfSession } from './session/session.ts';
 import type { ServeIetfSessionOptions, SessionHandle } from './session/options.ts';
 
-export type { Authorize, AuthorizeAction, IetfLogger, LogFn, ReceivedClientSetup, ServeIetfSessionOptions, SessionHandle } from './session/options.ts';
+export type { Authorize, AuthorizeAction, ReceivedClientSetup, ServeIetfSessionOptions, SessionHandle } from './session/options.ts';
 export { authorizeWith } from './session/authorization.ts';
-export { readClientSetup, CLIENT_SETUP_TYPE } from './setup.ts';
-export { IETF_ALPN, IETF_VERSION_NUMBER, type IetfVersion, ietfVersionFromNumber, ietfVersionFromProtocol, negotiatesInSetup, selectIetfVersion } from './version.ts';
+export { readClientSetup } from './setup.ts';
+export { IETF_ALPN, IETF_VERSION_NUMBER, type IetfVersion, ietfVersionFromProtocol, selectIetfVersion } from './version.ts';
 export { SessionErrorCode, IetfProtocolError } from './errors.ts';
 export type { IetfMediaBridge } from './media-bridge.ts';
 export type { ClientSetup, SetupParameters } from './messages.ts';

@@ -315,10 +315,6 @@ export type ControlMessageType = ControlMessage['type'];
 /** Default subscriber and publisher priority (draft-16 §7.3). */
 export const DEFAULT_PRIORITY = 128;
 
-export function emptyParameters(): MessageParameters {
-  return { authorizationTokens: [] };
-}
-
 export function emptyProperties(): TrackProperties {
   return { other: [] };
 }

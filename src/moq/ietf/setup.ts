@@ -15,7 +15,7 @@ import type { IetfVersion } from './version.ts';
 import { readControlMessage } from './wire/control-framing.ts';
 
 /** CLIENT_SETUP's message type in every draft this gateway speaks (§9.3). */
-export const CLIENT_SETUP_TYPE = 0x20;
+const CLIENT_SETUP_TYPE = 0x20;
 
 /**
  * Reads CLIENT_SETUP from a client-opened bidi stream. `layout` picks the body format: draft-14

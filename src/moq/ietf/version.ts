@@ -9,6 +9,7 @@
  * Later drafts (18+: vi64 integers, SETUP 0x2F00, one bidi stream per request) get a new entry here
  * and their own codec folder; the relay below never sees versions.
  */
+import { MoqProtocolName } from '../../moq-protocols.ts';
 
 export type IetfVersion = 'draft-14' | 'draft-16';
 
@@ -20,26 +21,14 @@ export const IETF_VERSION_NUMBER: Readonly<Record<IetfVersion, number>> = {
 
 /** WebTransport subprotocol / ALPN for each version. */
 export const IETF_ALPN: Readonly<Record<IetfVersion, string>> = {
-  'draft-14': 'moq-00',
-  'draft-16': 'moqt-16',
+  'draft-14': MoqProtocolName.ietf14,
+  'draft-16': MoqProtocolName.ietf16,
 };
-
-/** Versions whose CLIENT_SETUP carries a version list and SERVER_SETUP the chosen one. */
-export function negotiatesInSetup(version: IetfVersion): boolean {
-  return version === 'draft-14';
-}
 
 /** The version pinned by a negotiated protocol; undefined for `moql`, '' and anything unknown. */
 export function ietfVersionFromProtocol(protocol: string): IetfVersion | undefined {
   if (protocol === IETF_ALPN['draft-16']) return 'draft-16';
   if (protocol === IETF_ALPN['draft-14']) return 'draft-14';
-  return undefined;
-}
-
-export function ietfVersionFromNumber(value: number): IetfVersion | undefined {
-  for (const [version, number] of Object.entries(IETF_VERSION_NUMBER) as [IetfVersion, number][]) {
-    if (number === value) return version;
-  }
   return undefined;
 }
 

@@ -11,7 +11,7 @@ import { decodeMessage, encodeMessage } from './message.ts';
 import { hasAnnounceInit, LiteVersion } from './version.ts';
 
 /** Same bound as the reference implementation. */
-export const MAX_HOPS = 256;
+const MAX_HOPS = 256;
 /** Bounds the suffix list of one ANNOUNCE_INIT (also bounded by the message size). */
 const MAX_INIT_SUFFIXES = 65536;
 

@@ -24,7 +24,7 @@ export class LiteConnectError extends Error {
 }
 
 /** The `Sec-WebSocket-Protocol` list for these MoQ protocols. */
-export function webSocketSubprotocols(protocols: readonly string[]): string[] {
+function webSocketSubprotocols(protocols: readonly string[]): string[] {
   return protocols.flatMap((protocol) => QMUX_DRAFTS.map((draft) => `${draft}.${protocol}`));
 }
 

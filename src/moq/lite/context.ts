@@ -3,7 +3,8 @@
  * relay, limits, policy hooks and counters.
  */
 import type { Origin, TrackOptions } from '../../relay/index.ts';
-import type { LiteLimits, SessionLogger } from './options.ts';
+import type { StructuredLogger } from '../../logger.ts';
+import type { LiteLimits } from './options.ts';
 import type { SendBudget } from './send-budget.ts';
 import type { LiteVersion } from './version.ts';
 import type { WebTransportLike } from './web-transport.ts';
@@ -42,10 +43,10 @@ export interface SessionContext {
   readonly version: LiteVersion;
   readonly transport: WebTransportLike;
   readonly origin: Origin;
-  /** Normalised URL path prefix; client paths are relative to it. */
+  /** Normalized URL path prefix; client paths are relative to it. */
   readonly root: string;
   readonly limits: LiteLimits;
-  readonly logger: SessionLogger;
+  readonly logger: StructuredLogger;
   readonly budget: SendBudget;
   readonly counters: SessionCounters;
   readonly trackOptions: TrackOptions;

@@ -3,6 +3,7 @@
  */
 import type { Origin, RelayAccess, TrackOptions } from '../../relay/index.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../wire/stream-reader.ts';
+import { silentLogger, type StructuredLogger } from '../../logger.ts';
 
 export interface LiteLimits {
   /** Largest control message body (SETUP, SUBSCRIBE, ANNOUNCE, ...). */
@@ -34,16 +35,9 @@ export const DEFAULT_LITE_LIMITS: LiteLimits = {
   setupTimeoutMs: 10_000,
 };
 
-/** pino-compatible structured logger. */
-export interface SessionLogger {
-  debug(fields: object, message: string): void;
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
-
-const noop = () => undefined;
-export const SILENT_LOGGER: SessionLogger = { debug: noop, info: noop, warn: noop, error: noop };
+/** The gateway's logger (src/logger.ts), under the name the lite session and client use. */
+export type SessionLogger = StructuredLogger;
+export const SILENT_LOGGER: StructuredLogger = silentLogger;
 
 export interface LiteSessionOptions {
   /** Negotiated WebTransport protocol / ALPN: `moq-lite-04`, `moq-lite-03`, `moql` or ''. */
@@ -52,7 +46,7 @@ export interface LiteSessionOptions {
   /** Path prefix from the URL: client paths are relative to it. */
   root?: string;
   limits?: Partial<LiteLimits>;
-  logger?: SessionLogger;
+  logger?: StructuredLogger;
   /**
    * What the client may publish (announce) and subscribe to / see announced. moq-lite has no
    * per-request credentials, so the session's access decides. Default: everything.

@@ -5,15 +5,13 @@
  * big-endian u16 length (draft-ietf-moq-transport-14 §9.3), not the lite varint length.
  *
  * A lite-01/02 client offers e.g. [0xff0dad02, 0xff0dad01, 0xff00000e]; the last is IETF draft-14,
- * which the caller may route to the moq-transport session instead.
+ * which the caller may route to the moq-transport session instead. The bodies are the IETF
+ * draft-14 ones, read and written by the shared codec (src/moq/setup-codec.ts).
  */
 import { ByteReader } from '../../wire/byte-reader.ts';
 import { ByteWriter, withU16Length } from '../../wire/byte-writer.ts';
-import type { SetupParameters } from './setup-parameters.ts';
-import { readSetupParameters, writeSetupParameters } from './setup-parameters.ts';
-
-/** Same bound as the reference client; real clients offer three. */
-const MAX_VERSIONS = 128;
+import { readClientSetupBody, readServerSetupBody, writeClientSetupBody, writeServerSetupBody } from '../setup-codec.ts';
+import { type SetupParameters, setupParameterPairs, setupParametersFromPairs } from './setup-parameters.ts';
 
 export interface ClientSetup {
   versions: number[];
@@ -28,37 +26,30 @@ export interface ServerSetup {
 /** Full CLIENT_SETUP message (u16 length + body), without the 0x20 stream type. */
 export function encodeClientSetup(message: ClientSetup): Uint8Array {
   const body = new ByteWriter();
-  body.varint(message.versions.length);
-  for (const version of message.versions) body.varint(version);
-  writeSetupParameters(body, message.parameters);
+  writeClientSetupBody(body, { versions: message.versions, parameters: setupParameterPairs(message.parameters) });
   return withU16Length(body.finish());
 }
 
 /** Decodes a CLIENT_SETUP body (after the u16 length). */
 export function decodeClientSetup(body: Uint8Array): ClientSetup {
   const reader = new ByteReader(body);
-  const count = reader.count('version count', MAX_VERSIONS);
-  const versions: number[] = [];
-  for (let i = 0; i < count; i++) versions.push(reader.varint());
-  const parameters = readSetupParameters(reader);
+  const { versions, parameters } = readClientSetupBody(reader);
   reader.expectEnd('CLIENT_SETUP');
-  return { versions, parameters };
+  return { versions, parameters: setupParametersFromPairs(parameters) };
 }
 
 /** Full SERVER_SETUP message (u16 length + body), without the 0x21 type. */
 export function encodeServerSetup(message: ServerSetup): Uint8Array {
   const body = new ByteWriter();
-  body.varint(message.version);
-  writeSetupParameters(body, message.parameters);
+  writeServerSetupBody(body, { version: message.version, parameters: setupParameterPairs(message.parameters) });
   return withU16Length(body.finish());
 }
 
 export function decodeServerSetup(body: Uint8Array): ServerSetup {
   const reader = new ByteReader(body);
-  const version = reader.varint();
-  const parameters = readSetupParameters(reader);
+  const { version, parameters } = readServerSetupBody(reader);
   reader.expectEnd('SERVER_SETUP');
-  return { version, parameters };
+  return { version, parameters: setupParametersFromPairs(parameters) };
 }
 
 /** The first of our `preferred` versions that the client offered. */

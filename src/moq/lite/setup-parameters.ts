@@ -1,11 +1,11 @@
 /**
  * Draft-14 setup parameters, as carried by the `moql` CLIENT_SETUP / SERVER_SETUP
- * (draft-ietf-moq-transport-14 §9.3 "Setup Parameters"): a count, then per parameter a type
- * varint; even types carry one varint value, odd types a length-prefixed byte string.
+ * (draft-ietf-moq-transport-14 §9.3 "Setup Parameters"): even types carry one varint value,
+ * odd types a length-prefixed byte string. The bytes are read and written by the shared
+ * codec (src/moq/setup-codec.ts); this is moq-lite's view of them.
  */
-import type { ByteReader } from '../../wire/byte-reader.ts';
-import type { ByteWriter } from '../../wire/byte-writer.ts';
 import { ProtocolError } from '../../wire/errors.ts';
+import type { KeyValuePair } from '../ietf/wire/key-value.ts';
 
 export const SetupParameter = {
   Path: 0x1n,
@@ -13,9 +13,6 @@ export const SetupParameter = {
   AuthorizationToken: 0x3n,
   Implementation: 0x7n,
 } as const;
-
-/** More than any real client sends; bounds the work a hostile count can cause. */
-const MAX_PARAMETERS = 64;
 
 export interface SetupParameters {
   /** Even parameter types. */
@@ -28,29 +25,29 @@ export function emptySetupParameters(): SetupParameters {
   return { varints: new Map(), bytes: new Map() };
 }
 
-export function writeSetupParameters(writer: ByteWriter, parameters: SetupParameters): void {
-  writer.varint(parameters.varints.size + parameters.bytes.size);
+/** The pairs that carry `parameters`: varints, then byte strings. */
+export function setupParameterPairs(parameters: SetupParameters): KeyValuePair[] {
+  const pairs: KeyValuePair[] = [];
   for (const [type, value] of parameters.varints) {
     if (type % 2n !== 0n) throw new RangeError(`varint parameter type must be even: ${type}`);
-    writer.varint(type).varint(value);
+    pairs.push({ type, value });
   }
   for (const [type, value] of parameters.bytes) {
     if (type % 2n !== 1n) throw new RangeError(`bytes parameter type must be odd: ${type}`);
-    writer.varint(type).lengthPrefixedBytes(value);
+    pairs.push({ type, value });
   }
+  return pairs;
 }
 
-export function readSetupParameters(reader: ByteReader): SetupParameters {
-  // Each parameter is at least two bytes (type + value or length).
-  const count = reader.count('setup parameter count', MAX_PARAMETERS, 2);
+/** Decoded pairs as parameters; moq-lite refuses a repeated type, known or not. */
+export function setupParametersFromPairs(pairs: readonly KeyValuePair[]): SetupParameters {
   const parameters = emptySetupParameters();
-  for (let i = 0; i < count; i++) {
-    const type = reader.varintBig();
+  for (const { type, value } of pairs) {
     if (parameters.varints.has(type) || parameters.bytes.has(type)) {
       throw new ProtocolError('invalid-value', `duplicate setup parameter 0x${type.toString(16)}`);
     }
-    if (type % 2n === 0n) parameters.varints.set(type, reader.varintBig());
-    else parameters.bytes.set(type, reader.lengthPrefixedBytes());
+    if (typeof value === 'bigint') parameters.varints.set(type, value);
+    else parameters.bytes.set(type, value);
   }
   return parameters;
 }

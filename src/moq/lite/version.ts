@@ -6,6 +6,7 @@
  * - `moql` or no protocol: the client opens a bidi stream with a draft-14 style CLIENT_SETUP
  *   (stream type 0x20) listing versions; the server answers 0x21 SERVER_SETUP (lite-01/02 only).
  */
+import { MoqProtocolName } from '../../moq-protocols.ts';
 
 export const LiteVersion = {
   Draft01: 0xff0dad01,
@@ -19,9 +20,9 @@ export type LiteVersion = (typeof LiteVersion)[keyof typeof LiteVersion];
 /** WebTransport subprotocol / ALPN strings. */
 export const LiteProtocol = {
   /** Version negotiated inside CLIENT_SETUP. */
-  Compat: 'moql',
-  Draft03: 'moq-lite-03',
-  Draft04: 'moq-lite-04',
+  Compat: MoqProtocolName.compat,
+  Draft03: MoqProtocolName.lite03,
+  Draft04: MoqProtocolName.lite04,
 } as const;
 
 /** Versions a `moql` CLIENT_SETUP may select, in our order of preference. */
@@ -78,7 +79,3 @@ export function hasGoaway(version: LiteVersion): boolean {
   return version >= LiteVersion.Draft04;
 }
 
-/** lite-01/02: a session stream (from SETUP) stays open and may carry SESSION_INFO. */
-export function hasSessionStream(version: LiteVersion): boolean {
-  return version <= LiteVersion.Draft02;
-}

@@ -1,5 +1,5 @@
 import { Http3Error } from './h3-errors.ts';
-import { readVarint } from './varint.ts';
+import { readVarint } from '../../wire/varint.ts';
 
 /**
  * Reads a complete, already-delimited payload (a frame or capsule body). Running past its end

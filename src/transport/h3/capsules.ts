@@ -6,16 +6,17 @@
  */
 import { appendUnread } from './byte-cursor.ts';
 import { Http3Error, H3ErrorCode } from './h3-errors.ts';
-import { encodeParts, readVarint } from './varint.ts';
+import { encodeParts } from '../../wire/byte-writer.ts';
+import { readVarint } from '../../wire/varint.ts';
 
-export const CapsuleType = {
+const CapsuleType = {
   Datagram: 0x00,
   CloseWebTransportSession: 0x2843,
   DrainWebTransportSession: 0x78ae,
 } as const;
 
 /** draft-ietf-webtrans-http3 §6: the close message is at most 1024 bytes of UTF-8. */
-export const MAX_CLOSE_REASON_BYTES = 1024;
+const MAX_CLOSE_REASON_BYTES = 1024;
 
 export type Capsule =
   | { readonly type: 'close'; readonly code: number; readonly reason: string }

@@ -6,7 +6,8 @@
  */
 import { appendUnread } from './byte-cursor.ts';
 import { Http3Error, H3ErrorCode } from './h3-errors.ts';
-import { encodeParts, readVarint } from './varint.ts';
+import { encodeParts } from '../../wire/byte-writer.ts';
+import { readVarint } from '../../wire/varint.ts';
 
 export const FrameType = {
   Data: 0x00,
@@ -50,7 +51,7 @@ type Phase =
   | { readonly name: 'skip'; remaining: number }
   | { readonly name: 'payload'; readonly type: number; readonly length: number };
 
-export const DEFAULT_MAX_FRAME_PAYLOAD = 64 * 1024;
+const DEFAULT_MAX_FRAME_PAYLOAD = 64 * 1024;
 
 export class FrameReader {
   #buffer: Uint8Array = new Uint8Array(0);

@@ -13,7 +13,8 @@ import { FrameReader, FrameType, encodeFrame } from './frames.ts';
 import { Http3Error, H3ErrorCode } from './h3-errors.ts';
 import { SettingId, decodeSettings, encodeSettings } from './settings.ts';
 import { PreambleBuffer, StreamWriter, consumeStream } from './stream-io.ts';
-import { encodeParts, readVarint } from './varint.ts';
+import { encodeParts } from '../../wire/byte-writer.ts';
+import { readVarint } from '../../wire/varint.ts';
 import { WebTransportErrorCode, WebTransportStreamType } from './webtransport-codes.ts';
 import { WebTransportLink, type LinkHost } from './webtransport-link.ts';
 

@@ -123,7 +123,3 @@ export function huffmanEncode(input: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Exposed for tests: the rebuilt code of a symbol. */
-export function huffmanCodeOf(symbol: number): { code: number; length: number } {
-  return { code: CODE.codes[symbol]!, length: CODE_LENGTHS[symbol]! };
-}

@@ -10,7 +10,7 @@ import { QPACK_STATIC_TABLE } from './qpack-static-table.ts';
 export type FieldLine = readonly [name: string, value: string];
 
 /** Total decoded size limit (RFC 9114 §4.2.2 counts name + value + 32 per line). */
-export const DEFAULT_MAX_FIELD_SECTION_SIZE = 64 * 1024;
+const DEFAULT_MAX_FIELD_SECTION_SIZE = 64 * 1024;
 
 const fail = (message: string): Http3Error => new Http3Error(H3ErrorCode.QpackDecompressionFailed, message);
 

@@ -3,7 +3,7 @@
  */
 import { ByteCursor } from './byte-cursor.ts';
 import { Http3Error, H3ErrorCode } from './h3-errors.ts';
-import { encodeParts } from './varint.ts';
+import { encodeParts } from '../../wire/byte-writer.ts';
 
 export const SettingId = {
   /** RFC 9204 §5 */

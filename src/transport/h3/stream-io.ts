@@ -5,7 +5,7 @@
  */
 import { StreamResetError } from '../quic/quic-errors.ts';
 import type { QuicStream } from '../quic/quic-stream.ts';
-import { readVarint } from './varint.ts';
+import { readVarint } from '../../wire/varint.ts';
 
 export type ConsumeResult = 'more' | 'stop';
 
@@ -21,7 +21,7 @@ export function consumeStream(
   let stopped = false;
   const pump = (): void => {
     while (!stopped) {
-      let chunk;
+      let chunk: ReturnType<typeof stream.read>;
       try {
         chunk = stream.read();
       } catch (error) {
@@ -65,7 +65,7 @@ export class PreambleBuffer {
   }
 }
 
-export class VarintCursor {
+class VarintCursor {
   #offset = 0;
   constructor(private readonly bytes: Uint8Array) {}
 

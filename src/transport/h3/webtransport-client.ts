@@ -3,6 +3,7 @@
  * per session, like a browser without pooling. The result can be passed to @moq/lite's
  * `connect(url, { transport })`.
  */
+import { H3_ALPN } from '../quic/alpn.ts';
 import { dial, type CertificateHash } from '../quic/dial.ts';
 import type { TransportParameters } from '../quic/quic-config.ts';
 import type { WebTransportSession } from '../quic/session-types.ts';
@@ -27,7 +28,7 @@ const CLOSE_GRACE_MS = 1000;
 
 export async function connectWebTransport(url: string | URL, options: ConnectWebTransportOptions = {}): Promise<WebTransportSession> {
   const target = new URL(url);
-  const connection = await dial(target, { ...options, alpns: ['h3'] });
+  const connection = await dial(target, { ...options, alpns: [H3_ALPN] });
   const http3 = new Http3Connection(connection, {
     onSessionEnded: (_http3, link) => {
       // The connection exists for this one session: once the CONNECT stream is done on both

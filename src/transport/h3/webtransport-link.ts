@@ -11,11 +11,12 @@ import type { SessionCarrier } from '../quic/session-types.ts';
 import { WebTransportError } from '../quic/webtransport-error.ts';
 import { QuicWebTransportSession } from '../quic/webtransport-session.ts';
 import { CapsuleReader, encodeCloseCapsule, encodeDrainCapsule } from './capsules.ts';
-import { FrameReader, FrameType, encodeFrame } from './frames.ts';
+import { type FrameReader, FrameType, encodeFrame } from './frames.ts';
 import { Http3Error, H3ErrorCode } from './h3-errors.ts';
 import { consumeStream, type StreamWriter } from './stream-io.ts';
 import { WebTransportErrorCode, WebTransportStreamType, applicationCodeToHttp3, http3CodeToApplication } from './webtransport-codes.ts';
-import { encodeParts, varintLength } from './varint.ts';
+import { encodeParts } from '../../wire/byte-writer.ts';
+import { varintLength } from '../../wire/varint.ts';
 
 /** What a link needs from its HTTP/3 connection. */
 export interface LinkHost {

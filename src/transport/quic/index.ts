@@ -7,5 +7,4 @@ export type { TransportParameters } from './quic-config.ts';
 export type { HttpRequest, HttpResponse, WebTransportRequest } from '../h3/server-request.ts';
 export { WebTransportError, streamErrorCodeOf } from './webtransport-error.ts';
 export { QuicTransportError } from './quic-errors.ts';
-export { MOQ_PROTOCOLS, H3_ALPN } from './moq-protocols.ts';
 export { urgencyForSendOrder } from './send-order.ts';

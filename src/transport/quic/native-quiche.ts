@@ -61,7 +61,7 @@ export interface NativeConnection {
   streamRecv(streamId: number, out: Uint8Array): [number, boolean] | null;
   streamSend(streamId: number, data: Uint8Array, fin: boolean): number | null;
   streamPriority(streamId: number, urgency: number, incremental: boolean): void;
-  streamShutdown(streamId: number, direction: number, code: number): void | null;
+  streamShutdown(streamId: number, direction: number, code: number): undefined | null;
   streamCapacity(streamId: number): number;
   streamReadable(streamId: number): boolean;
   streamFinished(streamId: number): boolean;
@@ -72,10 +72,10 @@ export interface NativeConnection {
   readable(): Iterable<number>;
   writable(): Iterable<number>;
   dgramRecvVec(): Uint8Array | null;
-  dgramSend(data: Uint8Array): void | null;
+  dgramSend(data: Uint8Array): undefined | null;
   dgramMaxWritableLen(): number | null;
   isDgramSendQueueFull(): boolean;
-  close(app: boolean, code: number, reason: Uint8Array): void | null;
+  close(app: boolean, code: number, reason: Uint8Array): undefined | null;
   applicationProto(): Uint8Array;
   serverName(): string | null;
   peerCertChain(): Uint8Array[] | null;

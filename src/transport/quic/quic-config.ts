@@ -16,7 +16,7 @@ export interface TransportParameters {
 
 const MiB = 1024 * 1024;
 
-export const DEFAULT_TRANSPORT: Required<TransportParameters> = {
+const DEFAULT_TRANSPORT: Required<TransportParameters> = {
   idleTimeoutMs: 30_000,
   initialMaxData: 16 * MiB,
   initialMaxStreamData: 4 * MiB,

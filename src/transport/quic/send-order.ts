@@ -4,7 +4,7 @@
  * 256 sendOrder values fold into 8 urgency buckets of 32; values outside 0..255 clamp.
  * Streams without a sendOrder keep RFC 9218's default urgency 3.
  */
-export const DEFAULT_URGENCY = 3;
+const DEFAULT_URGENCY = 3;
 
 export function urgencyForSendOrder(sendOrder: number | null | undefined): number {
   if (sendOrder === null || sendOrder === undefined || Number.isNaN(sendOrder)) return DEFAULT_URGENCY;

@@ -10,7 +10,8 @@ import type { TlsMaterial } from '../tls/tls-material.ts';
 import { H3ErrorCode } from '../h3/h3-errors.ts';
 import { Http3Connection } from '../h3/http3-connection.ts';
 import { serveRequestStream, type HttpRequest, type HttpResponse, type WebTransportRequest } from '../h3/server-request.ts';
-import { H3_ALPN, MOQ_PROTOCOLS } from './moq-protocols.ts';
+import { MOQ_PROTOCOLS } from '../../moq-protocols.ts';
+import { H3_ALPN } from './alpn.ts';
 import {
   DEFAULT_MAX_UDP_PAYLOAD,
   MAX_CONN_ID_LEN,
@@ -149,7 +150,7 @@ export async function startQuicServer(options: QuicServerOptions): Promise<QuicS
 
   const accept = (packet: Uint8Array, from: HostPort): void => {
     if (closing) return;
-    let header;
+    let header: ReturnType<typeof parseLongHeader>;
     try {
       header = parseLongHeader(packet, MAX_CONN_ID_LEN);
     } catch {

@@ -21,7 +21,7 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 /** Any tag with raw content bytes. */
-export function derTlv(tag: number, ...content: readonly Uint8Array[]): Uint8Array {
+function derTlv(tag: number, ...content: readonly Uint8Array[]): Uint8Array {
   const body = concat(content);
   return concat([Uint8Array.of(tag), encodeLength(body.byteLength), body]);
 }

@@ -4,7 +4,7 @@ import { TlsMaterialError } from './tls-material.ts';
 const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/g;
 
 /** Every CERTIFICATE block of a PEM bundle as DER, in order (leaf first by convention). */
-export function certificatesFromPem(pem: string): Uint8Array[] {
+function certificatesFromPem(pem: string): Uint8Array[] {
   const blocks = [...pem.matchAll(CERTIFICATE_BLOCK)].map((match) => new Uint8Array(Buffer.from(match[1]!.replace(/\s+/g, ''), 'base64')));
   if (blocks.length === 0) throw new TlsMaterialError('no CERTIFICATE block in PEM');
   return blocks;

@@ -6,7 +6,7 @@
 import { ByteWriter } from '../../../wire/byte-writer.ts';
 import type { StreamReader } from '../../../wire/stream-reader.ts';
 import { violation } from '../errors.ts';
-import { type DataCodec } from './data-codec.ts';
+import type { DataCodec } from './data-codec.ts';
 import { readExtensionBlockFrom, writeExtensionBlock } from './extensions.ts';
 import type { MoqObject, SubgroupHeader } from './objects.ts';
 

@@ -5,7 +5,7 @@
 import { ByteReader } from '../../../wire/byte-reader.ts';
 import { ByteWriter } from '../../../wire/byte-writer.ts';
 import { violation } from '../errors.ts';
-import { MAX_GOAWAY_URI_BYTES, MAX_SETUP_VERSIONS } from '../limits.ts';
+import { MAX_GOAWAY_URI_BYTES } from '../limits.ts';
 import {
   type ControlMessage,
   DEFAULT_PRIORITY,
@@ -21,9 +21,10 @@ import { readLocation, writeLocation } from '../wire/location.ts';
 import { readNamespace, readTrackName, writeNamespace } from '../wire/namespace.ts';
 import { DRAFT14_PARAMETERS, readParameters, writeParameters } from '../wire/parameters.ts';
 import { readReason, writeReason } from '../wire/reason.ts';
-import { readSetupParameters, writeSetupParameters } from '../wire/setup-parameters.ts';
+import { readClientSetupBody, readServerSetupBody, writeClientSetupBody, writeServerSetupBody } from '../../setup-codec.ts';
+import { setupParameterPairs, setupParametersFromPairs } from '../wire/setup-parameters.ts';
 
-export const Draft14MessageType = {
+const Draft14MessageType = {
   subscribeUpdate: 0x02,
   subscribe: 0x03,
   subscribeOk: 0x04,
@@ -80,14 +81,12 @@ export function decodeDraft14(raw: RawControlMessage): ControlMessage {
 function decodeBody(type: number, r: ByteReader): ControlMessage {
   switch (type) {
     case T.clientSetup: {
-      const count = r.count('version count', MAX_SETUP_VERSIONS, 1);
-      const versions: number[] = [];
-      for (let i = 0; i < count; i++) versions.push(r.varint());
-      return { type: 'client_setup', versions, parameters: readSetupParameters(r, 'absolute') };
+      const body = readClientSetupBody(r);
+      return { type: 'client_setup', versions: body.versions, parameters: setupParametersFromPairs(body.parameters) };
     }
     case T.serverSetup: {
-      const version = r.varint();
-      return { type: 'server_setup', version, parameters: readSetupParameters(r, 'absolute') };
+      const body = readServerSetupBody(r);
+      return { type: 'server_setup', version: body.version, parameters: setupParametersFromPairs(body.parameters) };
     }
     case T.goaway:
       return { type: 'goaway', uri: readUri(r) };
@@ -264,13 +263,10 @@ export function encodeDraft14(message: ControlMessage): RawControlMessage {
 function encodeBody(m: ControlMessage, w: ByteWriter): number {
   switch (m.type) {
     case 'client_setup':
-      w.varint(m.versions.length);
-      for (const version of m.versions) w.varint(version);
-      writeSetupParameters(w, m.parameters, 'absolute');
+      writeClientSetupBody(w, { versions: m.versions, parameters: setupParameterPairs(m.parameters) });
       return T.clientSetup;
     case 'server_setup':
-      w.varint(m.version ?? 0);
-      writeSetupParameters(w, m.parameters, 'absolute');
+      writeServerSetupBody(w, { version: m.version ?? 0, parameters: setupParameterPairs(m.parameters) });
       return T.serverSetup;
     case 'goaway':
       w.lengthPrefixedBytes(utf8.encode(m.uri));

@@ -19,7 +19,7 @@ import { readReason, writeReason } from '../wire/reason.ts';
 import { readSetupParameters, writeSetupParameters } from '../wire/setup-parameters.ts';
 import { readTrackExtensions, writeTrackExtensions } from './track-extensions.ts';
 
-export const Draft16MessageType = {
+const Draft16MessageType = {
   requestUpdate: 0x02,
   subscribe: 0x03,
   subscribeOk: 0x04,

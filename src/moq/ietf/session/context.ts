@@ -10,7 +10,8 @@ import type { ControlMessage } from '../messages.ts';
 import type { IetfVersion } from '../version.ts';
 import type { AuthToken } from '../wire/token.ts';
 import type { IetfSessionCounters } from './counters.ts';
-import type { AuthorizeAction, IetfLogger } from './options.ts';
+import type { StructuredLogger } from '../../../logger.ts';
+import type { AuthorizeAction } from './options.ts';
 
 export interface SessionTuning {
   maxObjectBytes: number;
@@ -32,7 +33,7 @@ export interface SessionContext {
   readonly transport: WebTransport;
   readonly origin: Origin;
   readonly root: string;
-  readonly logger: IetfLogger;
+  readonly logger: StructuredLogger;
   /** How relay broadcasts look to IETF peers (injected media knowledge). */
   readonly media: IetfMediaBridge;
   readonly tuning: SessionTuning;

@@ -5,16 +5,7 @@ import type { IetfMediaBridge } from '../media-bridge.ts';
 import type { ClientSetup } from '../messages.ts';
 import type { IetfVersion } from '../version.ts';
 import type { IetfSessionCounters } from './counters.ts';
-
-/** pino-compatible: `logger.warn({ fields }, 'message')`. */
-export type LogFn = (fields: Record<string, unknown>, message: string) => void;
-
-export interface IetfLogger {
-  debug: LogFn;
-  info: LogFn;
-  warn: LogFn;
-  error: LogFn;
-}
+import type { StructuredLogger } from '../../../logger.ts';
 
 export type AuthorizeAction = 'publish' | 'subscribe';
 
@@ -38,7 +29,7 @@ export interface ServeIetfSessionOptions {
   origin: Origin;
   /** Relay path prefix this session lives under: namespace ('live','demo') is `${root}/live/demo`. */
   root: string;
-  logger: IetfLogger;
+  logger: StructuredLogger;
   /** How relay broadcasts look to IETF peers, e.g. hang as MSF/LOC. Default: tracks pass through. */
   media?: IetfMediaBridge;
   authorize?: Authorize;

@@ -37,10 +37,6 @@ export function stringToBytes(value: string): Uint8Array {
   return encoder.encode(value);
 }
 
-export function describeNamespace(namespace: TrackNamespace): string {
-  return namespace.map((field) => decode(field) ?? `0x${Buffer.from(field).toString('hex')}`).join('/');
-}
-
 function decode(bytes: Uint8Array): string | undefined {
   try {
     return utf8.decode(bytes);

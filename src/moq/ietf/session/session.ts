@@ -35,7 +35,8 @@ import { AuthTokenCache, isAuthorized } from './authorization.ts';
 import { emptyCounters, type IetfSessionCounters } from './counters.ts';
 import type { AuthorizationResult, SessionContext, SessionTuning } from './context.ts';
 import { MessageStream } from './message-stream.ts';
-import type { AuthorizeAction, IetfLogger, ServeIetfSessionOptions, SessionHandle } from './options.ts';
+import type { StructuredLogger } from '../../../logger.ts';
+import type { AuthorizeAction, ServeIetfSessionOptions, SessionHandle } from './options.ts';
 import { OutboundRequests } from './outbound-requests.ts';
 import { InboundRequestIds, OutboundRequestIds } from './request-ids.ts';
 import { streamError } from './stream-error.ts';
@@ -56,7 +57,7 @@ export class IetfSession implements SessionContext, SessionHandle {
   readonly data: DataCodec;
   readonly origin: Origin;
   readonly root: string;
-  readonly logger: IetfLogger;
+  readonly logger: StructuredLogger;
   readonly media: IetfMediaBridge;
   readonly tuning: SessionTuning;
   readonly counters: IetfSessionCounters = emptyCounters();

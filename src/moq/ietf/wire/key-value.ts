@@ -18,7 +18,7 @@ export type TypeEncoding = 'absolute' | 'delta';
 
 const MAX_TYPE = (1n << 64n) - 1n;
 
-export function isBytesType(type: bigint): boolean {
+function isBytesType(type: bigint): boolean {
   return (type & 1n) === 1n;
 }
 

@@ -45,7 +45,7 @@ export function readTrackName(reader: ByteReader, namespace: TrackNamespace): Ui
   return name;
 }
 
-export function namespaceBytes(namespace: TrackNamespace): number {
+function namespaceBytes(namespace: TrackNamespace): number {
   let total = 0;
   for (const field of namespace) total += field.byteLength;
   return total;

@@ -10,7 +10,7 @@ import type { SetupParameters } from '../messages.ts';
 import { type KeyValuePair, readKeyValuePairs, type TypeEncoding, varintValue, writeKeyValuePairs } from './key-value.ts';
 import { decodeToken, encodeToken } from './token.ts';
 
-export const SetupParameterType = {
+const SetupParameterType = {
   path: 0x01n,
   maxRequestId: 0x02n,
   authorizationToken: 0x03n,
@@ -24,9 +24,14 @@ const utf8 = new TextEncoder();
 
 export function readSetupParameters(reader: ByteReader, encoding: TypeEncoding): SetupParameters {
   const count = reader.count('setup parameter count', MAX_PARAMETERS, 2);
+  return setupParametersFromPairs(readKeyValuePairs(reader, count, encoding));
+}
+
+/** The typed parameters of decoded pairs (draft-14 bodies come from src/moq/setup-codec.ts). */
+export function setupParametersFromPairs(pairs: readonly KeyValuePair[]): SetupParameters {
   const parameters: SetupParameters = { authorizationTokens: [] };
   const seen = new Set<bigint>();
-  for (const pair of readKeyValuePairs(reader, count, encoding)) {
+  for (const pair of pairs) {
     const known = Object.values(SetupParameterType).includes(pair.type as (typeof SetupParameterType)[keyof typeof SetupParameterType]);
     if (known && pair.type !== SetupParameterType.authorizationToken) {
       if (seen.has(pair.type)) throw violation(`duplicate setup parameter 0x${pair.type.toString(16)}`);
@@ -67,6 +72,13 @@ function text(pair: KeyValuePair): string | undefined {
 }
 
 export function writeSetupParameters(writer: ByteWriter, parameters: SetupParameters, encoding: TypeEncoding): void {
+  const pairs = setupParameterPairs(parameters);
+  writer.varint(pairs.length);
+  writeKeyValuePairs(writer, pairs, encoding);
+}
+
+/** The pairs that carry `parameters`, in the order they go out. */
+export function setupParameterPairs(parameters: SetupParameters): KeyValuePair[] {
   const pairs: KeyValuePair[] = [];
   if (parameters.path !== undefined) pairs.push({ type: SetupParameterType.path, value: utf8.encode(parameters.path) });
   if (parameters.maxRequestId !== undefined) pairs.push({ type: SetupParameterType.maxRequestId, value: BigInt(parameters.maxRequestId) });
@@ -76,6 +88,5 @@ export function writeSetupParameters(writer: ByteWriter, parameters: SetupParame
   }
   if (parameters.authority !== undefined) pairs.push({ type: SetupParameterType.authority, value: utf8.encode(parameters.authority) });
   if (parameters.implementation !== undefined) pairs.push({ type: SetupParameterType.implementation, value: utf8.encode(parameters.implementation) });
-  writer.varint(pairs.length);
-  writeKeyValuePairs(writer, pairs, encoding);
+  return pairs;
 }

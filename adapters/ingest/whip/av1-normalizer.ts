@@ -3,7 +3,7 @@ import type { VideoTrackInfo } from '../../../src/media/frame.ts';
 import { bytesEqual } from '../../../src/media/nal.ts';
 import { joinObus, ObuType, splitObus } from './av1-obu.ts';
 import { buildAv1C, parseAv1SequenceHeader } from './av1-sequence-header.ts';
-import type { FrameNormaliser, NormalisedFrame } from './frame-normaliser.ts';
+import type { FrameNormalizer, NormalizedFrame } from './frame-normalizer.ts';
 import type { CodecFrame } from './rtp-frame-assembler.ts';
 
 /** OBUs a sample does not carry (AV1 ISOBMFF binding §2.4: temporal delimiters; padding, tile lists). */
@@ -14,12 +14,12 @@ const DROPPED = new Set<number>([ObuType.TemporalDelimiter, ObuType.Padding, Obu
  * in-band sequence header becomes the av1C description. A key frame is a temporal unit that
  * starts a coded video sequence (the RTP N bit) once a sequence header is known.
  */
-export class Av1Normaliser implements FrameNormaliser {
+export class Av1Normalizer implements FrameNormalizer {
   #info: VideoTrackInfo | undefined;
   /** A new description not yet handed out: a sequence header may come in a temporal unit of its own. */
   #pendingInfo: VideoTrackInfo | undefined;
 
-  normalise(frame: CodecFrame): NormalisedFrame | undefined {
+  normalize(frame: CodecFrame): NormalizedFrame | undefined {
     const obus = splitObus(frame.data);
     const sequenceHeader = obus.find((o) => o.type === ObuType.SequenceHeader);
     if (sequenceHeader) {

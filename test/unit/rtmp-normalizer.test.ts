@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../adapters/ingest/rtmp/logger.ts';
-import { RtmpMediaNormaliser } from '../../adapters/ingest/rtmp/media-normaliser.ts';
+import { RtmpMediaNormalizer } from '../../adapters/ingest/rtmp/media-normalizer.ts';
 import { resolvePublishTarget, StreamNameError } from '../../adapters/ingest/rtmp/stream-names.ts';
 import { RtmpTimeline } from '../../adapters/ingest/rtmp/timeline.ts';
 import type { MediaFrame, MediaSink, TrackInfo } from '../../src/media/frame.ts';
@@ -50,10 +50,10 @@ const avcFrame = (key: boolean, cts: number, au: number[]): Uint8Array => bytes(
 const IDR = [0x65, 0x88, 0x84, 0x00];
 const SLICE = [0x41, 0x9a, 0x02];
 
-describe('RtmpMediaNormaliser video', () => {
+describe('RtmpMediaNormalizer video', () => {
   it('declares H.264 from the sequence header and passes 4-byte length-prefixed frames through', () => {
     const { sink, calls, frames } = recorder();
-    const n = new RtmpMediaNormaliser(sink, silentLogger);
+    const n = new RtmpMediaNormalizer(sink, silentLogger);
     const avcc = buildAvcC([SPS], [PPS]);
     n.onVideoMessage(0, avcSequenceHeader(avcc));
     n.onVideoMessage(0, avcFrame(true, 67, withLength(4, IDR)));
@@ -71,7 +71,7 @@ describe('RtmpMediaNormaliser video', () => {
 
   it('rewrites 2-byte NAL lengths to 4 and says so in the description', () => {
     const { sink, calls, frames } = recorder();
-    const n = new RtmpMediaNormaliser(sink, silentLogger);
+    const n = new RtmpMediaNormalizer(sink, silentLogger);
     const avcc = buildAvcC([SPS], [PPS]);
     avcc[4] = 0xfd; // lengthSizeMinusOne = 1
     n.onVideoMessage(0, avcSequenceHeader(avcc));
@@ -84,7 +84,7 @@ describe('RtmpMediaNormaliser video', () => {
 
   it('sets the track again only when the sequence header changes', () => {
     const { sink, calls } = recorder();
-    const n = new RtmpMediaNormaliser(sink, silentLogger);
+    const n = new RtmpMediaNormalizer(sink, silentLogger);
     n.onVideoMessage(0, avcSequenceHeader(buildAvcC([SPS], [PPS])));
     n.onVideoMessage(10, avcSequenceHeader(buildAvcC([SPS], [PPS])));
     n.onVideoMessage(20, avcSequenceHeader(buildAvcC([SPS], [fromHex('68ebe3cb22c1')])));
@@ -93,7 +93,7 @@ describe('RtmpMediaNormaliser video', () => {
 
   it('takes the keyframe flag from IDR presence, drops empty and config-less frames', () => {
     const { sink, frames } = recorder();
-    const n = new RtmpMediaNormaliser(sink, silentLogger);
+    const n = new RtmpMediaNormalizer(sink, silentLogger);
     n.onVideoMessage(0, avcFrame(true, 0, withLength(4, IDR))); // before any sequence header
     n.onVideoMessage(0, avcSequenceHeader(buildAvcC([SPS], [PPS])));
     n.onVideoMessage(10, avcFrame(true, 0, withLength(4, SLICE))); // flagged key, no IDR
@@ -109,7 +109,7 @@ describe('RtmpMediaNormaliser video', () => {
 
   it('handles E-RTMP hvc1 with IRAP keyframes and multitrack names', () => {
     const { sink, calls, frames } = recorder();
-    const n = new RtmpMediaNormaliser(sink, silentLogger);
+    const n = new RtmpMediaNormalizer(sink, silentLogger);
     const hvcc = buildHvcC([HEVC_VPS], [HEVC_SPS], [HEVC_PPS]);
     n.onVideoMessage(0, bytes(0x80 | 0x10 | 0, ascii('hvc1'), hvcc));
     n.onVideoMessage(0, bytes(0x80 | 0x10 | 1, ascii('hvc1'), si24(0), withLength(4, [0x26, 0x01, 0xaf])));
@@ -127,7 +127,7 @@ describe('RtmpMediaNormaliser video', () => {
 
   it('drops an unsupported codec without throwing, and removes a track that switches to one', () => {
     const { sink, calls } = recorder();
-    const n = new RtmpMediaNormaliser(sink, silentLogger);
+    const n = new RtmpMediaNormalizer(sink, silentLogger);
     n.onVideoMessage(0, avcSequenceHeader(buildAvcC([SPS], [PPS])));
     n.onVideoMessage(10, bytes(0x12, 1, 2, 3)); // legacy Sorenson H.263
     n.onVideoMessage(20, bytes(0x80 | 0x10 | 1, ascii('vvc1'), 0, 0, 0, 1)); // not supported yet
@@ -136,10 +136,10 @@ describe('RtmpMediaNormaliser video', () => {
   });
 });
 
-describe('RtmpMediaNormaliser audio and timing', () => {
+describe('RtmpMediaNormalizer audio and timing', () => {
   it('declares AAC from the AudioSpecificConfig and marks every frame a keyframe', () => {
     const { sink, calls, frames } = recorder();
-    const n = new RtmpMediaNormaliser(sink, silentLogger);
+    const n = new RtmpMediaNormalizer(sink, silentLogger);
     n.onAudioMessage(0, bytes(0xaf, 0, 0x11, 0x90)); // AAC-LC 48 kHz stereo
     n.onAudioMessage(0, bytes(0xaf, 1, 0x21, 0x10));
     n.onAudioMessage(21, bytes(0xaf, 1, 0x21, 0x11));
@@ -157,14 +157,14 @@ describe('RtmpMediaNormaliser audio and timing', () => {
   it('declares E-RTMP Opus from OpusHead, or from the TOC when the sequence start is missing', () => {
     const head = bytes(ascii('OpusHead'), 1, 2, 0x38, 1, 0x80, 0xbb, 0, 0, 0, 0, 0);
     const a = recorder();
-    const n = new RtmpMediaNormaliser(a.sink, silentLogger);
+    const n = new RtmpMediaNormalizer(a.sink, silentLogger);
     n.onAudioMessage(0, bytes(0x90, ascii('Opus'), head));
     n.onAudioMessage(0, bytes(0x91, ascii('Opus'), 0xfc, 0xff, 0xfe));
     expect(a.calls[0]).toMatchObject({ op: 'setTrack', name: 'audio', info: { codec: 'opus', sampleRate: 48000, numberOfChannels: 2, description: head } });
     expect(a.frames('audio')).toHaveLength(1);
 
     const b = recorder();
-    const m = new RtmpMediaNormaliser(b.sink, silentLogger);
+    const m = new RtmpMediaNormalizer(b.sink, silentLogger);
     m.onAudioMessage(0, bytes(0x91, ascii('Opus'), 0xf8, 0xff, 0xfe)); // TOC stereo bit clear: mono
     expect(b.calls[0]).toMatchObject({ op: 'setTrack', info: { codec: 'opus', numberOfChannels: 1 } });
     expect(b.frames('audio')).toHaveLength(1);
@@ -172,7 +172,7 @@ describe('RtmpMediaNormaliser audio and timing', () => {
 
   it('unwraps 32-bit timestamps on one timeline shared by audio and video', () => {
     const { sink, frames } = recorder();
-    const n = new RtmpMediaNormaliser(sink, silentLogger);
+    const n = new RtmpMediaNormalizer(sink, silentLogger);
     n.onVideoMessage(0xffffff00, avcSequenceHeader(buildAvcC([SPS], [PPS])));
     n.onAudioMessage(0xffffff00, bytes(0xaf, 0, 0x11, 0x90));
     n.onVideoMessage(0xffffff00, avcFrame(true, 0, withLength(4, IDR)));
@@ -186,7 +186,7 @@ describe('RtmpMediaNormaliser audio and timing', () => {
 
   it('clamps a backwards step per track', () => {
     const { sink, frames } = recorder();
-    const n = new RtmpMediaNormaliser(sink, silentLogger);
+    const n = new RtmpMediaNormalizer(sink, silentLogger);
     n.onAudioMessage(0, bytes(0xaf, 0, 0x11, 0x90));
     for (const ts of [100, 200, 150, 300]) n.onAudioMessage(ts, bytes(0xaf, 1, 1));
     expect(frames('audio').map((f) => f.timestamp / 1000)).toEqual([100, 200, 200, 300]);
@@ -194,7 +194,7 @@ describe('RtmpMediaNormaliser audio and timing', () => {
 
   it('adds the E-RTMP TimestampOffsetNano to the timestamp', () => {
     const { sink, frames } = recorder();
-    const n = new RtmpMediaNormaliser(sink, silentLogger);
+    const n = new RtmpMediaNormalizer(sink, silentLogger);
     n.onAudioMessage(0, bytes(0x90, ascii('mp4a'), 0x11, 0x90));
     n.onAudioMessage(10, bytes(0x97, 2, u24(500_000), 0x01, ascii('mp4a'), 1));
     expect(frames('audio')[0]!.timestamp).toBe(10_500);

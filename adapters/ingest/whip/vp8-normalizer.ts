@@ -1,13 +1,13 @@
 import type { VideoTrackInfo } from '../../../src/media/frame.ts';
-import type { FrameNormaliser, NormalisedFrame } from './frame-normaliser.ts';
+import type { FrameNormalizer, NormalizedFrame } from './frame-normalizer.ts';
 import type { CodecFrame } from './rtp-frame-assembler.ts';
 import { parseVp8FrameHeader } from './vp8-frame-header.ts';
 
 /** VP8 frames (RFC 7741 depacketized) pass through; key frames give the picture size. */
-export class Vp8Normaliser implements FrameNormaliser {
+export class Vp8Normalizer implements FrameNormalizer {
   #info: VideoTrackInfo | undefined;
 
-  normalise(frame: CodecFrame): NormalisedFrame | undefined {
+  normalize(frame: CodecFrame): NormalizedFrame | undefined {
     const header = parseVp8FrameHeader(frame.data);
     let info: VideoTrackInfo | undefined;
     if (header.keyframe && (header.width !== this.#info?.codedWidth || header.height !== this.#info?.codedHeight)) {

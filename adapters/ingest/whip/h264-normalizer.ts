@@ -2,7 +2,7 @@ import { avcCodecString, buildAvcC, extractParameterSets, H264NalType, parseSps 
 import { MediaParseError } from '../../../src/media/errors.ts';
 import type { VideoTrackInfo } from '../../../src/media/frame.ts';
 import { bytesEqual, joinLengthPrefixed, splitAnnexB } from '../../../src/media/nal.ts';
-import type { FrameNormaliser, NormalisedFrame } from './frame-normaliser.ts';
+import type { FrameNormalizer, NormalizedFrame } from './frame-normalizer.ts';
 import type { CodecFrame } from './rtp-frame-assembler.ts';
 
 /** NAL units that belong in the avcC (or nowhere), not in an AVCC sample. */
@@ -13,14 +13,14 @@ const OUT_OF_BAND = new Set<number>([H264NalType.Sps, H264NalType.Pps, H264NalTy
  * repeat SPS/PPS in-band before IDRs (RFC 6184 §8.4); they become the avcC description, and a
  * changed set (resolution switch) declares the track again.
  */
-export class H264Normaliser implements FrameNormaliser {
+export class H264Normalizer implements FrameNormalizer {
   #sps: Uint8Array[] = [];
   #pps: Uint8Array[] = [];
   #info: VideoTrackInfo | undefined;
   /** A new description not yet handed out: parameter sets may come in an access unit of their own. */
   #pendingInfo: VideoTrackInfo | undefined;
 
-  normalise(frame: CodecFrame): NormalisedFrame | undefined {
+  normalize(frame: CodecFrame): NormalizedFrame | undefined {
     const nalus = splitAnnexB(frame.data);
     if (nalus.length === 0) throw new MediaParseError('H.264 access unit without NAL units');
     for (const nalu of nalus) {

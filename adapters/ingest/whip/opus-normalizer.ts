@@ -1,7 +1,7 @@
 import { MediaParseError } from '../../../src/media/errors.ts';
 import type { AudioTrackInfo } from '../../../src/media/frame.ts';
 import { buildOpusHead } from '../../../src/media/opus.ts';
-import type { FrameNormaliser, NormalisedFrame } from './frame-normaliser.ts';
+import type { FrameNormalizer, NormalizedFrame } from './frame-normalizer.ts';
 import type { CodecFrame } from './rtp-frame-assembler.ts';
 
 /** Channels a packet codes, from the TOC byte's stereo flag (RFC 6716 §3.1). */
@@ -14,10 +14,10 @@ export function opusPacketChannels(packet: Uint8Array): 1 | 2 {
  * Opus packets (RFC 7587) pass through. SDP always says opus/48000/2 (RFC 7587 §7), so the
  * channel count comes from the packets: mono until a stereo packet arrives.
  */
-export class OpusNormaliser implements FrameNormaliser {
+export class OpusNormalizer implements FrameNormalizer {
   #channels: 1 | 2 | undefined;
 
-  normalise(frame: CodecFrame): NormalisedFrame | undefined {
+  normalize(frame: CodecFrame): NormalizedFrame | undefined {
     if (frame.data.length === 0) return undefined; // RFC 7587 §4.2: nothing to decode
     const channels = opusPacketChannels(frame.data);
     let info: AudioTrackInfo | undefined;

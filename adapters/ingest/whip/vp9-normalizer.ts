@@ -1,15 +1,15 @@
 import type { VideoTrackInfo } from '../../../src/media/frame.ts';
 import { bytesEqual } from '../../../src/media/nal.ts';
 import { vp9CodecString } from '../../../src/media/vp9.ts';
-import type { FrameNormaliser, NormalisedFrame } from './frame-normaliser.ts';
+import type { FrameNormalizer, NormalizedFrame } from './frame-normalizer.ts';
 import type { CodecFrame } from './rtp-frame-assembler.ts';
 import { buildVpcC, parseVp9FrameHeader } from './vp9-frame-header.ts';
 
 /** VP9 frames pass through; key frame headers give profile, bit depth and size (a vpcC). */
-export class Vp9Normaliser implements FrameNormaliser {
+export class Vp9Normalizer implements FrameNormalizer {
   #info: VideoTrackInfo | undefined;
 
-  normalise(frame: CodecFrame): NormalisedFrame | undefined {
+  normalize(frame: CodecFrame): NormalizedFrame | undefined {
     const header = parseVp9FrameHeader(frame.data);
     let info: VideoTrackInfo | undefined;
     if (header.keyframe) {

@@ -7,7 +7,7 @@ import { bytesEqual, joinLengthPrefixed, splitLengthPrefixed } from '../../../sr
 import { FlvTagError } from './errors.ts';
 import { parseAudioTag, type AudioPacket } from './flv-audio.ts';
 import { parseVideoTag, type VideoPacket } from './flv-video.ts';
-import { RecurringLog, type RtmpLogger } from './logger.ts';
+import { RecurringLog, type StructuredLogger } from './logger.ts';
 import { RtmpTimeline, TrackClock } from './timeline.ts';
 import { audioTrackInfo, SUPPORTED_AUDIO_FOURCC, SUPPORTED_VIDEO_FOURCC, videoTrackSetup, type StreamHints } from './track-info.ts';
 
@@ -24,7 +24,7 @@ import { audioTrackInfo, SUPPORTED_AUDIO_FOURCC, SUPPORTED_VIDEO_FOURCC, videoTr
 interface TrackState {
   name: string;
   fourCc: string;
-  /** The sequence header as received, to recognise a repeated (unchanged) one. */
+  /** The sequence header as received, to recognize a repeated (unchanged) one. */
   config: Uint8Array | undefined;
   /** Declared to the sink and not since removed. */
   active: boolean;
@@ -43,7 +43,7 @@ export function trackName(kind: 'video' | 'audio', trackId: number): string {
   return trackId === 0 ? kind : `${kind}${trackId}`;
 }
 
-export class RtmpMediaNormaliser {
+export class RtmpMediaNormalizer {
   private readonly timeline = new RtmpTimeline();
   private readonly video = new Map<number, VideoTrackState>();
   private readonly audio = new Map<number, AudioTrackState>();
@@ -52,7 +52,7 @@ export class RtmpMediaNormaliser {
 
   constructor(
     private readonly sink: MediaSink,
-    private readonly logger: RtmpLogger,
+    private readonly logger: StructuredLogger,
   ) {
     this.recurring = new RecurringLog(logger);
   }
@@ -84,7 +84,7 @@ export class RtmpMediaNormaliser {
 
   onVideoMessage(timestamp: number, body: Uint8Array): void {
     const ms = this.timeline.unwrap(timestamp);
-    let tag;
+    let tag: ReturnType<typeof parseVideoTag>;
     try {
       tag = parseVideoTag(plainBytes(body));
     } catch (error) {
@@ -98,7 +98,7 @@ export class RtmpMediaNormaliser {
 
   onAudioMessage(timestamp: number, body: Uint8Array): void {
     const ms = this.timeline.unwrap(timestamp);
-    let tag;
+    let tag: ReturnType<typeof parseAudioTag>;
     try {
       tag = parseAudioTag(plainBytes(body));
     } catch (error) {
@@ -179,7 +179,7 @@ export class RtmpMediaNormaliser {
   private onVideoConfig(track: VideoTrackState, fourCc: string, config: Uint8Array): void {
     if (!SUPPORTED_VIDEO_FOURCC.has(fourCc)) return this.dropTrack(track, fourCc, `unsupported video codec ${JSON.stringify(fourCc)}`);
     if (track.active && track.fourCc === fourCc && track.config && bytesEqual(track.config, config)) return; // repeated header
-    let setup;
+    let setup: ReturnType<typeof videoTrackSetup>;
     try {
       setup = videoTrackSetup(fourCc, config, this.hints);
     } catch (error) {
@@ -245,7 +245,7 @@ export class RtmpMediaNormaliser {
   private onAudioConfig(track: AudioTrackState, fourCc: string, config: Uint8Array): void {
     if (!SUPPORTED_AUDIO_FOURCC.has(fourCc)) return this.dropTrack(track, fourCc, `unsupported audio codec ${JSON.stringify(fourCc)}`);
     if (track.active && track.fourCc === fourCc && track.config && bytesEqual(track.config, config)) return;
-    let info;
+    let info: ReturnType<typeof audioTrackInfo>;
     try {
       let described = config;
       if (fourCc === 'mp4a') {

@@ -2,7 +2,7 @@ import type { TrackInfo } from '../../../src/media/frame.ts';
 import type { CodecFrame } from './rtp-frame-assembler.ts';
 
 /** A depacketized codec frame in the frame model's terms. */
-export interface NormalisedFrame {
+export interface NormalizedFrame {
   /** AVCC (4-byte lengths) for H.264, OBUs with sizes for AV1, the frame as sent for VP8/VP9/Opus. */
   payload: Uint8Array;
   keyframe: boolean;
@@ -16,6 +16,6 @@ export interface NormalisedFrame {
  * on malformed bitstream; returns undefined for a frame that cannot be used yet (no
  * configuration seen: wait for a key frame).
  */
-export interface FrameNormaliser {
-  normalise(frame: CodecFrame): NormalisedFrame | undefined;
+export interface FrameNormalizer {
+  normalize(frame: CodecFrame): NormalizedFrame | undefined;
 }

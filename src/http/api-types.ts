@@ -1,0 +1,66 @@
+/**
+ * The JSON shapes the gateway serves over HTTP, in one place: src/http/api.ts and
+ * src/http/access-check.ts build them, the browser pages (web/src) read them, and
+ * docs/openapi.yaml documents them (test/integration/api.test.ts keeps the three in step).
+ */
+
+/** `GET /api/info`. */
+export interface ApiInfo {
+  httpPort: number;
+  /** Absent (undefined) when RTMP ingest is disabled. */
+  rtmpPort: number | undefined;
+  version: string;
+}
+
+export interface ApiTrack {
+  name: string;
+  kind: string;
+  codec: string;
+  /** Ingest bits per second, averaged over at least the last second. */
+  bitrate: number;
+  subscribers: number;
+}
+
+export interface ApiPublisher {
+  protocol: string;
+  remoteAddress: string;
+  /** False while the encoder is away within its reconnect grace period. */
+  connected: boolean;
+}
+
+/** An entry of `GET /api/broadcasts`, and `GET /api/broadcasts/{path}`. */
+export interface ApiBroadcast {
+  path: string;
+  tracks: ApiTrack[];
+  /** Undefined (left out of the JSON) for a broadcast relayed from another node. */
+  publisher: ApiPublisher | undefined;
+  viewers: number;
+  /** ISO date-time. */
+  startedAt: string;
+  uptimeSeconds: number;
+}
+
+/** An entry of `GET /api/sessions`. */
+export interface ApiSession {
+  id: number;
+  protocol: string;
+  transport: string;
+  remoteAddress: string;
+  /** ISO date-time. */
+  startedAt: string;
+}
+
+/** `GET /access/{broadcast}`: what the caller's token allows for one broadcast. */
+export interface AccessAnswer {
+  /** false: the gateway runs without --auth-key (everything is allowed). */
+  authentication: boolean;
+  subscribe: boolean;
+  publish: boolean;
+  /** Why the token was refused (missing, malformed, bad-signature, unknown-key, expired, not-yet-valid). */
+  refused?: string;
+  message?: string;
+  /** When the token expires, ms since the epoch. */
+  expiresAt?: number;
+  /** Whether the broadcast is live now; told only to those who may watch it. */
+  live?: boolean;
+}

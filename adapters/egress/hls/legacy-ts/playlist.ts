@@ -4,7 +4,7 @@
  */
 import type { LegacyTsPackager } from './packager.ts';
 
-export const legacyUri = {
+const legacyUri = {
   multivariant: 'legacy.m3u8',
   media: 'legacy-media.m3u8',
   segment: (session: string, msn: number): string => `legacy-${session}-${msn}.ts`,

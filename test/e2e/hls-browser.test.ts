@@ -166,7 +166,8 @@ describe.runIf(haveTools('ffmpeg') && haveTools(CHROMIUM))('LL-HLS in Chromium w
       await new Promise((resolve) => setTimeout(resolve, 3000));
       const after = await read();
       console.log(`[hls-browser] opus: advanced ${(after.t - before.t).toFixed(2)} s, audio bytes decoded ${before.audioBytes} -> ${after.audioBytes}`);
-      expect(after.errors).toEqual([]);
+      // A non-fatal network timeout (hls.js retries it) is no playback problem; media errors are.
+      expect(after.errors.filter((e) => (e as { fatal: boolean }).fatal || (e as { type: string }).type === 'mediaError')).toEqual([]);
       expect(after.t - before.t).toBeGreaterThan(2.5);
       expect(after.audioBytes).toBeGreaterThan(before.audioBytes);
       await page.close();

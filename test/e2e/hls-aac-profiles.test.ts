@@ -11,15 +11,14 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeCmafTrack } from '../../adapters/egress/hls/cmaf-track.ts';
 import { buildAudioSpecificConfig } from '../../src/media/aac.ts';
 import { fromHex } from '../../src/media/hex.ts';
 import { startGateway, until } from '../helpers/gateway.ts';
+import { CHROMIUM_PATH, launchBrowser, type TestBrowser } from '../helpers/browser.ts';
 import { haveTools } from '../helpers/tools.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const run = promisify(execFile);
 const SOURCES = [
   { name: 'mono', args: ['-ar', '44100', '-ac', '1', '-c:a', 'aac'], rate: 44100, channels: 1 },
@@ -40,7 +39,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><video id="v" muted autoplay 
   video.play().catch(() => {});
 </script>`;
 
-const tools = haveTools('ffmpeg', 'ffprobe') && haveTools(CHROMIUM);
+const tools = haveTools('ffmpeg', 'ffprobe') && haveTools(CHROMIUM_PATH);
 const stops: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
   for (const stop of stops.reverse()) await stop();
@@ -48,7 +47,7 @@ afterAll(async () => {
 
 describe.runIf(tools)('AAC profiles from RTMP in HLS', () => {
   let gw: Awaited<ReturnType<typeof startGateway>>;
-  let browser: Browser;
+  let browser: TestBrowser;
 
   beforeAll(async () => {
     gw = await startGateway();
@@ -90,17 +89,7 @@ describe.runIf(tools)('AAC profiles from RTMP in HLS', () => {
         } catch {}
       });
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--autoplay-policy=no-user-gesture-required',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchBrowser({ origin: gw.httpUrl });
     stops.push(() => browser.close());
     for (const { name } of SOURCES) await until(() => gw.gateway.origin.get(`live/${name}`)?.getTrack('audio') !== undefined, `live/${name} audio`, 15_000);
   }, 30_000);

@@ -12,17 +12,16 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSigningKey, mintToken } from '../../src/auth/index.ts';
 import { TS_PACKET_SIZE } from '../../src/media/mpegts/packetizer.ts';
 import { startGateway, until } from '../helpers/gateway.ts';
+import { CHROMIUM_PATH, launchBrowser } from '../helpers/browser.ts';
 import { haveTools } from '../helpers/tools.ts';
 
 const run = promisify(execFile);
-const CHROMIUM = '/usr/bin/chromium';
 const SECRET = 'legacy-hls-test-secret-at-least-32-bytes';
-const tools = haveTools('ffmpeg', 'ffprobe', 'gst-launch-1.0', 'tsreport') && haveTools(CHROMIUM);
+const tools = haveTools('ffmpeg', 'ffprobe', 'gst-launch-1.0', 'tsreport') && haveTools(CHROMIUM_PATH);
 const stops: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
   for (const stop of stops.reverse()) await stop();
@@ -230,17 +229,7 @@ describe.runIf(tools)('HLS for legacy players: MPEG-TS segments', () => {
   }, 30_000);
 
   it('hls.js in Chromium plays it with audio', async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--autoplay-policy=no-user-gesture-required',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchBrowser({ origin: gw.httpUrl });
     stops.push(() => browser.close());
     const page = await browser.newPage();
     const hlsJs = readFileSync(createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js'));

@@ -12,6 +12,7 @@ import type { SelfTimeEntry } from './lib/profile.ts';
 import { REPO_ROOT } from './lib/servers.ts';
 import { Histogram, round } from './lib/stats.ts';
 import type { FanoutRow } from './sections/fanout.ts';
+import type { HlsFormatRow } from './sections/hls-formats.ts';
 import type { IngestRow } from './sections/ingest.ts';
 import type { LatencyRow } from './sections/latency.ts';
 
@@ -119,12 +120,13 @@ export async function writeReport(): Promise<void> {
   const lat = readResult<{ rows: LatencyRow[]; skipped: Array<{ path: string; reason: string }>; windowS: number; quic: { available: boolean; reason: string } }>('latency');
   const fan = readResult<FanoutResult>('fanout');
   const ing = readResult<{ rows: IngestRow[]; input: string; idleCpuPct: number }>('ingest');
+  const hls = readResult<{ rows: HlsFormatRow[]; input: string; windowS: number }>('hls');
   const mem = readResult<{ idleSubscriber?: Record<string, number>; broadcast?: Record<string, number>; soak?: Record<string, unknown> & { samples: Array<{ t: number; rssMiB: number; heapMiB: number; externalMiB?: number }>; gcPoints?: Array<{ t: number; heapMiB: number; externalMiB: number }> } }>('memory');
   const prof = readResult<{ subscribers: number; seconds: number; top?: SelfTimeEntry[]; busyMs?: number; gcMs?: number; error?: string }>('profile');
   // Describe the run that measured (the JSON files), not this invocation (which may be --report).
-  const meta = [lat, fan, ing, mem, prof].find((r) => r !== undefined) as { machine?: MachineInfo; command?: string; finishedAt?: string } | undefined;
+  const meta = [lat, fan, ing, hls, mem, prof].find((r) => r !== undefined) as { machine?: MachineInfo; command?: string; finishedAt?: string } | undefined;
   const m: MachineInfo = meta?.machine ?? machine;
-  const commands = [...new Set([lat, fan, ing, mem, prof].map((r) => (r as { command?: string } | undefined)?.command).filter((c): c is string => !!c))];
+  const commands = [...new Set([lat, fan, ing, hls, mem, prof].map((r) => (r as { command?: string } | undefined)?.command).filter((c): c is string => !!c))];
   const out: string[] = [];
   out.push('# moq-gateway benchmark results', '');
   out.push(`Command: ${commands.map((c) => `\`${c}\``).join(', ') || `\`${command}\``} — finished ${meta?.finishedAt ?? new Date().toISOString()}`, '');
@@ -160,6 +162,17 @@ export async function writeReport(): Promise<void> {
     const oursHls = ing.rows.find((r) => r.server === 'moq-gateway' && r.publishers === peer?.publishers && r.hlsWatched);
     const oursNo = ing.rows.find((r) => r.server === 'moq-gateway' && r.publishers === peer?.publishers && !r.hlsWatched);
     if (peer && oursHls && oursNo) out.push('', `At ${peer.publishers} publishers, ours / nginx-rtmp (HLS always written): ${ratio(oursNo.cpuMsPerMediaSecond, peer.cpuMsPerMediaSecond)} without HLS viewers, ${ratio(oursHls.cpuMsPerMediaSecond, peer.cpuMsPerMediaSecond)} with HLS watched.`);
+    out.push('');
+  }
+
+  if (hls) {
+    out.push('## HLS formats', '');
+    out.push(`One RTMP broadcast (${hls.input}), ${hls.windowS} s windows. "fMP4": one LL-HLS client per rendition (video, audio) with blocking reloads fetching every part; "MPEG-TS": legacy.m3u8's media playlist polled every second, every segment fetched. Sizes are of the complete segments listed at the end of the window.`, '');
+    out.push('| HLS | CPU % | marginal CPU-ms / media-s | kB / media-s | mean segment KiB | segments | requests |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const r of hls.rows) out.push(`| ${r.flavour === 'none' ? 'no viewer' : r.flavour === 'fmp4' ? 'fMP4 (LL-HLS)' : 'MPEG-TS (legacy)'} | ${r.cpuPct} | ${r.marginalCpuMsPerMediaSecond ?? '–'} | ${r.kbytesPerMediaSecond ?? '–'} | ${r.meanSegmentKiB ?? '–'} | ${r.segmentsMeasured ?? '–'} | ${r.requests || '–'} |`);
+    const fmp4 = hls.rows.find((r) => r.flavour === 'fmp4');
+    const ts = hls.rows.find((r) => r.flavour === 'mpegts');
+    if (fmp4?.kbytesPerMediaSecond && ts?.kbytesPerMediaSecond) out.push('', `MPEG-TS / fMP4: bytes ${ratio(ts.kbytesPerMediaSecond, fmp4.kbytesPerMediaSecond)}, marginal CPU ${ratio(ts.marginalCpuMsPerMediaSecond ?? Number.NaN, fmp4.marginalCpuMsPerMediaSecond ?? Number.NaN)}.`);
     out.push('');
   }
 

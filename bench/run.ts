@@ -6,6 +6,7 @@
  *   fanout   one 2.5 Mbps 30 fps broadcast to N viewers: the gateway over WebSocket and raw QUIC,
  *            a bare `ws` broadcast server and node-media-server, same media and N
  *   ingest   CPU-ms per media-second for 1/10/50 RTMP publishers at 6 Mbps, with/without HLS
+ *   hls      one 2.5 Mbps broadcast: CPU and bytes per media-second of fMP4/LL-HLS vs MPEG-TS HLS
  *   memory   RSS per idle subscriber, per broadcast, and a soak with churn (must be flat)
  *   profile  one `node --cpu-prof` run of the gateway under fan-out; top self-time functions
  *
@@ -34,6 +35,7 @@ import { loadH264Source } from './lib/media.ts';
 import { liveChildren } from './lib/proc.ts';
 import { writeReport } from './report.ts';
 import { runFanout } from './sections/fanout.ts';
+import { runHlsFormats } from './sections/hls-formats.ts';
 import { runIngest } from './sections/ingest.ts';
 import { runLatency } from './sections/latency.ts';
 import { runMemory } from './sections/memory.ts';
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
     await run('latency', () => runLatency(source));
     await run('fanout', () => runFanout(source));
     await run('ingest', () => runIngest());
+    await run('hls', () => runHlsFormats());
     await run('memory', () => runMemory(source));
     await run('profile', () => runProfile(source));
   }

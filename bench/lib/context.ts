@@ -13,7 +13,7 @@ import { round } from './stats.ts';
 export const log = console.log.bind(console);
 for (const level of ['log', 'debug', 'info', 'warn', 'error'] as const) console[level] = () => undefined;
 
-export const SECTIONS = ['latency', 'fanout', 'ingest', 'memory', 'profile'] as const;
+export const SECTIONS = ['latency', 'fanout', 'ingest', 'hls', 'memory', 'profile'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** Fan-out series: the gateway over WebSocket and raw QUIC, and the two baselines. */

@@ -12,6 +12,7 @@ import { GatewayMetrics } from '../src/http/metrics.ts';
 import { mountPages } from '../src/http/pages.ts';
 import { mountAccessCheck } from '../src/http/access-check.ts';
 import { VERSION } from '../src/version.ts';
+import { udpMode } from '../src/transport/quic/index.ts';
 import { parseHostPort, type GatewayConfig } from './config.ts';
 import { AccessPolicy } from './access-policy.ts';
 import { MoqAcceptor } from './moq-acceptor.ts';
@@ -81,7 +82,7 @@ export class Gateway {
     mountApi(this.http, {
       origin: this.origin,
       publishers: this.publishers,
-      info: () => ({ httpPort: this.ports.http, rtmpPort: this.ports.rtmp, version: VERSION }),
+      info: () => ({ httpPort: this.ports.http, rtmpPort: this.ports.rtmp, version: VERSION, udp: udpMode() }),
       sessions: () => this.sessions.list(),
       kickSession: (id) => this.sessions.kick(id),
       authorize: (req) => this.policy.operator(req),
@@ -152,7 +153,11 @@ export class Gateway {
     }
     const metrics = await this.#metricsHttp?.listen();
     this.ports = { http, rtmp, ...(rtmps ? { rtmps } : {}), ...(metrics !== undefined ? { metrics } : {}) };
-    if (this.config.quic) await this.#moq.startQuic(http);
+    if (this.config.quic) {
+      await this.#moq.startQuic(http);
+      const udp = udpMode();
+      if (udp.mode === 'dgram') this.logger.warn({ reason: udp.reason }, 'QUIC uses node:dgram (one syscall per packet), not the batched UDP addon');
+    }
     if (this.config.clusterRedis) {
       const host = ['0.0.0.0', '::', ''].includes(this.config.host) ? hostname() : this.config.host;
       this.cluster = await startCluster({

@@ -15,6 +15,7 @@ import { mediaTargets } from './targets/media.ts';
 import { qmuxTargets } from './targets/qmux.ts';
 import { rtmpTargets } from './targets/rtmp.ts';
 import { sessionTargetTargets } from './targets/session-target.ts';
+import { udpTargets } from './targets/udp.ts';
 import { whipTargets } from './targets/whip.ts';
 
 export type { FuzzTarget } from './harness.ts';
@@ -30,6 +31,7 @@ export const targets: readonly FuzzTarget[] = [
   ...h3Targets,
   ...authTargets,
   ...egressTargets,
+  ...udpTargets,
 ];
 
 /** Targets whose name equals, or starts with, one of the comma-separated `patterns` (`*` = any). */

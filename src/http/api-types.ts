@@ -10,6 +10,8 @@ export interface ApiInfo {
   /** Absent (undefined) when RTMP ingest is disabled. */
   rtmpPort: number | undefined;
   version: string;
+  /** How QUIC packets reach the kernel: the batched addon or node:dgram, and why. */
+  udp: { mode: 'batched' | 'dgram'; reason: string };
 }
 
 export interface ApiTrack {

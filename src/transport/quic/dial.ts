@@ -11,7 +11,6 @@ import { clientConfig, type TransportParameters } from './quic-config.ts';
 import { QuicConnection, READ_BUFFER_BYTES } from './quic-connection.ts';
 import { QuicTransportError } from './quic-errors.ts';
 import { DEFAULT_MAX_UDP_PAYLOAD, MAX_CONN_ID_LEN, connectNative } from './native-quiche.ts';
-import { PacketSlab } from './packet-slab.ts';
 import { ServiceQueue } from './service-queue.ts';
 import { UdpEndpoint } from './udp-endpoint.ts';
 
@@ -62,7 +61,6 @@ export async function dial(url: URL, options: DialOptions): Promise<QuicConnecti
   const remote = { host: address, port };
   const endpoint = await UdpEndpoint.bind({ host: isIP(address) === 6 ? '::' : '0.0.0.0', port: 0, connectTo: remote });
   const queue = new ServiceQueue();
-  const slab = new PacketSlab();
   const readBuffer = new Uint8Array(READ_BUFFER_BYTES);
   const hashes = options.serverCertificateHashes ?? [];
   const native = connectNative(
@@ -78,9 +76,8 @@ export async function dial(url: URL, options: DialOptions): Promise<QuicConnecti
     local: endpoint.local,
     remote,
     queue,
-    slab,
+    packets: endpoint,
     readBuffer,
-    sendPacket: (packet, to) => endpoint.send(packet, to),
     maxUdpPayload: DEFAULT_MAX_UDP_PAYLOAD,
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
     keepAliveMs: options.keepAliveMs,

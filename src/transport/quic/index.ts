@@ -8,3 +8,4 @@ export type { HttpRequest, HttpResponse, WebTransportRequest } from '../h3/serve
 export { WebTransportError, streamErrorCodeOf } from './webtransport-error.ts';
 export { QuicTransportError } from './quic-errors.ts';
 export { urgencyForSendOrder } from './send-order.ts';
+export { udpMode, type UdpMode } from './native-udp.ts';

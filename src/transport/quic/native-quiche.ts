@@ -56,6 +56,8 @@ export interface NativeConfig {
 export interface NativeConnection {
   recv(data: Uint8Array, info: { from: HostPort; to: HostPort }): number;
   send(out: Uint8Array): [number, { from: HostPort; to: HostPort }] | null;
+  /** Bytes quiche's pacer allows in one burst (quiche::Connection::send_quantum). */
+  sendQuantum(): number;
   timeout(): number | null;
   onTimeout(): void;
   streamRecv(streamId: number, out: Uint8Array): [number, boolean] | null;

@@ -1,12 +1,12 @@
 /**
  * Drives one quiche connection: feeds it received packets, services it (dispatches stream and
  * datagram events, flushes a burst of packets, re-arms its timer) and reports how it ended.
- * Packets go out through `sendPacket`; a ServiceQueue shared per UDP socket batches work.
+ * Packets go out through `packets` (the socket's packet memory, see packet-trains.ts); a
+ * ServiceQueue shared per UDP socket batches work.
  * No I/O happens here besides those two hooks, so client and server use the same class.
  */
 import { isNativeError } from './native-errors.ts';
 import type { HostPort, NativeConnection, PeerError } from './native-quiche.ts';
-import type { PacketSlab } from './packet-slab.ts';
 import { QuicTransportError, type ConnectionCloseInfo } from './quic-errors.ts';
 import { QuicStream, type StreamHost } from './quic-stream.ts';
 import type { ServiceQueue } from './service-queue.ts';
@@ -26,11 +26,10 @@ export interface QuicConnectionOptions {
   readonly local: HostPort;
   readonly remote: HostPort;
   readonly queue: ServiceQueue;
-  /** Packet memory shared per socket. */
-  readonly slab: PacketSlab;
+  /** Packet memory shared per socket: quiche writes into `region`, `commit` queues the packet. */
+  readonly packets: PacketSink;
   /** Scratch for stream reads, shared per socket (reads copy out at once). */
   readonly readBuffer: Uint8Array<ArrayBuffer>;
-  readonly sendPacket: (packet: Uint8Array, to: HostPort) => void;
   /** Largest UDP payload quiche may produce. */
   readonly maxUdpPayload: number;
   /** Runs synchronously when the handshake completes, before any stream is dispatched. */
@@ -41,6 +40,11 @@ export interface QuicConnectionOptions {
   readonly keepAliveMs?: number;
   /** Close the connection if the handshake has not completed by then. */
   readonly handshakeTimeoutMs?: number;
+}
+
+export interface PacketSink {
+  region(size: number): Uint8Array;
+  commit(length: number, to: HostPort): void;
 }
 
 /** APPLICATION_ERROR (RFC 9000 §20.1): what an application close becomes before confirmation. */
@@ -487,11 +491,16 @@ export class QuicConnection implements StreamHost {
     }
   }
 
-  /** Generates and sends packets; true if it stopped early with more to send. */
+  /**
+   * Generates and sends packets; true if it stopped early with more to send. One pass sends
+   * at most quiche's send quantum (its pacing burst, RFC 9002 §7.7), and at least one packet.
+   */
   #flush(): boolean {
     const maxPayload = this.#options.maxUdpPayload;
+    const packets = this.#options.packets;
+    let budget = Math.max(maxPayload, this.native.sendQuantum());
     for (let count = 0; count < MAX_PACKETS_PER_PASS; count++) {
-      const out = this.#options.slab.region(maxPayload);
+      const out = packets.region(maxPayload);
       let result: ReturnType<NativeConnection['send']>;
       try {
         result = this.native.send(out);
@@ -501,12 +510,13 @@ export class QuicConnection implements StreamHost {
       if (result === null) return false;
       const [length, info] = result;
       if (count === 0) this.#flushEpoch++;
-      this.#options.slab.commit(length);
-      this.#options.sendPacket(out.subarray(0, length), info.to);
+      packets.commit(length, info.to);
       if (this.#closeRequested && !this.native.isDraining() && ++this.#packetsWhileClosing > MAX_PACKETS_WHILE_CLOSING) {
         this.#finish(); // give up: forget the connection without further packets
         return false;
       }
+      budget -= length;
+      if (budget <= 0) return true;
     }
     return true;
   }

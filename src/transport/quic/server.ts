@@ -28,7 +28,6 @@ import { connectionIdKey, destinationConnectionId, isLongHeader } from './packet
 import { serverConfig, type TransportParameters } from './quic-config.ts';
 import { QuicConnection, READ_BUFFER_BYTES } from './quic-connection.ts';
 import { createRawQuicSession } from './raw-session.ts';
-import { PacketSlab } from './packet-slab.ts';
 import { ServiceQueue } from './service-queue.ts';
 import type { WebTransportSession } from './session-types.ts';
 import { UdpEndpoint } from './udp-endpoint.ts';
@@ -87,7 +86,6 @@ export async function startQuicServer(options: QuicServerOptions): Promise<QuicS
 
   const endpoint = await UdpEndpoint.bind({ host: options.host, port: options.port });
   const queue = new ServiceQueue();
-  const slab = new PacketSlab();
   const readBuffer = new Uint8Array(READ_BUFFER_BYTES);
   const byConnectionId = new Map<string, QuicConnection>();
   const keysOf = new Map<QuicConnection, string[]>();
@@ -173,9 +171,8 @@ export async function startQuicServer(options: QuicServerOptions): Promise<QuicS
       local: endpoint.local,
       remote: from,
       queue,
-      slab,
+      packets: endpoint,
       readBuffer,
-      sendPacket: (out, to) => endpoint.send(out, to),
       maxUdpPayload: DEFAULT_MAX_UDP_PAYLOAD,
       onEstablished,
       onFinished: forget,

@@ -1,101 +1,65 @@
 /**
- * One UDP socket: receives datagrams for a packet handler and sends QUIC packets.
- * Addresses here are always IP literals (they come from the socket or from a prior lookup),
- * so the socket gets a synchronous identity `lookup`, which spares Node's dns.lookup and its
- * extra tick on every send.
+ * One UDP socket of a QUIC endpoint (the server's listener or a client's connected socket):
+ * the socket chosen by udpMode() (batched addon or node:dgram), the packet memory quiche
+ * writes into (PacketTrains, flushed once per event-loop turn), and per-datagram dispatch of
+ * what arrives.
  */
-import dgram from 'node:dgram';
-import { isIP } from 'node:net';
+import { BatchedUdpSocket } from './batched-udp-socket.ts';
+import { DgramUdpSocket } from './dgram-udp-socket.ts';
 import type { HostPort } from './native-quiche.ts';
-
-type LookupCallback = (error: NodeJS.ErrnoException | null, address: string, family: number) => void;
-
-function identityLookup(address: string, _options: unknown, callback: LookupCallback): void {
-  callback(null, address, isIP(address) || 4);
-}
-
-/** Socket buffers sized for bursts of a fast connection (capped by net.core.[rw]mem_max). */
-const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
-
-export interface UdpEndpointOptions {
-  readonly host: string;
-  readonly port: number;
-  /** Client sockets connect to their single peer. */
-  readonly connectTo?: HostPort;
-}
+import { nativeUdp } from './native-udp.ts';
+import { PacketTrains } from './packet-trains.ts';
+import type { UdpSocket, UdpSocketOptions } from './udp-socket.ts';
 
 export class UdpEndpoint {
-  readonly #socket: dgram.Socket;
-  #local: HostPort = { host: '0.0.0.0', port: 0 };
-  #closed = false;
-  #connected = false;
-  onPacket: (packet: Buffer, from: HostPort) => void = () => {};
+  readonly #socket: UdpSocket;
+  readonly #trains: PacketTrains;
+  onPacket: (packet: Uint8Array, from: HostPort) => void = () => {};
   /**
    * A connected socket learned (ICMP port unreachable, reported as ECONNREFUSED) that nothing
    * listens at the peer's address any more.
    */
   onUnreachable: () => void = () => {};
-  /**
-   * Send failures of a connected (client) socket are counted, not thrown: UDP is best effort
-   * and QUIC recovers from loss. A listening socket sends without a completion callback: with
-   * one, Node queues a nextTick per datagram (tens of thousands a second under fan-out) only
-   * to report what QUIC treats as loss anyway.
-   */
-  sendErrors = 0;
 
-  private constructor(socket: dgram.Socket) {
+  private constructor(socket: UdpSocket) {
     this.#socket = socket;
-    socket.on('message', (packet, remote) => this.onPacket(packet, { host: remote.address, port: remote.port }));
-    socket.on('error', (error) => this.#afterSend(error));
+    this.#trains = new PacketTrains(socket);
+    socket.onPackets = (buffer, offsets, count, from) => {
+      for (let i = 0; i < count; i++) {
+        const offset = offsets[i * 2]!;
+        this.onPacket(buffer.subarray(offset, offset + offsets[i * 2 + 1]!), from);
+      }
+    };
+    socket.onUnreachable = () => this.onUnreachable();
   }
 
-  static async bind(options: UdpEndpointOptions): Promise<UdpEndpoint> {
-    const type = isIP(options.host) === 6 ? 'udp6' : 'udp4';
-    const socket = dgram.createSocket({ type, lookup: identityLookup, recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(options.port, options.host, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    if (options.connectTo) {
-      const peer = options.connectTo;
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.connect(peer.port, peer.host, () => {
-          socket.off('error', reject);
-          resolve();
-        });
-      });
-    }
-    const endpoint = new UdpEndpoint(socket);
-    endpoint.#connected = options.connectTo !== undefined;
-    const address = socket.address();
-    endpoint.#local = { host: address.address, port: address.port };
-    return endpoint;
+  static async bind(options: UdpSocketOptions): Promise<UdpEndpoint> {
+    const socket = nativeUdp ? new BatchedUdpSocket(nativeUdp, options) : await DgramUdpSocket.bind(options);
+    return new UdpEndpoint(socket);
   }
 
   get local(): HostPort {
-    return this.#local;
+    return this.#socket.local;
   }
 
-  readonly #afterSend = (error: NodeJS.ErrnoException | null): void => {
-    if (!error) return;
-    this.sendErrors++;
-    if (this.#connected && error.code === 'ECONNREFUSED') this.onUnreachable();
-  };
+  /** Memory for the next outgoing packet (see PacketTrains). */
+  region(size: number): Uint8Array {
+    return this.#trains.region(size);
+  }
 
+  /** The first `length` bytes of the last region are a packet for `to`. */
+  commit(length: number, to: HostPort): void {
+    this.#trains.commit(length, to);
+  }
+
+  /** Sends a packet built elsewhere (a copy goes into the packet memory). */
   send(packet: Uint8Array, to: HostPort): void {
-    if (this.#closed) return;
-    if (this.#connected) this.#socket.send(packet, this.#afterSend);
-    else this.#socket.send(packet, to.port, to.host);
+    this.#trains.region(packet.byteLength).set(packet);
+    this.#trains.commit(packet.byteLength, to);
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
+    this.#trains.flush();
+    await this.#socket.close();
   }
 }
-

@@ -4,6 +4,7 @@ import { fromHex } from '../../src/media/hex.ts';
 import { buildOpusHead } from '../../src/media/opus.ts';
 import type { TrackInfo } from '../../src/media/frame.ts';
 import { describeCmafTrack, type CmafTrack } from '../../adapters/egress/hls/cmaf-track.ts';
+import { InBandParameterSets } from '../../src/media/in-band-parameter-sets.ts';
 import { buildFragment, type FragmentSample } from '../../adapters/egress/hls/fmp4/fragment.ts';
 import { opusPacketSamples } from '../../adapters/egress/hls/opus-packet-duration.ts';
 
@@ -107,14 +108,14 @@ describe('CMAF init segments', () => {
     expect(Buffer.from(track.init).toString('hex')).toContain('644f7073' + '00' + '02' + '0138' + '0000bb80' + '0000' + '00');
   });
 
-  it('H.264 without a description waits for a keyframe and builds avcC from its parameter sets', () => {
+  it('H.264 without a description waits for a keyframe; an avcC built from in-band Annex B parameter sets describes it', () => {
     const inband: TrackInfo = { ...video, description: undefined };
     expect(describeCmafTrack(inband).kind).toBe('needs-keyframe');
     const sps = AVCC.subarray(8, 8 + 0x19);
     const pps = AVCC.subarray(8 + 0x19 + 3, 8 + 0x19 + 3 + 4);
-    const nal = (n: Uint8Array) => [...[0, 0, 0, n.length], ...n];
-    const keyframe = Uint8Array.from([...nal(sps), ...nal(pps), ...nal(Uint8Array.of(0x65, 0x88, 0x80))]);
-    const result = describeCmafTrack(inband, keyframe);
+    const keyframe = Uint8Array.from([0, 0, 0, 1, ...sps, 0, 0, 1, ...pps, 0, 0, 1, 0x65, 0x88, 0x80]);
+    const { config } = new InBandParameterSets('avc').push(keyframe);
+    const result = describeCmafTrack({ ...inband, description: config!.description });
     expect(result.kind).toBe('ready');
     if (result.kind === 'ready') expect(readWithMp4box([result.track.init]).track.codec).toBe('avc1.64000d');
   });

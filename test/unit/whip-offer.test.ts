@@ -120,6 +120,17 @@ describe('WHIP offer plan', () => {
     expect(filtered.media[1]!.lines.some((l) => l.value.startsWith('ssrc-group:FID'))).toBe(true);
   });
 
+  it('takes a bundle-only section inside the BUNDLE group (RFC 8843 §6, webrtcbin max-bundle) as a live bundled one', () => {
+    const bundleOnly = CHROME_OFFER.replace('m=video 9', 'm=video 0').replace('a=mid:1', 'a=mid:1\r\na=bundle-only');
+    const plan = planWhipOffer(bundleOnly);
+    expect(plan.tracks.map((t) => t.kind)).toEqual(['audio', 'video']);
+    const video = parseSdp(filteredOfferSdp(plan)).media[1]!;
+    expect(video.port).toBe(9);
+    expect(video.lines.some((l) => l.value === 'bundle-only')).toBe(false);
+    // Outside the BUNDLE group a zero port means disabled, bundle-only or not.
+    expect(planWhipOffer(bundleOnly.replace('BUNDLE 0 1', 'BUNDLE 0')).tracks.map((t) => t.kind)).toEqual(['audio']);
+  });
+
   it('rejects malformed SDP with SdpError', () => {
     const bad = [
       '',

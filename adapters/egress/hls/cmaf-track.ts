@@ -1,9 +1,8 @@
 import type { AudioTrackInfo, TrackInfo, VideoTrackInfo } from '../../../src/media/frame.ts';
-import { avcCodecString, buildAvcC, extractParameterSets, parseAvcC } from '../../../src/media/h264.ts';
-import { buildHvcC, extractHevcParameterSets, hevcCodecString } from '../../../src/media/h265.ts';
+import { avcCodecString, parseAvcC } from '../../../src/media/h264.ts';
+import { hevcCodecString } from '../../../src/media/h265.ts';
 import { buildAudioSpecificConfig, parseAudioSpecificConfig } from '../../../src/media/aac.ts';
 import { parseOpusHead } from '../../../src/media/opus.ts';
-import { splitLengthPrefixed } from '../../../src/media/nal.ts';
 import { MediaParseError } from '../../../src/media/errors.ts';
 import { buildInitSegment } from './fmp4/init-segment.ts';
 import { audioSampleEntry, visualSampleEntry, type SampleEntryWriter } from './fmp4/sample-entries.ts';
@@ -30,14 +29,14 @@ export interface CmafTrack {
 
 export type CmafTrackResult =
   | { kind: 'ready'; track: CmafTrack }
-  /** Parameter sets travel in-band only: describe again with the first keyframe. */
+  /** Parameter sets travel in-band only: describe again with the ones of the first keyframe (InBandParameterSets). */
   | { kind: 'needs-keyframe' }
   | { kind: 'unsupported'; reason: string };
 
-/** Map a hang rendition to a CMAF track; `keyframe` (length-prefixed) supplies in-band parameter sets. */
-export function describeCmafTrack(info: TrackInfo, keyframe?: Uint8Array): CmafTrackResult {
+/** Map a hang rendition to a CMAF track. */
+export function describeCmafTrack(info: TrackInfo): CmafTrackResult {
   try {
-    return info.kind === 'video' ? describeVideo(info, keyframe) : describeAudio(info);
+    return info.kind === 'video' ? describeVideo(info) : describeAudio(info);
   } catch (error) {
     if (error instanceof MediaParseError) return { kind: 'unsupported', reason: error.message };
     throw error;
@@ -50,27 +49,19 @@ function videoTrack(info: VideoTrackInfo, fourcc: string, codecs: string, config
   return { kind: 'ready', track: { kind: 'video', timescale: VIDEO_TIMESCALE, codecs, init, reorderDepthHint } };
 }
 
-function describeVideo(info: VideoTrackInfo, keyframe: Uint8Array | undefined): CmafTrackResult {
+function describeVideo(info: VideoTrackInfo): CmafTrackResult {
   const family = info.codec.slice(0, 4);
   if (family === 'avc1' || family === 'avc3') {
-    let avcC = info.description;
-    if (!avcC) {
-      if (!keyframe) return { kind: 'needs-keyframe' };
-      const { sps, pps } = extractParameterSets(splitLengthPrefixed(keyframe));
-      avcC = buildAvcC(sps, pps);
-    }
+    const avcC = info.description;
+    if (!avcC) return { kind: 'needs-keyframe' };
     // Constrained Baseline / Baseline (profile_idc 66) has no B slices: no lookahead needed.
     const reorder = parseAvcC(avcC).profile === 66 ? 0 : 2;
     // avc1: parameter sets out of band in avcC (ISO/IEC 14496-15 §5.4.2); in-band copies are harmless.
     return videoTrack(info, 'avc1', avcCodecString(avcC), { type: 'avcC', payload: avcC }, reorder);
   }
   if (family === 'hvc1' || family === 'hev1') {
-    let hvcC = info.description;
-    if (!hvcC) {
-      if (!keyframe) return { kind: 'needs-keyframe' };
-      const { vps, sps, pps } = extractHevcParameterSets(splitLengthPrefixed(keyframe));
-      hvcC = buildHvcC(vps, sps, pps);
-    }
+    const hvcC = info.description;
+    if (!hvcC) return { kind: 'needs-keyframe' };
     return videoTrack(info, 'hvc1', hevcCodecString(hvcC, 'hvc1'), { type: 'hvcC', payload: hvcC }, 2);
   }
   if (family === 'av01') {

@@ -4,6 +4,7 @@ import type { TrackInfo } from '../../../src/media/frame.ts';
 import { decodeLegacyFrame } from '../../../src/media/hang/container.ts';
 import { TRACK_PRIORITY } from '../../../src/media/hang/catalog.ts';
 import { MediaParseError } from '../../../src/media/errors.ts';
+import { InBandParameterSets, type InBandConfig } from '../../../src/media/in-band-parameter-sets.ts';
 import { CMAF_TRACK_ID, describeCmafTrack, type CmafTrack } from './cmaf-track.ts';
 import type { CutSchedule } from './cut-schedule.ts';
 import { FollowerGate } from './follower-gate.ts';
@@ -52,6 +53,10 @@ export class RenditionPackager {
   #info: TrackInfo;
   #pendingInfo: TrackInfo | undefined;
   #cmaf: CmafTrack | undefined;
+  /** Set when the track's parameter sets travel in-band only (no description in the catalog). */
+  #inBand: InBandParameterSets | undefined;
+  /** The in-band configuration the current init segment was built from. */
+  #inBandApplied: InBandConfig | undefined;
   #initVersion = 0;
   #sampleClock: SampleClock | undefined;
   readonly #segmenter: Segmenter;
@@ -67,6 +72,7 @@ export class RenditionPackager {
   constructor(private readonly context: RenditionContext) {
     this.track = context.track;
     this.#info = context.info;
+    this.#inBand = inBandTracker(context.info, undefined);
     const { options } = context;
     this.window = new PlaylistWindow({ segmentWindow: options.segmentWindow, maxBytes: options.maxBytes, partTarget: options.partTargetMs / 1000 });
     const role =
@@ -160,8 +166,19 @@ export class RenditionPackager {
         this.#info = this.#pendingInfo;
         this.#pendingInfo = undefined;
         this.#cmaf = undefined;
+        this.#inBand = inBandTracker(this.#info, this.#inBand);
       }
-      if (!this.#cmaf && !this.#describe(groupStart ? payload : undefined)) {
+      if (this.#inBand) {
+        try {
+          payload = this.#inBand.push(payload).sample;
+        } catch (error) {
+          if (error instanceof MediaParseError) continue;
+          throw error;
+        }
+        // New parameter sets take effect at the next keyframe: new init segment, discontinuity.
+        if (groupStart && this.#cmaf && this.#inBand.config !== this.#inBandApplied) this.#cmaf = undefined;
+      }
+      if (!this.#cmaf && !this.#describe(groupStart)) {
         if (this.#unsupported) return;
         continue;
       }
@@ -171,8 +188,16 @@ export class RenditionPackager {
   }
 
   /** Build the init segment for the current info; false until possible. */
-  #describe(keyframe: Uint8Array | undefined): boolean {
-    const result = describeCmafTrack(this.#info, keyframe);
+  #describe(groupStart: boolean): boolean {
+    let info = this.#info;
+    if (this.#inBand) {
+      const config = this.#inBand.config;
+      // Samples before the first keyframe with parameter sets cannot be decoded: skip them.
+      if (!groupStart || !config) return false;
+      info = { ...this.#info, kind: 'video', description: config.description, codedWidth: config.width, codedHeight: config.height };
+      this.#inBandApplied = config;
+    }
+    const result = describeCmafTrack(info);
     if (result.kind === 'needs-keyframe') return false;
     if (result.kind === 'unsupported') {
       this.#unsupported = result.reason;
@@ -220,4 +245,17 @@ export class RenditionPackager {
     if (this.context.role === 'leader') this.context.schedule.setLeaderActive(false);
     this.#resolveDone();
   }
+}
+
+/**
+ * H.264 / H.265 without a description carry their parameter sets in-band, as Annex B (the
+ * WebCodecs convention hang follows): follow them. The tracker of the previous catalog entry is
+ * kept when the codec family is the same, so known parameter sets survive a catalog update.
+ */
+function inBandTracker(info: TrackInfo, previous: InBandParameterSets | undefined): InBandParameterSets | undefined {
+  if (info.kind !== 'video' || info.description) return undefined;
+  const family = info.codec.slice(0, 4);
+  const kind = family === 'avc1' || family === 'avc3' ? 'avc' : family === 'hvc1' || family === 'hev1' ? 'hevc' : undefined;
+  if (!kind) return undefined;
+  return previous?.family === kind ? previous : new InBandParameterSets(kind);
 }

@@ -60,8 +60,9 @@ export function planWhipOffer(sdpText: string, options: OfferPlanOptions = {}): 
   let iceUfrag: string | undefined;
   let icePwd: string | undefined;
 
+  const bundled = bundledMids(offer);
   offer.media.forEach((section, sectionIndex) => {
-    if (section.port === 0 && !hasAttribute(section.lines, 'bundle-only')) return; // a rejected/disabled section
+    if (section.port === 0 && !isBundleOnly(section, bundled)) return; // a rejected/disabled section
     if (section.kind !== 'audio' && section.kind !== 'video') {
       throw new UnsupportedOfferError(`"${section.kind}" media sections are not supported; WHIP ingest takes audio and video`);
     }
@@ -94,6 +95,28 @@ export function planWhipOffer(sdpText: string, options: OfferPlanOptions = {}): 
   }
   return { offer, tracks, iceUfrag, icePwd };
 }
+
+/** The identification tags of every `a=group:BUNDLE` (RFC 8843 §7.1, RFC 5888 §5). */
+export function bundledMids(offer: SdpDocument): Set<string> {
+  const mids = new Set<string>();
+  for (const group of attributeValues(offer.session, 'group')) {
+    const [semantics, ...tags] = group.split(' ');
+    if (semantics === 'BUNDLE') for (const tag of tags) if (tag) mids.add(tag);
+  }
+  return mids;
+}
+
+/**
+ * A port-0 section that is live all the same: `a=bundle-only` inside a BUNDLE group (RFC 8843
+ * §6: "the offerer ... assigns a zero port value" to sections it only wants used if bundled;
+ * WebRTC's max-bundle policy offers every section but the first this way, RFC 8829 §4.1.1).
+ * Outside a BUNDLE group such a section cannot be used and counts as disabled.
+ */
+export function isBundleOnly(section: SdpMediaSection, bundled: ReadonlySet<string>): boolean {
+  const mid = attributeValues(section.lines, 'mid')[0];
+  return section.port === 0 && hasAttribute(section.lines, 'bundle-only') && mid !== undefined && bundled.has(mid);
+}
+
 
 /** ICE credentials, DTLS fingerprint and setup role: required for every active section (RFC 8839, RFC 8842). */
 function checkTransportAttributes(offer: SdpDocument, section: SdpMediaSection): { ufrag: string; pwd: string } {

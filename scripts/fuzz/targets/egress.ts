@@ -113,8 +113,7 @@ export const egressTargets: FuzzTarget[] = [
     run(bytes) {
       if (bytes.byteLength === 0) return;
       const { info, keyframe } = trackInfo(bytes);
-      let result = describeCmafTrack(info);
-      if (result.kind === 'needs-keyframe' && keyframe) result = describeCmafTrack(info, keyframe);
+      const result = describeCmafTrack(info);
       if (result.kind === 'ready' && keyframe) result.track.frameSamples?.(keyframe);
     },
   },

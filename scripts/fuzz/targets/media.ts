@@ -14,6 +14,7 @@ import { encodeCatalog, parseCatalog } from '../../../src/media/hang/catalog.ts'
 import { decodeLegacyFrame, encodeLegacyFrame } from '../../../src/media/hang/container.ts';
 import { avcCodecString, buildAvcC, isH264Keyframe, parseAvcC, parseSps } from '../../../src/media/h264.ts';
 import { buildHvcC, hevcCodecString, isH265Keyframe, parseHevcSps, parseHvcC } from '../../../src/media/h265.ts';
+import { InBandParameterSets } from '../../../src/media/in-band-parameter-sets.ts';
 import { locTimestampUs } from '../../../src/media/loc/properties.ts';
 import { encodeMsfCatalog, parseMsfCatalog } from '../../../src/media/msf/catalog.ts';
 import { locTrackNames, tracksFromMsfCatalog } from '../../../src/media/msf/to-hang.ts';
@@ -184,6 +185,20 @@ export const mediaTargets: FuzzTarget[] = [
       tolerate(() => unescapeRbsp(bytes));
       // RTMP/WHIP build an avcC from in-band parameter sets.
       parseAvcC(buildAvcC([bytes], [H264_PPS]));
+    },
+  },
+  {
+    // MoQ publishers' Annex B (or length-prefixed) access units with in-band parameter sets,
+    // which HLS turns into samples and an avcC / hvcC (src/media/in-band-parameter-sets.ts).
+    name: 'media.in-band-parameter-sets',
+    seeds: [
+      cat(Uint8Array.of(0, 0, 0, 1), H264_SPS[0]!, Uint8Array.of(0, 0, 1), H264_PPS, Uint8Array.of(0, 0, 1, 0x65, 0x88, 0x80)),
+      cat(Uint8Array.of(0, 0, 0, 1), HEVC_VPS, Uint8Array.of(0, 0, 0, 1), HEVC_SPS, Uint8Array.of(0, 0, 0, 1), HEVC_PPS, Uint8Array.of(0, 0, 1, 0x26, 0x01, 0xaf)),
+    ],
+    allowed: isMediaParseError,
+    run(bytes) {
+      tolerate(() => new InBandParameterSets('avc').push(bytes));
+      new InBandParameterSets('hevc').push(bytes);
     },
   },
   {

@@ -1,0 +1,124 @@
+import { MediaParseError } from './errors.ts';
+import { avcCodecString, buildAvcC, H264NalType, parseSps } from './h264.ts';
+import { buildHvcC, H265NalType, h265NalType, hevcCodecString, parseHevcSps } from './h265.ts';
+import { bytesEqual, joinLengthPrefixed, splitAnnexB, splitLengthPrefixed } from './nal.ts';
+
+/**
+ * Decoder configuration for H.264 / H.265 tracks whose parameter sets travel in-band only.
+ *
+ * A hang catalog entry without `description` means the WebCodecs convention for AVC/HEVC
+ * (W3C "AVC (H.264) WebCodecs Registration" §3, "HEVC (H.265) WebCodecs Registration" §3):
+ * the chunks are Annex B byte streams (ITU-T H.264 Annex B) that carry SPS/PPS (and VPS) in-band,
+ * as @moq/publish sends them. ISOBMFF / CMAF wants length-prefixed samples and an avcC / hvcC
+ * record (ISO/IEC 14496-15 §5.3.3, §8.3.3): this tracker converts each access unit and builds
+ * that record from the parameter sets it has seen, reporting when they change.
+ */
+export type InBandFamily = 'avc' | 'hevc';
+
+export interface InBandConfig {
+  /** avcC or hvcC with 4-byte NAL lengths, from the latest parameter sets. */
+  description: Uint8Array;
+  /** RFC 6381 codec string of that record (`avc1.…`, `hvc1.…`). */
+  codec: string;
+  /** Cropped size from the SPS. */
+  width: number;
+  height: number;
+}
+
+export interface InBandAccessUnit {
+  /** The access unit as 4-byte length-prefixed NAL units (parameter sets kept in-band). */
+  sample: Uint8Array;
+  /** The configuration after this access unit, once an SPS and PPS (and VPS) were seen. */
+  config: InBandConfig | undefined;
+  /** True when this access unit brought parameter sets that differ from the previous ones. */
+  changed: boolean;
+}
+
+/**
+ * True when `data` is an Annex B byte stream rather than 4-byte length-prefixed NAL units. A
+ * 4-byte start code cannot open a sensible length-prefixed sample (a 1-byte NAL unit); a 3-byte
+ * start code can (a length of 256..511), so that case is Annex B only when it does not parse as
+ * length-prefixed NAL units.
+ */
+export function isAnnexB(data: Uint8Array): boolean {
+  if (data.length < 4 || data[0] !== 0 || data[1] !== 0) return false;
+  if (data[2] === 0 && data[3] === 1) return true;
+  if (data[2] !== 1) return false;
+  try {
+    splitLengthPrefixed(data);
+    return false;
+  } catch (error) {
+    if (error instanceof MediaParseError) return true;
+    throw error;
+  }
+}
+
+interface ParameterSets {
+  vps: Uint8Array | undefined;
+  sps: Uint8Array | undefined;
+  pps: Uint8Array | undefined;
+}
+
+/** Follows the parameter sets of one H.264 or H.265 track. Bounded: one of each kind is kept. */
+export class InBandParameterSets {
+  readonly #sets: ParameterSets = { vps: undefined, sps: undefined, pps: undefined };
+  #config: InBandConfig | undefined;
+
+  constructor(readonly family: InBandFamily) {}
+
+  get config(): InBandConfig | undefined {
+    return this.#config;
+  }
+
+  /** Convert one access unit (Annex B or length-prefixed) and take in its parameter sets. */
+  push(accessUnit: Uint8Array): InBandAccessUnit {
+    const annexB = isAnnexB(accessUnit);
+    const nalus = annexB ? splitAnnexB(accessUnit) : splitLengthPrefixed(accessUnit);
+    let seen = false;
+    for (const nalu of nalus) seen = this.#take(nalu) || seen;
+    let changed = false;
+    if (seen) {
+      const config = this.#build();
+      if (config && !(this.#config && bytesEqual(config.description, this.#config.description))) {
+        this.#config = config;
+        changed = true;
+      }
+    }
+    return { sample: annexB ? joinLengthPrefixed(nalus) : accessUnit, config: this.#config, changed };
+  }
+
+  /** Remember a parameter set; true when it differs from the one held. Copies: inputs are views. */
+  #take(nalu: Uint8Array): boolean {
+    const kind = this.#kindOf(nalu);
+    if (!kind) return false;
+    const held = this.#sets[kind];
+    if (held && bytesEqual(held, nalu)) return false;
+    this.#sets[kind] = nalu.slice();
+    return true;
+  }
+
+  #kindOf(nalu: Uint8Array): keyof ParameterSets | undefined {
+    if (this.family === 'avc') {
+      if (nalu.length === 0) return undefined;
+      const type = nalu[0]! & 0x1f;
+      return type === H264NalType.Sps ? 'sps' : type === H264NalType.Pps ? 'pps' : undefined;
+    }
+    if (nalu.length < 2) return undefined;
+    const type = h265NalType(nalu);
+    return type === H265NalType.Vps ? 'vps' : type === H265NalType.Sps ? 'sps' : type === H265NalType.Pps ? 'pps' : undefined;
+  }
+
+  #build(): InBandConfig | undefined {
+    const { vps, sps, pps } = this.#sets;
+    if (!sps || !pps) return undefined;
+    if (this.family === 'avc') {
+      const description = buildAvcC([sps], [pps]);
+      const { width, height } = parseSps(sps);
+      return { description, codec: avcCodecString(description), width, height };
+    }
+    if (!vps) return undefined;
+    const description = buildHvcC([vps], [sps], [pps]);
+    const { width, height } = parseHevcSps(sps);
+    return { description, codec: hevcCodecString(description, 'hvc1'), width, height };
+  }
+}

@@ -84,6 +84,7 @@ export class Gateway {
       publishers: this.publishers,
       info: () => ({ httpPort: this.ports.http, rtmpPort: this.ports.rtmp, version: VERSION, udp: udpMode() }),
       sessions: () => this.sessions.list(),
+      closedSessions: () => this.sessions.closed(),
       kickSession: (id) => this.sessions.kick(id),
       authorize: (req) => this.policy.operator(req),
       cluster: () => this.cluster?.stats(),
@@ -192,6 +193,7 @@ export class Gateway {
       egressBytes: () => this.sessions.totals('bytesSent'),
       egressGroups: () => this.sessions.totals('groupsSent'),
       groupsDropped: () => this.sessions.totals('groupsDropped'),
+      viewersStalled: () => this.sessions.totals('viewersStalled'),
       hlsRequests: () => [{ labels: { kind: 'all' }, value: this.hls.stats().requests }],
       clusterUpstreams: () => this.cluster?.upstreams() ?? 0,
     });

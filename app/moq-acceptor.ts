@@ -148,6 +148,7 @@ export class MoqAcceptor {
           controlMessageBytes: config.maxControlMessageBytes,
           frameBytes: config.maxFrameBytes,
           setupTimeoutMs: config.handshakeTimeout,
+          viewerStallTimeoutMs: config.viewerStallTimeout,
         },
         observeLatency: (ms) => this.deps.observeLatency(handle.family, ms),
       },

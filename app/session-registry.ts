@@ -3,7 +3,7 @@
  * the MoQ session list the API shows and kicks from, and the per-protocol totals /metrics reads.
  * Ended sessions' counters are kept by protocol family, so counters never go backwards.
  */
-import type { ApiSession } from '../src/http/api-types.ts';
+import type { ApiClosedSession as ClosedSession, ApiSession } from '../src/http/api-types.ts';
 import { sumBy, type Totals } from '../src/http/metrics.ts';
 import type { MoqSessionHandle, MoqSessionStats } from '../src/moq/serve.ts';
 import { SessionLimiter } from './session-limiter.ts';
@@ -15,12 +15,15 @@ interface LiveSession {
 
 export type SessionFacts = Omit<ApiSession, 'id' | 'startedAt'>;
 
-const ZERO: MoqSessionStats = { bytesSent: 0, groupsSent: 0, groupsDropped: 0, bytesReceived: 0 };
+const ZERO: MoqSessionStats = { bytesSent: 0, groupsSent: 0, groupsDropped: 0, bytesReceived: 0, viewersStalled: 0 };
+/** Recently closed MoQ sessions the API lists, newest last. */
+const CLOSED_KEPT = 100;
 
 export class SessionRegistry {
   readonly #limiter: SessionLimiter;
   readonly #sessions = new Map<number, LiveSession>();
   readonly #ended = new Map<string, MoqSessionStats>();
+  readonly #closed: ClosedSession[] = [];
   #nextId = 1;
 
   constructor(perAddress: number) {
@@ -70,9 +73,14 @@ export class SessionRegistry {
       handle.close(0x2, refusal.message);
     }
     this.#sessions.set(id, { handle, info: { id, ...facts, startedAt: new Date().toISOString() } });
-    void handle.closed.then(() => {
+    void handle.closed.then((closeInfo) => {
       release();
+      const live = this.#sessions.get(id);
       this.#sessions.delete(id);
+      if (live) {
+        this.#closed.push({ ...live.info, closedAt: new Date().toISOString(), reason: closeReason(closeInfo) });
+        if (this.#closed.length > CLOSED_KEPT) this.#closed.shift();
+      }
       const ended = this.#ended.get(handle.family) ?? { ...ZERO };
       const last = handle.stats();
       for (const key of Object.keys(ended) as (keyof MoqSessionStats)[]) ended[key] += last[key];
@@ -83,6 +91,11 @@ export class SessionRegistry {
 
   list(): ApiSession[] {
     return [...this.#sessions.values()].map((s) => s.info);
+  }
+
+  /** The last closed sessions with why they ended, oldest first. */
+  closed(): ClosedSession[] {
+    return [...this.#closed];
   }
 
   kick(id: number): boolean {
@@ -115,4 +128,10 @@ export class SessionRegistry {
     for (const { handle } of sessions) handle.close(0, reason);
     await Promise.race([Promise.allSettled(sessions.map((s) => s.handle.closed)), new Promise((resolve) => setTimeout(resolve, waitMs))]);
   }
+}
+
+/** The close reason of a session's `closed` value (moq-lite and IETF both carry `reason`). */
+function closeReason(info: unknown): string {
+  if (typeof info === 'object' && info !== null && 'reason' in info && typeof info.reason === 'string') return info.reason;
+  return '';
 }

@@ -52,6 +52,14 @@ export interface ApiSession {
   startedAt: string;
 }
 
+/** An entry of `closed` in `GET /api/sessions`: a recently ended session and why it ended. */
+export interface ApiClosedSession extends ApiSession {
+  /** ISO date-time. */
+  closedAt: string;
+  /** The close reason the session gave (e.g. `viewer stalled: ...`); '' when none. */
+  reason: string;
+}
+
 /** `GET /access/{broadcast}`: what the caller's token allows for one broadcast. */
 export interface AccessAnswer {
   /** false: the gateway runs without --auth-key (everything is allowed). */

@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type { Origin } from '../relay/index.ts';
 import type { PublisherRegistry } from '../media/publishers.ts';
 import { CATALOG_TRACK } from '../media/hang/catalog.ts';
-import type { ApiBroadcast, ApiInfo, ApiSession } from './api-types.ts';
+import type { ApiBroadcast, ApiClosedSession, ApiInfo, ApiSession } from './api-types.ts';
 import { HttpError, type HttpServer } from './server.ts';
 
 export interface ApiDeps {
@@ -10,6 +10,8 @@ export interface ApiDeps {
   publishers: PublisherRegistry;
   info: () => ApiInfo;
   sessions: () => ApiSession[];
+  /** The last closed sessions with their close reasons. */
+  closedSessions: () => ApiClosedSession[];
   kickSession: (id: number) => boolean;
   /** Cluster state, or undefined when standalone. */
   cluster: () => unknown;
@@ -26,7 +28,7 @@ export function mountApi(server: HttpServer, deps: ApiDeps): void {
     await deps.authorize(req);
     if (req.method === 'GET' && subpath === 'info') return sendJson(res, 200, deps.info());
     if (req.method === 'GET' && subpath === 'broadcasts') return sendJson(res, 200, { broadcasts: listBroadcasts(deps, bitrates) });
-    if (req.method === 'GET' && subpath === 'sessions') return sendJson(res, 200, { sessions: deps.sessions() });
+    if (req.method === 'GET' && subpath === 'sessions') return sendJson(res, 200, { sessions: deps.sessions(), closed: deps.closedSessions() });
     if (req.method === 'GET' && subpath === 'cluster') {
       const cluster = deps.cluster();
       if (cluster === undefined) throw new HttpError(404, 'this node is not in a cluster');

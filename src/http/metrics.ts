@@ -14,6 +14,7 @@ export interface MetricsSources {
   egressBytes: () => Totals;
   egressGroups: () => Totals;
   groupsDropped: () => Totals;
+  viewersStalled: () => Totals;
   hlsRequests: () => Totals;
   clusterUpstreams: () => number;
 }
@@ -62,6 +63,7 @@ export class GatewayMetrics {
     counter('moq_gateway_egress_bytes_total', 'Bytes sent to subscribers', ['protocol'], sources.egressBytes);
     counter('moq_gateway_egress_groups_total', 'Groups sent to subscribers', ['protocol'], sources.egressGroups);
     counter('moq_gateway_groups_dropped_total', 'Groups slow subscribers lost', ['protocol'], sources.groupsDropped);
+    counter('moq_gateway_viewers_stalled_total', 'Subscribers closed for taking no bytes past --viewer-stall-timeout', ['protocol'], sources.viewersStalled);
     counter('moq_gateway_hls_requests_total', 'HLS requests served', ['kind'], sources.hlsRequests);
     this.latency = new Histogram({
       name: 'moq_gateway_relay_latency_seconds',

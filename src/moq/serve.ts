@@ -22,6 +22,8 @@ export interface MoqLimits {
   frameBytes?: number;
   subscriberQueueBytes?: number;
   setupTimeoutMs?: number;
+  /** A subscriber that takes no bytes this long is closed (moq-lite). */
+  viewerStallTimeoutMs?: number;
 }
 
 export interface MoqSessionDeps {
@@ -41,6 +43,8 @@ export interface MoqSessionStats {
   groupsSent: number;
   groupsDropped: number;
   bytesReceived: number;
+  /** Sessions closed because their viewer stopped taking bytes (0 or 1 per session). */
+  viewersStalled: number;
 }
 
 /** What the gateway holds of any MoQ session, whatever its protocol. */
@@ -54,7 +58,7 @@ export interface MoqSessionHandle {
   stats(): MoqSessionStats;
 }
 
-const NO_STATS: MoqSessionStats = { bytesSent: 0, groupsSent: 0, groupsDropped: 0, bytesReceived: 0 };
+const NO_STATS: MoqSessionStats = { bytesSent: 0, groupsSent: 0, groupsDropped: 0, bytesReceived: 0, viewersStalled: 0 };
 const LITE_SETUP_VERSIONS: readonly number[] = [LiteVersion.Draft02, LiteVersion.Draft01];
 const SETUP_TIMEOUT_MS = 10_000;
 
@@ -95,6 +99,7 @@ function lite(transport: WebTransport, info: MoqSessionInfo, root: string, deps:
       ...(deps.limits?.frameBytes ? { maxFrameBytes: deps.limits.frameBytes } : {}),
       ...(deps.limits?.subscriberQueueBytes ? { subscriberQueueBytes: deps.limits.subscriberQueueBytes } : {}),
       ...(deps.limits?.setupTimeoutMs ? { setupTimeoutMs: deps.limits.setupTimeoutMs } : {}),
+      ...(deps.limits?.viewerStallTimeoutMs ? { viewerStallTimeoutMs: deps.limits.viewerStallTimeoutMs } : {}),
     },
     logger: deps.logger,
     access: deps.access,
@@ -108,7 +113,7 @@ function lite(transport: WebTransport, info: MoqSessionInfo, root: string, deps:
     goAway: () => {},
     stats: () => {
       const s = session.stats();
-      return { bytesSent: s.bytesSent, groupsSent: s.groupsSent, groupsDropped: s.groupsDropped + s.groupsSkipped, bytesReceived: s.bytesReceived };
+      return { bytesSent: s.bytesSent, groupsSent: s.groupsSent, groupsDropped: s.groupsDropped + s.groupsSkipped, bytesReceived: s.bytesReceived, viewersStalled: s.stalled };
     },
   };
 }
@@ -127,7 +132,7 @@ function ietf(transport: WebTransport, version: IetfVersion, root: string, deps:
     // start to see the catalog (as moq-rs serves it).
     largestObjectJoinsGroup: true,
   });
-  return { family: 'moqt', closed: session.closed, close: (code, reason) => session.close(code, reason), goAway: () => session.goAway(), stats: () => session.stats() };
+  return { family: 'moqt', closed: session.closed, close: (code, reason) => session.close(code, reason), goAway: () => session.goAway(), stats: () => ({ ...session.stats(), viewersStalled: 0 }) };
 }
 
 /** A handle for a session whose protocol is decided asynchronously (after SETUP). */

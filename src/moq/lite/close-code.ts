@@ -11,6 +11,8 @@ export const LiteCloseCode = {
   setupTimeout: 0x5,
   /** The client fell so far behind that its announcement backlog overflowed. */
   tooSlow: 0x6,
+  /** The client stopped taking bytes for longer than the viewer stall timeout. */
+  stalled: 0x7,
 } as const;
 
 export type LiteCloseCode = (typeof LiteCloseCode)[keyof typeof LiteCloseCode];

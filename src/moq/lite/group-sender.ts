@@ -17,6 +17,9 @@ export class GroupSender implements BudgetedSender {
   #rank: number;
   #dropped = false;
   #writer: StreamWriter | undefined;
+  /** Resolves when the sender is dropped or cancelled, so a write the transport never accepts cannot hold it. */
+  readonly #stopped: Promise<void>;
+  #resolveStopped!: () => void;
 
   constructor(
     private readonly ctx: SessionContext,
@@ -25,6 +28,9 @@ export class GroupSender implements BudgetedSender {
     rank: number,
   ) {
     this.#rank = rank;
+    this.#stopped = new Promise((resolve) => {
+      this.#resolveStopped = resolve;
+    });
   }
 
   get rank(): number {
@@ -73,7 +79,7 @@ export class GroupSender implements BudgetedSender {
         this.ctx.observeLatency?.(performance.now() - reader.lastArrival);
       }
       this.ctx.counters.groupsSent++;
-      await this.#writer.close();
+      await Promise.race([this.#writer.close(), this.#stopped]);
     } catch (error) {
       if (error instanceof RelayError) this.#stop(error.code, error.message);
       else if (error instanceof StreamAbortedError) this.#dropped = true; // the client stopped this group
@@ -93,7 +99,13 @@ export class GroupSender implements BudgetedSender {
     for (const part of parts) size += part.byteLength;
     if (!(await this.ctx.budget.reserve(this, size))) return false;
     try {
-      await Promise.all(parts.map((part) => writer.write(part)));
+      // A WHATWG stream aborted during a write waits for that write before it aborts its sink,
+      // and the write of a stalled transport never finishes: race it against our own drop so
+      // this sender (and with it the whole group) is released at once (issue 24, point 1).
+      const written = Promise.all(parts.map((part) => writer.write(part)));
+      written.catch(() => undefined);
+      await Promise.race([written, this.#stopped]);
+      if (this.#dropped) return false;
       this.ctx.counters.bytesSent += size;
     } finally {
       this.ctx.budget.settle(this, size);
@@ -104,6 +116,7 @@ export class GroupSender implements BudgetedSender {
   #stop(code: number, reason: string): void {
     if (this.#dropped) return;
     this.#dropped = true;
+    this.#resolveStopped();
     this.ctx.budget.release(this);
     this.#writer?.reset(code, reason);
   }

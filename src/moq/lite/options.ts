@@ -23,6 +23,11 @@ export interface LiteLimits {
   maxAnnounceStreams: number;
   /** Time the client has to complete the `moql` SETUP. */
   setupTimeoutMs: number;
+  /**
+   * A subscriber with bytes queued and none accepted by its transport for this long (it stopped
+   * reading its socket or granting flow control) is closed, releasing everything it holds.
+   */
+  viewerStallTimeoutMs: number;
 }
 
 export const DEFAULT_LITE_LIMITS: LiteLimits = {
@@ -33,6 +38,7 @@ export const DEFAULT_LITE_LIMITS: LiteLimits = {
   maxSubscriptions: 1024,
   maxAnnounceStreams: 64,
   setupTimeoutMs: 10_000,
+  viewerStallTimeoutMs: 30_000,
 };
 
 /** The gateway's logger (src/logger.ts), under the name the lite session and client use. */

@@ -22,8 +22,18 @@ export class SendBudget {
   #queued = 0;
   #peak = 0;
   #dropped = 0;
+  /** When the transport last accepted bytes, or when the queue last became non-empty. */
+  #progressAt = performance.now();
 
   constructor(readonly limitBytes: number) {}
+
+  /**
+   * How long bytes have been queued with none accepted by the transport (ms); 0 when nothing
+   * is queued. A subscriber that stopped reading its socket grows this without bound.
+   */
+  stalledMs(now = performance.now()): number {
+    return this.#queued > 0 ? now - this.#progressAt : 0;
+  }
 
   get queuedBytes(): number {
     return this.#queued;
@@ -55,6 +65,7 @@ export class SendBudget {
       await this.#drained.wait();
     }
     if (sender.dropped) return false;
+    if (this.#queued === 0) this.#progressAt = performance.now();
     this.#pending.set(sender, (this.#pending.get(sender) ?? 0) + bytes);
     this.#queued += bytes;
     this.#peak = Math.max(this.#peak, this.#queued);
@@ -69,6 +80,7 @@ export class SendBudget {
     if (pending - settled === 0) this.#pending.delete(sender);
     else this.#pending.set(sender, pending - settled);
     this.#queued -= settled;
+    if (settled > 0) this.#progressAt = performance.now();
     this.#drained.notify();
   }
 

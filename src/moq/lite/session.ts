@@ -58,6 +58,8 @@ export interface LiteSessionStats {
   bytesSent: number;
   groupsReceived: number;
   bytesReceived: number;
+  /** 1 once the session was closed for making no progress (viewer stall timeout). */
+  stalled: number;
 }
 
 export interface LiteSession {
@@ -101,6 +103,8 @@ class LiteServerSession implements LiteSession {
   #clientBroadcasts: ClientBroadcasts | undefined;
   #sessionStream: Negotiated['sessionStream'];
   #closing = false;
+  #stalled = false;
+  #stallTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(transport: WebTransportLike, options: LiteSessionOptions) {
     this.#transport = transport;
@@ -120,7 +124,20 @@ class LiteServerSession implements LiteSession {
       (info) => this.#finish(closeInfoFrom(info, LiteCloseCode.normal, 'closed by peer')),
       (error: unknown) => this.#finish({ code: LiteCloseCode.internal, reason: `transport failed: ${describe(error)}` }),
     );
+    const stallMs = this.#limits.viewerStallTimeoutMs;
+    this.#stallTimer = setInterval(() => this.#checkStall(stallMs), Math.min(1000, Math.max(10, stallMs / 4)));
+    this.#stallTimer.unref();
     void this.#run();
+  }
+
+  /** Closes a subscriber whose transport accepted nothing for `stallMs` while bytes waited. */
+  #checkStall(stallMs: number): void {
+    const stalledFor = this.#budget.stalledMs();
+    if (stalledFor < stallMs || this.#closing) return;
+    this.#stalled = true;
+    const reason = `viewer stalled: no bytes taken for ${Math.round(stalledFor / 1000)} s with ${this.#budget.queuedBytes} bytes queued`;
+    this.#logger.warn({ queuedBytes: this.#budget.queuedBytes, stalledMs: Math.round(stalledFor) }, 'viewer stalled; closing session');
+    this.close(LiteCloseCode.stalled, reason);
   }
 
   get version(): LiteVersion | undefined {
@@ -154,6 +171,7 @@ class LiteServerSession implements LiteSession {
       bytesSent: c.bytesSent,
       groupsReceived: c.groupsReceived,
       bytesReceived: c.bytesReceived,
+      stalled: this.#stalled ? 1 : 0,
     };
   }
 
@@ -334,6 +352,7 @@ class LiteServerSession implements LiteSession {
   #finish(info: LiteSessionCloseInfo): void {
     if (this.#closing) return;
     this.#closing = true;
+    clearInterval(this.#stallTimer);
     for (const task of [...this.#tasks]) task.stop();
     this.#tasks.clear();
     this.#clientBroadcasts?.stop();

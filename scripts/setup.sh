@@ -17,6 +17,10 @@ need redis-server redis-server
 need gst-launch-1.0 gstreamer1.0-tools
 need tsinfo tstools
 need iptables iptables # test/integration/whip-nat.test.ts: a NAT router in a network namespace
+# test/integration/whip-webrtcbin.test.ts: a WHIP client on webrtcbin, in Debian's Python
+if ! /usr/bin/python3 test/helpers/webrtcbin-whip.py --check >/dev/null 2>&1; then
+  packages+=(python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0 gstreamer1.0-nice)
+fi
 if ! gst-inspect-1.0 rtmp2sink >/dev/null 2>&1 || ! gst-inspect-1.0 x264enc >/dev/null 2>&1 || ! gst-inspect-1.0 avenc_aac >/dev/null 2>&1; then
   packages+=(gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav)
 fi

@@ -2,6 +2,7 @@
 """A WHIP client (RFC 9725) on GStreamer's webrtcbin, as GStreamer 1.22 users build one.
 
     webrtcbin-whip.py <whip-url> [--bundle-policy max-bundle|balanced|max-compat] [--seconds N]
+    webrtcbin-whip.py --check      (exit 0 when every element it uses is installed)
 
 videotestsrc -> x264enc -> rtph264pay and audiotestsrc -> opusenc -> rtpopuspay into one
 webrtcbin; the offer is POSTed once ICE gathering is complete (no trickle), the answer applied.
@@ -30,7 +31,21 @@ def emit(event, **fields):
     sys.stdout.flush()
 
 
+ELEMENTS = ["webrtcbin", "nicesrc", "dtlssrtpenc", "videotestsrc", "x264enc", "rtph264pay", "audiotestsrc", "opusenc", "rtpopuspay"]
+
+
+def check():
+    Gst.init(None)
+    missing = [name for name in ELEMENTS if Gst.ElementFactory.find(name) is None]
+    if missing:
+        sys.stderr.write(f"missing GStreamer elements: {', '.join(missing)}\n")
+        sys.exit(1)
+    sys.exit(0)
+
+
 def main():
+    if sys.argv[1:] == ["--check"]:
+        check()
     parser = argparse.ArgumentParser()
     parser.add_argument("url")
     parser.add_argument("--bundle-policy", default="max-bundle", choices=["none", "balanced", "max-compat", "max-bundle"])

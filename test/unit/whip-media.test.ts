@@ -13,6 +13,7 @@ import { KeyframeRequester } from '../../adapters/ingest/whip/keyframe-requester
 import { ntpToMicros, RtpTimestampUnwrapper, SessionTimeline, TrackClock } from '../../adapters/ingest/whip/media-clock.ts';
 import { OpusNormalizer } from '../../adapters/ingest/whip/opus-normalizer.ts';
 import { RtpFrameAssembler } from '../../adapters/ingest/whip/rtp-frame-assembler.ts';
+import { SenderReportCheck } from '../../adapters/ingest/whip/sender-report-check.ts';
 import { Vp8Normalizer } from '../../adapters/ingest/whip/vp8-normalizer.ts';
 import { parseVp8FrameHeader } from '../../adapters/ingest/whip/vp8-frame-header.ts';
 import { Vp9Normalizer } from '../../adapters/ingest/whip/vp9-normalizer.ts';
@@ -219,9 +220,38 @@ describe('media clock', () => {
     audio.onSenderReport(ntp(50_000_000), 5000 + 960);
     expect(video.frameTime(1000 + 18000)).toBe(200_000);
     expect(audio.frameTime(5000 + 960 + 4800)).toBe(200_000); // audio moved onto video's clock
-    // Never backwards, even when a report moves a track back.
-    audio.onSenderReport(ntp(50_000_000), 5000 + 960 + 48000);
+    // Never backwards, even when a (consistent) report moves a track back by 50 ms.
+    now += 5_000_000;
+    audio.onSenderReport(ntp(55_000_000), 5000 + 960 + 48000 * 5 + 2400);
     expect(audio.frameTime(5000 + 960 + 4800 + 960)).toBe(200_001);
+  });
+});
+
+describe('sender report check', () => {
+  const sample = (rtp: number, ntpUs: number, arrivalUs: number, mediaRtp?: number) => ({ rtp, ntpUs, arrivalUs, mediaRtp });
+
+  it('accepts consistent reports and names the first disagreement', () => {
+    const good = new SenderReportCheck(90000);
+    expect(good.check(sample(0, 0, 0, -9000))).toBeUndefined();
+    expect(good.check(sample(450_000, 5_000_000, 5_100_000, 441_000))).toBeUndefined(); // 100 ms of arrival jitter
+    expect(good.check(sample(900_000, 10_000_000, 10_000_000, 891_000))).toBeUndefined();
+
+    const rtpTwice = new SenderReportCheck(90000);
+    rtpTwice.check(sample(0, 0, 0));
+    expect(rtpTwice.check(sample(900_000, 5_000_000, 5_000_000))).toMatch(/RTP time advanced 10.000 s in 5.000 s of NTP time/);
+
+    const ntpStuck = new SenderReportCheck(48000);
+    ntpStuck.check(sample(0, 1_000_000, 0));
+    expect(ntpStuck.check(sample(48000, 1_000_000, 1_000_000))).toMatch(/NTP time did not advance/);
+
+    const ntpFast = new SenderReportCheck(48000);
+    ntpFast.check(sample(0, 0, 0));
+    expect(ntpFast.check(sample(480_000, 10_000_000, 5_000_000))).toMatch(/between arrivals/);
+
+    // Reports consistent with themselves, but the media's own RTP clock runs at half their rate.
+    const mediaSlow = new SenderReportCheck(90000);
+    mediaSlow.check(sample(0, 0, 0, 0));
+    expect(mediaSlow.check(sample(900_000, 10_000_000, 10_000_000, 450_000))).toMatch(/while the media advanced 5.000 s/);
   });
 });
 

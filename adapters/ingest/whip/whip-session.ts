@@ -48,7 +48,9 @@ export class WhipSession {
     this.id = options.id;
     this.path = options.path;
     this.etag = `"${options.id}"`;
-    const timeline = new SessionTimeline();
+    const timeline = new SessionTimeline(undefined, (reason, clockRate) =>
+      options.logger.warn({ reason, clockRate }, 'sender reports disagree with the media: timestamps follow RTP time from arrival for the rest of the session'),
+    );
     const problems = new RecurringLog(options.logger);
 
     for (const planned of options.plan.tracks) {

@@ -10,6 +10,8 @@ export interface ApiInfo {
   /** Absent (undefined) when RTMP ingest is disabled. */
   rtmpPort: number | undefined;
   version: string;
+  /** `--workers`: how many gateway processes share the ports, and which one answered (0-based). */
+  workers: { count: number; index: number };
 }
 
 export interface ApiTrack {

@@ -4,6 +4,9 @@ import { createLogger } from '../src/logger.ts';
 import { Gateway } from './gateway.ts';
 import { runTokenCli } from '../src/auth/index.ts';
 import { onShutdownRequest } from './shutdown-triggers.ts';
+import { workerCount, workerRole } from './workers/worker-role.ts';
+import { runSupervisor } from './workers/supervisor.ts';
+import type { WorkerReady } from './workers/worker-messages.ts';
 
 /** Entry point: `moq-gateway [options]`. */
 async function main(argv: string[]): Promise<number> {
@@ -32,16 +35,22 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const logger = createLogger(config.logLevel, config.logFormat);
-  for (const name of unknownEnvironment(process.env)) logger.warn({ variable: name }, `${name} is not a moq-gateway option: ignored (see --help for the MOQ_* names)`);
-  const gateway = new Gateway(config, logger);
+  const role = workerRole();
+  const rootLogger = createLogger(config.logLevel, config.logFormat);
+  const logger = role ? rootLogger.child({ worker: role.index }) : rootLogger;
+  if (!role) for (const name of unknownEnvironment(process.env)) logger.warn({ variable: name }, `${name} is not a moq-gateway option: ignored (see --help for the MOQ_* names)`);
+  // --workers N > 1: this process supervises N workers (each runs this same CLI) and serves nothing.
+  const count = role ? 1 : workerCount(config);
+  if (count > 1) return runSupervisor({ config, argv, count, logger });
+  const gateway = new Gateway(config, logger, role);
   try {
     const ports = await gateway.start();
     const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
     logger.info(
       { http: ports.http, rtmp: ports.rtmp, rtmps: ports.rtmps, metrics: ports.metrics },
-      `moq-gateway listening: MoQ/HTTP http://${host}:${ports.http}/` + (ports.rtmp ? `, RTMP rtmp://${host}:${ports.rtmp}/live` : ''),
+      `${role ? `worker ${role.index} ` : 'moq-gateway '}listening: MoQ/HTTP http://${host}:${ports.http}/` + (ports.rtmp ? `, RTMP rtmp://${host}:${ports.rtmp}/live` : ''),
     );
+    if (role) process.send?.({ type: 'ready', pid: process.pid, ports } satisfies WorkerReady);
   } catch (error) {
     logger.fatal({ err: error }, `failed to start: ${(error as Error).message}`);
     await gateway.close();

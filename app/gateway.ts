@@ -18,6 +18,7 @@ import { AccessPolicy } from './access-policy.ts';
 import { MoqAcceptor } from './moq-acceptor.ts';
 import { SessionRegistry } from './session-registry.ts';
 import { whipNatOptions } from './whip-nat-options.ts';
+import type { WorkerRole } from './workers/worker-role.ts';
 import type { MediaSink } from '../src/media/frame.ts';
 import type { Logger } from '../src/logger.ts';
 
@@ -53,7 +54,10 @@ export class Gateway {
   constructor(
     readonly config: GatewayConfig,
     readonly logger: Logger,
+    /** Under `--workers N`: this process's place; undefined = the single process of `--workers 1`. */
+    readonly worker?: WorkerRole,
   ) {
+    const reusePort = worker !== undefined;
     this.origin = new Origin({ maxBroadcasts: config.maxBroadcasts, maxTracksPerBroadcast: config.maxTracksPerBroadcast });
     this.policy = new AccessPolicy(config);
     this.sessions = new SessionRegistry(config.sessionsPerIp);
@@ -64,7 +68,7 @@ export class Gateway {
       trackOptions,
     });
     const tls = config.tlsCert ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
-    this.http = new HttpServer({ host: config.host, port: config.port, logger, tls, maxBodyBytes: config.maxHttpBodyBytes, headersTimeoutMs: config.handshakeTimeout });
+    this.http = new HttpServer({ host: config.host, port: config.port, logger, tls, maxBodyBytes: config.maxHttpBodyBytes, headersTimeoutMs: config.handshakeTimeout, reusePort });
     this.#moq = new MoqAcceptor({
       config,
       logger,
@@ -82,7 +86,7 @@ export class Gateway {
     mountApi(this.http, {
       origin: this.origin,
       publishers: this.publishers,
-      info: () => ({ httpPort: this.ports.http, rtmpPort: this.ports.rtmp, version: VERSION, udp: udpMode() }),
+      info: () => ({ httpPort: this.ports.http, rtmpPort: this.ports.rtmp, version: VERSION, udp: udpMode(), workers: { count: worker?.count ?? 1, index: worker?.index ?? 0 } }),
       sessions: () => this.sessions.list(),
       closedSessions: () => this.sessions.closed(),
       kickSession: (id) => this.sessions.kick(id),
@@ -111,7 +115,7 @@ export class Gateway {
     this.metrics = this.#createMetrics();
     const metricsListen = parseHostPort(config.metricsListen);
     if (metricsListen) {
-      this.#metricsHttp = new HttpServer({ ...metricsListen, headersTimeoutMs: config.handshakeTimeout, logger });
+      this.#metricsHttp = new HttpServer({ ...metricsListen, headersTimeoutMs: config.handshakeTimeout, logger, reusePort });
       this.metrics.mount(this.#metricsHttp, config.metricsToken);
     } else {
       this.metrics.mount(this.http, config.metricsToken);
@@ -135,6 +139,7 @@ export class Gateway {
         maxMessageSize: this.config.maxFrameBytes,
         handshakeTimeoutMs: this.config.handshakeTimeout,
         idleTimeoutMs: this.config.idleTimeout,
+        reusePort: this.worker !== undefined,
         tls:
           this.config.tlsCert && this.config.rtmpsPort >= 0
             ? { port: this.config.rtmpsPort, cert: readFileSync(this.config.tlsCert), key: readFileSync(this.config.tlsKey) }
@@ -154,7 +159,9 @@ export class Gateway {
     }
     const metrics = await this.#metricsHttp?.listen();
     this.ports = { http, rtmp, ...(rtmps ? { rtmps } : {}), ...(metrics !== undefined ? { metrics } : {}) };
-    if (this.config.quic) {
+    // QUIC keeps a connection on the socket that got its Initial: until packets are steered by
+    // connection ID between workers, one worker alone binds UDP.
+    if (this.config.quic && (this.worker?.index ?? 0) === 0) {
       await this.#moq.startQuic(http);
       const udp = udpMode();
       if (udp.mode === 'dgram') this.logger.warn({ reason: udp.reason }, 'QUIC uses node:dgram (one syscall per packet), not the batched UDP addon');
@@ -164,7 +171,7 @@ export class Gateway {
       this.cluster = await startCluster({
         origin: this.origin,
         redisUrl: this.config.clusterRedis,
-        nodeId: this.config.nodeId || `${hostname()}:${http}`,
+        nodeId: (this.config.nodeId || `${hostname()}:${http}`) + (this.worker ? `/worker-${this.worker.index}` : ''),
         advertiseUrl: this.config.advertiseUrl || `http://${host}:${http}/`,
         logger: this.logger.child({ component: 'cluster' }),
         ttlMs: this.config.clusterTtl,

@@ -5,12 +5,14 @@
  * which would keep every port. Node has no prctl(PR_SET_PDEATHSIG), so the parent is polled:
  * a changed `process.ppid` means it died and this process was re-parented. Only under npm
  * (npm_lifecycle_event is set): a gateway started directly by a shell with `&` or nohup must
- * outlive that shell.
+ * outlive that shell. A worker forked by the `--workers` supervisor (app/workers/supervisor.ts)
+ * also stops when its IPC channel to the supervisor closes: the supervisor is gone, even by
+ * SIGKILL, and no orphan may keep the shared ports.
  */
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 const PARENT_POLL_MS = 500;
 
-export type ShutdownReason = (typeof SIGNALS)[number] | 'parent exited';
+export type ShutdownReason = (typeof SIGNALS)[number] | 'parent exited' | 'supervisor exited';
 
 export function onShutdownRequest(stop: (reason: ShutdownReason) => void, env: NodeJS.ProcessEnv = process.env): void {
   let requested = false;
@@ -29,4 +31,5 @@ export function onShutdownRequest(stop: (reason: ShutdownReason) => void, env: N
           if (process.ppid !== parent) once('parent exited');
         }, PARENT_POLL_MS);
   parentWatch?.unref();
+  if (process.channel) process.once('disconnect', () => once('supervisor exited'));
 }

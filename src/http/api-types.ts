@@ -12,6 +12,8 @@ export interface ApiInfo {
   version: string;
   /** How QUIC packets reach the kernel: the batched addon or node:dgram, and why. */
   udp: { mode: 'batched' | 'dgram'; reason: string };
+  /** `--workers`: how many gateway processes share the ports, and which one answered (0-based). */
+  workers: { count: number; index: number };
 }
 
 export interface ApiTrack {

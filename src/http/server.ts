@@ -14,6 +14,8 @@ export interface HttpServerOptions {
   /** Largest request body any route may read (routes enforce it with readBody). */
   maxBodyBytes?: number;
   headersTimeoutMs?: number;
+  /** SO_REUSEPORT: several gateway processes (--workers) listen on the same port; the kernel spreads connections. */
+  reusePort?: boolean;
   logger?: { warn(obj: object, msg?: string): void };
 }
 
@@ -84,7 +86,7 @@ export class HttpServer {
   async listen(): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
+      this.server.listen({ port: this.options.port, host: this.options.host, reusePort: this.options.reusePort ?? false }, () => {
         this.server.off('error', reject);
         resolve();
       });

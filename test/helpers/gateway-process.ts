@@ -41,7 +41,7 @@ export interface StartGatewayOptions {
 export async function startGateway(opts: StartGatewayOptions = {}): Promise<GatewayProcess> {
   const httpPort = await freePort({ udp: true }); // QUIC shares the HTTP port number on UDP
   const rtmpPort = await freePort();
-  const args = ['--import', 'tsx', opts.entry ?? 'app/cli.ts', '--port', String(httpPort), '--rtmp-port', String(rtmpPort), '--host', '127.0.0.1', '--log-format', 'json', ...(opts.args ?? [])];
+  const args = ['--import', 'tsx', opts.entry ?? 'app/cli.ts', '--port', String(httpPort), '--rtmp-port', String(rtmpPort), '--host', '127.0.0.1', '--log-format', 'json', ...workersArgs(opts.args)];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const exited = exitOf(child);
@@ -82,6 +82,14 @@ export async function startGateway(opts: StartGatewayOptions = {}): Promise<Gate
     exited,
     stop,
   };
+}
+
+/**
+ * Tests run the single process of `--workers 1` (what they were written against) unless they
+ * pass `--workers` themselves: the shipped default is one worker per core.
+ */
+function workersArgs(args: string[] = []): string[] {
+  return args.some((arg) => arg === '--workers' || arg.startsWith('--workers=')) ? args : ['--workers', '1', ...args];
 }
 
 export interface TestPatternOptions {

@@ -404,7 +404,7 @@ describe('API authentication (documented 401/403)', () => {
     expect(bearer.status).toBe(200);
     const info = await expectDocumented(bearer, 'GET', '/api/info');
     // RTMP is off here: rtmpPort is left out, as documented.
-    expect(info).toEqual({ httpPort: gw.gateway.ports.http, version: expect.any(String), udp: { mode: expect.stringMatching(/^(batched|dgram)$/), reason: expect.any(String) } });
+    expect(info).toEqual({ httpPort: gw.gateway.ports.http, version: expect.any(String), udp: { mode: expect.stringMatching(/^(batched|dgram)$/), reason: expect.any(String) }, workers: { count: 1, index: 0 } });
     const query = await api(`/api/broadcasts?jwt=${operator}`);
     expect(query.status).toBe(200);
     expect(await expectDocumented(query, 'GET', '/api/broadcasts')).toEqual({ broadcasts: [] });

@@ -105,7 +105,7 @@ function spawnNode(id: string, redisUrl: string): { child: ChildProcess; logs: s
     spawn(
       process.execPath,
       [
-        '--import', 'tsx', 'app/cli.ts', '--host', '127.0.0.1', '--port', '0', '--rtmp-port', '0', '--log-format', 'json',
+        '--import', 'tsx', 'app/cli.ts', '--workers', '1', '--host', '127.0.0.1', '--port', '0', '--rtmp-port', '0', '--log-format', 'json',
         '--reconnect-grace', '500', '--cluster-redis', redisUrl, '--node-id', id, '--cluster-ttl', String(TTL_MS),
         '--auth-key', AUTH_KEY, '--auth-public-publish', 'live',
       ],

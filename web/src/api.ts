@@ -16,7 +16,7 @@ export interface BroadcastInfo extends Pick<ApiBroadcast, 'path' | 'viewers'> {
   startedAt: number | ApiBroadcast['startedAt'];
 }
 
-export interface GatewayInfo extends Omit<ApiInfo, 'rtmpPort' | 'udp'> {
+export interface GatewayInfo extends Omit<ApiInfo, 'rtmpPort' | 'udp' | 'workers'> {
   /** null when RTMP ingest is disabled. */
   rtmpPort: number | null;
 }

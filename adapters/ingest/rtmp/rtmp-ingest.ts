@@ -17,6 +17,8 @@ export interface RtmpIngestOptions {
   idleTimeoutMs?: number;
   /** RTMPS (RTMP inside TLS) on a second port. */
   tls?: { port: number; cert: string | Buffer; key: string | Buffer };
+  /** SO_REUSEPORT on both ports: several gateway processes (--workers) share them. */
+  reusePort?: boolean;
 }
 
 const DEFAULTS = { maxMessageSize: 8 * 1024 * 1024, handshakeTimeoutMs: 10_000, idleTimeoutMs: 30_000 };
@@ -67,7 +69,7 @@ export class RtmpIngest {
   private start(server: Server, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, this.options.host, () => {
+      server.listen({ port, host: this.options.host, reusePort: this.options.reusePort ?? false }, () => {
         server.off('error', reject);
         server.on('error', (error) => this.logger.error({ error: error.message }, 'rtmp server error'));
         this.servers.push(server);

@@ -30,7 +30,7 @@ function infoOnFreshConnection(port: number): Promise<ApiInfo> {
 }
 
 /** Connects until every worker index in 0 … count-1 has answered (or the deadline passes). */
-async function workersSeen(port: number, count: number, deadlineMs = 10_000): Promise<Set<number>> {
+async function workersSeen(port: number, count: number, deadlineMs = 20_000): Promise<Set<number>> {
   const seen = new Set<number>();
   const deadline = Date.now() + deadlineMs;
   while (seen.size < count && Date.now() < deadline) {
@@ -98,8 +98,12 @@ describe('--workers 2', () => {
     process.kill(first!, 'SIGKILL');
     await until(() => !alive(first!), 'the killed worker to be gone');
     // The survivor holds the port alone meanwhile: every request it answers.
-    for (let i = 0; i < 5; i++) expect((await infoOnFreshConnection(gateway.httpPort)).workers.count).toBe(2);
-    await until(() => gateway!.logs().some((line) => line.includes('worker 0 restarted')), 'the restart', 15_000);
+    // A connection the kernel queued on the dying socket can still be reset: one retry each.
+    for (let i = 0; i < 5; i++) {
+      const info = await infoOnFreshConnection(gateway.httpPort).catch(() => infoOnFreshConnection(gateway!.httpPort));
+      expect(info.workers.count).toBe(2);
+    }
+    await until(() => gateway!.logs().some((line) => line.includes('worker 0 restarted')), 'the restart', 30_000);
     expect([...(await workersSeen(gateway.httpPort, 2))].sort()).toEqual([0, 1]);
     expect(alive(second!)).toBe(true);
   });

@@ -90,6 +90,17 @@ describe('control message layouts', () => {
     expect(hex(raw.body)).toBe('020101610174' + '03' + '2007' + '010102' + '0102');
   });
 
+  it('reads GROUP_ORDER 0 as "publisher\'s preference" on both drafts (draft-16 §7.1, draft-14 §9.7)', () => {
+    // draft-16 SUBSCRIBE, one parameter: GROUP_ORDER (0x22) = 0, as Shaka Player 5.2's MSF client sends it.
+    const d16 = controlCodec('draft-16').decode({ type: 0x03, body: Uint8Array.of(2, 1, 1, 0x61, 1, 0x74, 1, 0x22, 0) });
+    expect(d16).toMatchObject({ type: 'subscribe', requestId: 2, groupOrder: undefined });
+    // draft-14 SUBSCRIBE with the inline Group Order byte 0.
+    const d14 = controlCodec('draft-14').decode({ type: 0x03, body: Uint8Array.of(2, 1, 1, 0x61, 1, 0x74, 0x80, 0, 1, 2, 0) });
+    expect(d14).toMatchObject({ type: 'subscribe', requestId: 2, groupOrder: undefined, subscriberPriority: 0x80 });
+    // Values above 2 are still a protocol violation.
+    expect(() => controlCodec('draft-16').decode({ type: 0x03, body: Uint8Array.of(2, 1, 1, 0x61, 1, 0x74, 1, 0x22, 3) })).toThrow(/invalid group order 3/);
+  });
+
   it('draft-16 REQUEST_ERROR has a retry interval, draft-14 errors are per request kind', () => {
     const error: ControlMessage = { type: 'request_error', kind: 'fetch', requestId: 4, code: 0x5, retryInterval: 0, reason: 'x' };
     expect(controlCodec('draft-16').encode(error)).toEqual({ type: 0x05, body: Uint8Array.of(4, 5, 0, 1, 0x78) });

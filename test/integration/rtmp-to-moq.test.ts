@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Moq from '@moq/lite';
 import { startGateway, until, within } from '../helpers/gateway.ts';
 import { haveTools } from '../helpers/tools.ts';
-import { decodeLegacyFrame } from '../../src/media/hang/container.ts';
+import { collectHangFrames as collect, type ReceivedFrame } from '../helpers/collect-hang-frames.ts';
 import { parseCatalog } from '../../src/media/hang/catalog.ts';
 import { splitLengthPrefixed } from '../../src/media/nal.ts';
 import { h264NalType } from '../../src/media/h264.ts';
@@ -56,32 +56,6 @@ function ffmpegPush(url: string, seconds: number): ReturnType<typeof run> {
     '-c:v', 'libx264', '-profile:v', 'high', '-bf', '2', '-g', '30', '-preset', 'veryfast',
     '-c:a', 'aac', '-b:a', '96k', '-f', 'flv', url,
   ]);
-}
-
-interface ReceivedFrame {
-  group: number;
-  index: number;
-  timestamp: number;
-  payload: Uint8Array;
-}
-
-/** Reads a track until it ends (or `stop` resolves), frame by frame. */
-async function collect(track: Moq.Track, stop: Promise<unknown>): Promise<ReceivedFrame[]> {
-  const frames: ReceivedFrame[] = [];
-  let stopped = false;
-  void stop.then(() => (stopped = true));
-  while (!stopped) {
-    const group = await Promise.race([track.nextGroupOrdered(), stop.then(() => undefined)]);
-    if (!group) break;
-    let index = 0;
-    for (;;) {
-      const frame = await Promise.race([group.readFrame(), stop.then(() => undefined)]);
-      if (!frame) break;
-      const decoded = decodeLegacyFrame(frame);
-      frames.push({ group: group.sequence, index: index++, timestamp: decoded.timestamp, payload: decoded.payload });
-    }
-  }
-  return frames;
 }
 
 async function subscribeWhenReady(name: string) {

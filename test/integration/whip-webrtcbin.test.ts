@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import * as Moq from '@moq/lite';
 import { startGateway, until, within } from '../helpers/gateway.ts';
 import { haveRunnable, haveTools } from '../helpers/tools.ts';
-import { decodeLegacyFrame } from '../../src/media/hang/container.ts';
+import { collectHangFrames as collect, type ReceivedFrame } from '../helpers/collect-hang-frames.ts';
 import { parseCatalog } from '../../src/media/hang/catalog.ts';
 
 const CLIENT = fileURLToPath(new URL('../helpers/webrtcbin-whip.py', import.meta.url));
@@ -71,29 +71,8 @@ function publish(name: string, bundlePolicy: string): { child: ChildProcess; exi
   return { child, exited, output: () => output };
 }
 
-interface Received {
-  timestamp: number;
-  group: number;
-}
-
-async function collect(track: Moq.Track, stop: Promise<unknown>): Promise<Received[]> {
-  const frames: Received[] = [];
-  let stopped = false;
-  void stop.then(() => (stopped = true));
-  while (!stopped) {
-    const group = await Promise.race([track.nextGroupOrdered(), stop.then(() => undefined)]);
-    if (!group) break;
-    for (;;) {
-      const frame = await Promise.race([group.readFrame(), stop.then(() => undefined)]);
-      if (!frame) break;
-      frames.push({ timestamp: decodeLegacyFrame(frame).timestamp, group: group.sequence });
-    }
-  }
-  return frames;
-}
-
 /** The frames' timestamps span what their count says (a live 30 fps / 20 ms source), ±10 %. */
-function expectMediaRate(frames: Received[], frameUs: number, what: string): void {
+function expectMediaRate(frames: ReceivedFrame[], frameUs: number, what: string): void {
   expect(frames.length, `${what} frames`).toBeGreaterThan(100);
   for (let i = 1; i < frames.length; i++) expect(frames[i]!.timestamp, `${what} timestamps increase`).toBeGreaterThan(frames[i - 1]!.timestamp);
   const spanUs = frames.at(-1)!.timestamp - frames[0]!.timestamp;

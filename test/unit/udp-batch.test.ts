@@ -54,6 +54,17 @@ function collect(socket: UdpSocket, expected: number): Promise<Uint8Array[]> {
 
 const sortByIndex = (packets: Uint8Array[]): Uint8Array[] => [...packets].sort((a, b) => ((a[0]! << 8) | a[1]!) - ((b[0]! << 8) | b[1]!));
 
+/** Queues the burst on `sender`, flushes it once, and expects every packet at `receiver` byte-exact. */
+async function expectBurstDelivered(sender: UdpSocket, receiver: UdpSocket): Promise<void> {
+  const arrived = collect(receiver, SIZES.length);
+  const trains = new PacketTrains(sender);
+  queue(trains, receiver.local);
+  trains.flush();
+  const received = sortByIndex(await arrived);
+  expect(received.map((p) => p.byteLength)).toEqual(SIZES);
+  for (const [i, p] of received.entries()) expect(p).toEqual(packet(i, SIZES[i]!));
+}
+
 describe.skipIf(forcedDgram)('batched UDP addon', () => {
   it('is loaded (native/build.mjs ran on npm ci) and reports GSO/GRO in udpMode()', () => {
     expect(addon).toBeDefined();
@@ -66,13 +77,7 @@ describe.skipIf(forcedDgram)('batched UDP addon', () => {
     const receiver = new BatchedUdpSocket(addon!, { host: '127.0.0.1', port: 0 });
     const sender = new BatchedUdpSocket(addon!, { host: '127.0.0.1', port: 0 });
     open.push(receiver, sender);
-    const arrived = collect(receiver, SIZES.length);
-    const trains = new PacketTrains(sender);
-    queue(trains, receiver.local);
-    trains.flush();
-    const received = sortByIndex(await arrived);
-    expect(received.map((p) => p.byteLength)).toEqual(SIZES);
-    for (const [i, p] of received.entries()) expect(p).toEqual(packet(i, SIZES[i]!));
+    await expectBurstDelivered(sender, receiver);
     expect(sender.counters()).toMatchObject({ sendCalls: 1 });
     // Three trains: 40 × 1350 + 700; 11 × 1200 + 90; 1350 + 64 (a shorter packet ends a train).
     if (sender.counters().gso) expect(sender.counters().sentMessages).toBe(3);
@@ -146,13 +151,7 @@ describe('node:dgram fallback', () => {
     const receiver = await DgramUdpSocket.bind({ host: '127.0.0.1', port: 0 });
     const sender = await DgramUdpSocket.bind({ host: '127.0.0.1', port: 0 });
     open.push(receiver, sender);
-    const arrived = collect(receiver, SIZES.length);
-    const trains = new PacketTrains(sender);
-    queue(trains, receiver.local);
-    trains.flush();
-    const received = sortByIndex(await arrived);
-    expect(received.map((p) => p.byteLength)).toEqual(SIZES);
-    for (const [i, p] of received.entries()) expect(p).toEqual(packet(i, SIZES[i]!));
+    await expectBurstDelivered(sender, receiver);
   });
 
   it('is chosen with MOQ_GATEWAY_UDP=dgram, and udpMode() says so', () => {

@@ -1,16 +1,18 @@
 /**
  * Send-time stamps carried inside media: a 16-byte marker followed by ASCII
- * `<ms since epoch with µs>;<sequence>;`. ASCII digits and a marker without two zero bytes in a
+ * `<ms with µs>;<sequence>;`. ASCII digits and a marker without two zero bytes in a
  * row need no H.264 emulation prevention, so the same bytes work as raw payload, inside an H.264
  * SEI user_data_unregistered message, in FLV, fMP4 and MPEG-TS: receivers just search for the
- * marker. All processes run on one machine, so `now()` (performance.timeOrigin +
- * performance.now()) is one clock for all of them.
+ * marker. All processes run on one machine, and `now()` reads CLOCK_MONOTONIC (process.hrtime),
+ * which every process shares. performance.timeOrigin + performance.now() is not one clock: each
+ * process samples the wall clock once at start, so NTP steps between starts skew processes by
+ * milliseconds (CI saw a latency of −2.3 ms).
  */
 
 /** user_data_unregistered UUID (no zero bytes). */
 export const STAMP_MARKER = Buffer.from('4d6f5142656e6368f1e2d3c4b5a69788', 'hex'); // "MoQBench" + 8 bytes
 
-export const now = (): number => performance.timeOrigin + performance.now();
+export const now = (): number => Number(process.hrtime.bigint() / 1000n) / 1000;
 
 /** Marker + "t;seq;" as bytes. */
 export function stampBytes(sequence: number, at = now()): Buffer {

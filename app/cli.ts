@@ -50,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
       { http: ports.http, rtmp: ports.rtmp, rtmps: ports.rtmps, metrics: ports.metrics },
       `${role ? `worker ${role.index} ` : 'moq-gateway '}listening: MoQ/HTTP http://${host}:${ports.http}/` + (ports.rtmp ? `, RTMP rtmp://${host}:${ports.rtmp}/live` : ''),
     );
-    if (role) process.send?.({ type: 'ready', pid: process.pid, ports } satisfies WorkerReady);
+    if (role) process.send?.({ type: 'ready', pid: process.pid, ports, steeringPort: gateway.steeringPort } satisfies WorkerReady);
   } catch (error) {
     logger.fatal({ err: error }, `failed to start: ${(error as Error).message}`);
     await gateway.close();

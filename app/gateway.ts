@@ -19,7 +19,9 @@ import { MoqAcceptor } from './moq-acceptor.ts';
 import { SessionRegistry } from './session-registry.ts';
 import { whipNatOptions } from './whip-nat-options.ts';
 import type { WorkerRole } from './workers/worker-role.ts';
-import { isWorkerMeshMessage, type WorkerMeshMessage } from './workers/worker-messages.ts';
+import { isSteeringPeersMessage, isWorkerMeshMessage, type WorkerMeshMessage } from './workers/worker-messages.ts';
+import { SteeringLink } from './workers/steering-link.ts';
+import { SharedDevCertificate } from './workers/shared-dev-certificate.ts';
 import type { MediaSink } from '../src/media/frame.ts';
 import type { Logger } from '../src/logger.ts';
 
@@ -51,6 +53,7 @@ export class Gateway {
   /** Under `--workers N > 1`: the other workers' broadcasts, and the private listener they reach this one on. */
   mesh: WorkerMesh | undefined;
   #meshHttp: HttpServer | undefined;
+  #steering: SteeringLink | undefined;
   /** --metrics-listen: /metrics on a listener of its own. */
   #metricsHttp: HttpServer | undefined;
   ports: GatewayPorts = { http: 0, rtmp: undefined };
@@ -163,10 +166,20 @@ export class Gateway {
     }
     const metrics = await this.#metricsHttp?.listen();
     this.ports = { http, rtmp, ...(rtmps ? { rtmps } : {}), ...(metrics !== undefined ? { metrics } : {}) };
-    // QUIC keeps a connection on the socket that got its Initial: until packets are steered by
-    // connection ID between workers, one worker alone binds UDP.
-    if (this.config.quic && (this.worker?.index ?? 0) === 0) {
-      await this.#moq.startQuic(http);
+    // Under --workers N every worker binds the UDP port too (SO_REUSEPORT); a packet the kernel
+    // hands to the wrong worker reaches its connection's owner by connection ID.
+    if (this.config.quic) {
+      if (this.worker && this.worker.count > 1) {
+        const steering = await SteeringLink.bind(this.worker.index, this.logger);
+        process.on('message', (message: unknown) => {
+          if (isSteeringPeersMessage(message)) steering.setPeers(message.ports);
+        });
+        this.#steering = steering;
+        const server = await this.#moq.startQuic(http, { steering, devCertificate: SharedDevCertificate.fromEnv() });
+        if (server) steering.attach(server);
+      } else {
+        await this.#moq.startQuic(http);
+      }
       const udp = udpMode();
       if (udp.mode === 'dgram') this.logger.warn({ reason: udp.reason }, 'QUIC uses node:dgram (one syscall per packet), not the batched UDP addon');
     }
@@ -186,6 +199,11 @@ export class Gateway {
       });
     }
     return this.ports;
+  }
+
+  /** This worker's QUIC steering port, when it serves QUIC under a supervisor. */
+  get steeringPort(): number | undefined {
+    return this.#steering?.port;
   }
 
   async #joinWorkerMesh(worker: WorkerRole): Promise<void> {
@@ -245,6 +263,7 @@ export class Gateway {
     await sleep(SHUTDOWN_DRAIN_MS);
     await this.sessions.closeAll('server shutting down', SHUTDOWN_SESSION_CLOSE_MS);
     await Promise.allSettled([this.#moq.close(), this.#rtmp?.close(), this.whip.close(), this.http.close(SHUTDOWN_HTTP_GRACE_MS), this.#metricsHttp?.close(), this.#meshHttp?.close()]);
+    this.#steering?.close();
   }
 }
 

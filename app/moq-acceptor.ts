@@ -12,7 +12,8 @@ import { MoqProtocolName } from '../src/moq-protocols.ts';
 import { serveMoqSession, type MoqSessionHandle } from '../src/moq/serve.ts';
 import { rawQuicTarget, type SessionTarget } from '../src/moq/session-target.ts';
 import type { Origin } from '../src/relay/index.ts';
-import { startQuicServer, type QuicServer, type SessionInfo } from '../src/transport/quic/index.ts';
+import { startQuicServer, type QuicServer, type QuicSteering, type SessionInfo } from '../src/transport/quic/index.ts';
+import type { SharedDevCertificate } from './workers/shared-dev-certificate.ts';
 import { DevCertificateManager, loadCertificate, type TlsMaterial } from '../src/transport/tls/index.ts';
 import { rejectUpgrade, WebSocketAcceptor, type TransportSessionInfo } from '../src/transport/websocket.ts';
 import { type AccessPolicy, refusalStatus, type SessionAccess } from './access-policy.ts';
@@ -35,7 +36,7 @@ export class MoqAcceptor {
   readonly #ws: WebSocketAcceptor<SessionAccess>;
   #quic: QuicServer | undefined;
   /** Dev mode (no --tls-cert): a short-lived self-signed certificate, renewed. */
-  #devCertificate: DevCertificateManager | undefined;
+  #devCertificate: Pick<DevCertificateManager, 'current' | 'material' | 'stop'> | undefined;
 
   constructor(private readonly deps: MoqAcceptorDeps) {
     this.#ws = new WebSocketAcceptor({ onSession: (session, info) => this.#accept(session, info), maxPayloadBytes: deps.config.maxFrameBytes + 64 * 1024 });
@@ -70,14 +71,13 @@ export class MoqAcceptor {
    * Without --tls-cert, a self-signed ECDSA certificate valid under 14 days whose hash browsers
    * pin from /certificate.sha256 (Chromium rejects longer-lived pinned certificates).
    */
-  async startQuic(port: number): Promise<void> {
+  async startQuic(port: number, workers?: { steering: QuicSteering; devCertificate: SharedDevCertificate | undefined }): Promise<QuicServer | undefined> {
     const { config, logger, policy, registry } = this.deps;
     let tls: TlsMaterial;
     if (config.tlsCert) {
       tls = await loadCertificate(config.tlsCert, config.tlsKey);
     } else {
-      const hosts = ['localhost', '127.0.0.1', '::1', hostname(), ...(['0.0.0.0', '::'].includes(config.host) ? [] : [config.host])];
-      this.#devCertificate = new DevCertificateManager({ hosts: [...new Set(hosts)] });
+      this.#devCertificate = workers?.devCertificate ?? new DevCertificateManager({ hosts: devCertificateHosts(config) });
       tls = this.#devCertificate.material;
     }
     try {
@@ -86,6 +86,7 @@ export class MoqAcceptor {
         port,
         tls,
         handshakeTimeoutMs: config.handshakeTimeout,
+        ...(workers ? { reusePort: true, steering: workers.steering } : {}),
         authorize: (request) => policy.session(request.url).then(() => undefined, refusalStatus),
         onSession: (session, info) => {
           const remote = info.remoteAddress;
@@ -98,8 +99,10 @@ export class MoqAcceptor {
         },
       });
       logger.info({ port, dev: this.#devCertificate !== undefined }, 'WebTransport and raw QUIC listening on UDP');
+      return this.#quic;
     } catch (error) {
       logger.error({ err: error, port }, `WebTransport/QUIC disabled: cannot listen on UDP ${port}`);
+      return undefined;
     }
   }
 
@@ -166,4 +169,9 @@ export class MoqAcceptor {
     await this.#quic?.close();
     this.#devCertificate?.stop();
   }
+}
+
+/** Names the dev certificate is valid for. */
+export function devCertificateHosts(config: Pick<GatewayConfig, 'host'>): string[] {
+  return [...new Set(['localhost', '127.0.0.1', '::1', hostname(), ...(['0.0.0.0', '::'].includes(config.host) ? [] : [config.host])])];
 }

@@ -5,7 +5,10 @@ import type { GatewayConfig } from '../config.ts';
 import type { Logger } from '../../src/logger.ts';
 import { onShutdownRequest } from '../shutdown-triggers.ts';
 import { WORKER_COUNT_ENV, WORKER_INDEX_ENV } from './worker-role.ts';
-import { isWorkerMeshMessage, isWorkerReady, type WorkerMeshMessage, type WorkerReady } from './worker-messages.ts';
+import { isWorkerMeshMessage, isWorkerReady, type SteeringPeersMessage, type WorkerMeshMessage, type WorkerReady } from './worker-messages.ts';
+import { DEV_CERTIFICATE_ENV, encodeDevCertificate, type DevCertificateMessage } from './shared-dev-certificate.ts';
+import { devCertificateHosts } from '../moq-acceptor.ts';
+import { DevCertificateManager } from '../../src/transport/tls/index.ts';
 import { MeshRelay } from './mesh-relay.ts';
 
 /**
@@ -48,6 +51,16 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<number> {
   const slots: Slot[] = Array.from({ length: count }, (_, index) => ({ index, child: undefined, startedAt: 0, restarts: 0 }));
   let stopping = false;
   const mesh = new MeshRelay();
+  // QUIC on every worker: one dev certificate for all (browsers pin its hash), and each
+  // worker's steering port for the others.
+  const devCertificate = config.quic && !config.tlsCert ? new DevCertificateManager({ hosts: devCertificateHosts(config) }) : undefined;
+  devCertificate?.material.onRenew?.((next) => {
+    for (const slot of slots) if (slot.child?.connected) slot.child.send({ type: 'dev-certificate', certPem: next.certPem, keyPem: next.keyPem } satisfies DevCertificateMessage);
+  });
+  const steeringPorts: number[] = Array.from({ length: count }, () => 0);
+  const announceSteering = () => {
+    for (const slot of slots) if (slot.child?.connected) slot.child.send({ type: 'steering-peers', ports: steeringPorts } satisfies SteeringPeersMessage);
+  };
   const sendMesh = (to: ChildProcess | undefined, announcement: WorkerMeshMessage['announcement']) => {
     if (to?.connected) to.send({ type: 'mesh', announcement } satisfies WorkerMeshMessage, (error) => error && logger.debug({ err: error }, 'mesh message not delivered'));
   };
@@ -58,7 +71,12 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<number> {
   const start = (slot: Slot): Promise<WorkerReady | undefined> => {
     slot.startedAt = Date.now();
     const child = fork(entry, argv, {
-      env: { ...process.env, [WORKER_INDEX_ENV]: String(slot.index), [WORKER_COUNT_ENV]: String(count) },
+      env: {
+        ...process.env,
+        [WORKER_INDEX_ENV]: String(slot.index),
+        [WORKER_COUNT_ENV]: String(count),
+        ...(devCertificate ? { [DEV_CERTIFICATE_ENV]: encodeDevCertificate(devCertificate.current) } : {}),
+      },
       execArgv: process.execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -68,6 +86,8 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<number> {
         if (isWorkerMeshMessage(message)) toOthers(slot.index, mesh.report(slot.index, message.announcement));
         else if (isWorkerReady(message)) {
           for (const announcement of mesh.snapshotFor(slot.index)) sendMesh(child, announcement);
+          steeringPorts[slot.index] = message.steeringPort ?? 0;
+          announceSteering();
           resolve(message);
         }
       });
@@ -89,6 +109,7 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<number> {
 
   const stopAll = async (): Promise<void> => {
     stopping = true;
+    devCertificate?.stop();
     const live = slots.map((slot) => slot.child).filter((child): child is ChildProcess => child !== undefined);
     const exits = live.map((child) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()))));
     for (const child of live) child.kill('SIGTERM');

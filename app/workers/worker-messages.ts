@@ -6,6 +6,19 @@ export interface WorkerReady {
   type: 'ready';
   pid: number;
   ports: GatewayPorts;
+  /** This worker's QUIC steering port (app/workers/steering-link.ts), when it serves QUIC. */
+  steeringPort?: number;
+}
+
+/** Supervisor → workers: every worker's QUIC steering port, by worker index (0 = none yet). */
+export interface SteeringPeersMessage {
+  type: 'steering-peers';
+  ports: number[];
+}
+
+export function isSteeringPeersMessage(message: unknown): message is SteeringPeersMessage {
+  const m = message as Partial<SteeringPeersMessage> | null;
+  return typeof m === 'object' && m !== null && m.type === 'steering-peers' && Array.isArray(m.ports) && m.ports.every((p) => Number.isInteger(p));
 }
 
 export function isWorkerReady(message: unknown): message is WorkerReady {

@@ -7,7 +7,7 @@ import type { GatewayConfig } from '../config.ts';
  * option a user sets). A gateway without them is the single process of `--workers 1`.
  */
 export interface WorkerRole {
-  /** 0 … count-1; worker 0 alone serves QUIC (UDP) until connection-ID steering lands. */
+  /** 0 … count-1; also the first byte of the QUIC connection IDs this worker issues. */
   index: number;
   count: number;
 }

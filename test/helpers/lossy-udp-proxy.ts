@@ -2,7 +2,8 @@
  * A UDP relay on 127.0.0.1 that drops and delays datagrams both ways: `tc netem` in user space.
  * The kernels this project's machines run have no sch_netem ("Specified qdisc kind is unknown"),
  * so a loss test cannot shape an interface; it puts this between a QUIC client and server instead.
- * Loss is drawn from a seeded generator, so a run is repeatable up to timer jitter.
+ * Loss is drawn from a seeded generator, so a run is repeatable up to timer jitter. `rebind()`
+ * moves every client's traffic to a new source port, as a NAT that rebinds does.
  */
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +22,8 @@ export interface LossyProxy {
   /** The port clients dial instead of the server's. */
   readonly port: number;
   readonly stats: { forwarded: number; dropped: number };
+  /** From now on, each client's datagrams reach the server from a new port (NAT rebinding). */
+  rebind(): void;
   close(): Promise<void>;
 }
 
@@ -59,6 +62,8 @@ export async function startLossyUdpProxy(options: LossyProxyOptions): Promise<Lo
     timers.add(timer);
   };
 
+  /** Old sockets stay open after a rebind: late replies to the old port still get through. */
+  const retired: dgram.Socket[] = [];
   front.on('message', (message, client) => {
     const key = `${client.address}:${client.port}`;
     let upstream = upstreams.get(key);
@@ -73,16 +78,21 @@ export async function startLossyUdpProxy(options: LossyProxyOptions): Promise<Lo
     const socket = upstream;
     later(() => socket.send(message, options.target.port, options.target.host));
   });
+  const rebind = () => {
+    retired.push(...upstreams.values());
+    upstreams.clear();
+  };
   front.on('error', () => undefined);
   await new Promise<void>((resolve) => front.bind(0, '127.0.0.1', resolve));
 
   return {
     port: (front.address() as AddressInfo).port,
     stats,
+    rebind,
     close: async () => {
       closed = true;
       for (const timer of timers) clearTimeout(timer);
-      for (const socket of [front, ...upstreams.values()]) await new Promise<void>((resolve) => socket.close(() => resolve()));
+      for (const socket of [front, ...upstreams.values(), ...retired]) await new Promise<void>((resolve) => socket.close(() => resolve()));
     },
   };
 }

@@ -4,6 +4,8 @@
  * answer, a worker killed with SIGKILL must come back while the other keeps serving, and
  * SIGTERM must stop the whole tree within 5 s. A broadcast published on one worker reaches
  * viewers on the other byte-exact (the worker mesh), and ends for them when its worker dies.
+ * Both workers serve QUIC on the shared UDP port with one dev certificate, and a QUIC viewer whose
+ * address changes (NAT rebinding) keeps its connection whichever worker its packets reach now.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -12,6 +14,9 @@ import { startGateway, type GatewayProcess } from '../helpers/gateway-process.ts
 import type { ApiBroadcast, ApiInfo, ApiSession } from '../../src/http/api-types.ts';
 import * as Moq from '@moq/lite';
 import { within } from '../helpers/gateway.ts';
+import { connectLite, type LiteClient } from '../../src/moq/lite/client.ts';
+import { connectQuic } from '../../src/transport/quic/index.ts';
+import { startLossyUdpProxy } from '../helpers/lossy-udp-proxy.ts';
 
 let gateway: GatewayProcess | undefined;
 afterEach(async () => {
@@ -232,6 +237,57 @@ describe('--workers 2', () => {
       expect(survivor?.sessions.length).toBeGreaterThanOrEqual(onOther);
     } finally {
       for (const connection of connections) connection.close();
+    }
+  });
+
+  it('keeps QUIC viewers through NAT rebinding: packets reach the owning worker by connection ID', async () => {
+    gateway = await startGateway({ args: ['--workers', '2'] });
+    await until(() => gateway!.logs().some((line) => line.includes('listening with 2 workers')), 'the supervisor');
+    const hash = (await (await fetch(`http://127.0.0.1:${gateway.httpPort}/certificate.sha256`)).text()).trim();
+    const proxy = await startLossyUdpProxy({ target: { host: '127.0.0.1', port: gateway.httpPort }, loss: 0, delayMs: 0 });
+    const publisher = await within(Moq.Connection.connect(new URL(`http://127.0.0.1:${gateway.httpPort}/`)), 'publisher connect', 10_000);
+    const viewers: LiteClient[] = [];
+    try {
+      const broadcast = new Moq.Broadcast();
+      publisher.publish('workers/rebind' as Moq.Path.Valid, broadcast);
+      await until(async () => [...(await askEveryWorker(gateway!.httpPort, 2)).values()].some((a) => a.broadcasts.some((b) => b.path === 'workers/rebind')), 'the broadcast');
+      // Ten viewers: each lands on either worker, and each one's new address after the rebind
+      // again on either, so without steering about half of them would lose their connection.
+      const url = `https://127.0.0.1:${proxy.port}/`;
+      const received: Set<number>[] = [];
+      for (let i = 0; i < 10; i++) {
+        const transport = await connectQuic(url, { alpn: ['moq-lite-04'], serverCertificateHashes: [{ algorithm: 'sha-256', value: hash }] });
+        const viewer = await within(connectLite(url, { transport }), 'QUIC viewer', 10_000);
+        viewers.push(viewer);
+        const groups = new Set<number>();
+        received.push(groups);
+        const subscription = viewer.subscribe('workers/rebind', 'video', 60).subscribe();
+        void (async () => {
+          for (let group = await subscription.nextGroup(); group; group = await subscription.nextGroup()) {
+            const reader = group.reader();
+            while (await reader.readFrame().catch(() => undefined)) groups.add(group.sequence);
+          }
+        })();
+      }
+      const request = await within(broadcast.requested(), 'upstream request', 10_000);
+      const publishGroups = async (from: number, to: number) => {
+        for (let g = from; g < to; g++) {
+          const group = request!.track.appendGroup();
+          group.writeFrame(frameOf(g, 0));
+          group.close();
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      };
+      await publishGroups(0, 10);
+      await until(() => received.every((groups) => groups.size >= 5), 'every viewer receiving', 10_000);
+      proxy.rebind();
+      await publishGroups(10, 30);
+      // Every viewer got groups published well after its address changed.
+      await until(() => received.every((groups) => [...groups].some((sequence) => sequence >= 25)), 'every viewer still receiving after the rebind', 10_000);
+    } finally {
+      for (const viewer of viewers) viewer.close();
+      publisher.close();
+      await proxy.close();
     }
   });
 

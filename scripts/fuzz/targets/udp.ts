@@ -3,8 +3,11 @@
  * recvmmsg control data (cmsg headers, the UDP_GRO segment size) and the split of a coalesced
  * message into datagrams. Input: a little-endian u16 message length, then the control bytes.
  * Every result must be -1 (malformed control data) or datagrams that tile the message exactly.
+ * Also the steering envelope workers hand each other QUIC packets in (steering.ts): whatever
+ * decodes re-encodes to the same bytes.
  */
 import { nativeUdp } from '../../../src/transport/quic/native-udp.ts';
+import { decodeForwarded, encodeForwarded } from '../../../src/transport/quic/steering.ts';
 import type { FuzzTarget } from '../harness.ts';
 
 /** struct cmsghdr on 64-bit Linux: size_t cmsg_len, int level, int type, then data (8-aligned). */
@@ -61,6 +64,17 @@ export const udpTargets: FuzzTarget[] = [
         next += size;
       }
       if (next !== length) throw new Error(`datagrams cover ${next} of ${length} bytes`);
+    },
+  },
+  {
+    name: 'quic.steering-envelope',
+    seeds: [encodeForwarded(new Uint8Array([0x40, 1, 2, 3]), { host: '127.0.0.1', port: 4443 }), encodeForwarded(new Uint8Array(1200), { host: '::ffff:10.0.0.1', port: 65535 }), new Uint8Array([0, 1, 0])],
+    allowed: () => false,
+    run(bytes) {
+      const decoded = decodeForwarded(bytes);
+      if (!decoded) return;
+      const again = encodeForwarded(decoded.packet, decoded.from);
+      if (!Buffer.from(again).equals(Buffer.from(bytes))) throw new Error('steering envelope does not round-trip');
     },
   },
 ];

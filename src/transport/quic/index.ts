@@ -9,3 +9,4 @@ export { WebTransportError, streamErrorCodeOf } from './webtransport-error.ts';
 export { QuicTransportError } from './quic-errors.ts';
 export { urgencyForSendOrder } from './send-order.ts';
 export { udpMode, type UdpMode } from './native-udp.ts';
+export { decodeForwarded, encodeForwarded, type QuicSteering } from './steering.ts';

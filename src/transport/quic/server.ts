@@ -28,6 +28,7 @@ import { connectionIdKey, destinationConnectionId, isLongHeader } from './packet
 import { serverConfig, type TransportParameters } from './quic-config.ts';
 import { QuicConnection, READ_BUFFER_BYTES } from './quic-connection.ts';
 import { createRawQuicSession } from './raw-session.ts';
+import { steeringOwner, type QuicSteering } from './steering.ts';
 import { ServiceQueue } from './service-queue.ts';
 import type { WebTransportSession } from './session-types.ts';
 import { UdpEndpoint } from './udp-endpoint.ts';
@@ -62,11 +63,17 @@ export interface QuicServerOptions {
   /** PING interval for established connections. Default: a third of the idle timeout. */
   readonly keepAliveMs?: number;
   readonly transport?: TransportParameters;
+  /** SO_REUSEPORT: other processes serve the same port (`--workers N`). */
+  readonly reusePort?: boolean;
+  /** With reusePort: hand packets of connections another process owns to it (steering.ts). */
+  readonly steering?: QuicSteering;
 }
 
 export interface QuicServer {
   readonly port: number;
   readonly connections: number;
+  /** A packet another process got for a connection of ours (steering.ts); never forwarded again. */
+  receiveForwarded(packet: Uint8Array, from: HostPort): void;
   close(): Promise<void>;
 }
 
@@ -84,7 +91,8 @@ export async function startQuicServer(options: QuicServerOptions): Promise<QuicS
     config = serverConfig(next.certPem, next.keyPem, alpns, transport);
   });
 
-  const endpoint = await UdpEndpoint.bind({ host: options.host, port: options.port });
+  const endpoint = await UdpEndpoint.bind({ host: options.host, port: options.port, reusePort: options.reusePort });
+  const steering = options.steering;
   const queue = new ServiceQueue();
   const readBuffer = new Uint8Array(READ_BUFFER_BYTES);
   const byConnectionId = new Map<string, QuicConnection>();
@@ -165,6 +173,7 @@ export async function startQuicServer(options: QuicServerOptions): Promise<QuicS
     // At capacity: drop new handshakes without spending state on them (the client times out).
     if (options.maxConnections !== undefined && keysOf.size >= options.maxConnections) return;
     const scid = randomBytes(MAX_CONN_ID_LEN);
+    if (steering) scid[0] = steering.self;
     const connection = new QuicConnection({
       native: acceptNative(scid, null, endpoint.local, from, config),
       role: 'server',
@@ -186,13 +195,17 @@ export async function startQuicServer(options: QuicServerOptions): Promise<QuicS
     connection.receive(packet, from);
   };
 
-  endpoint.onPacket = (packet, from) => {
+  const dispatch = (packet: Uint8Array, from: HostPort, forwarded: boolean): void => {
     const dcid = destinationConnectionId(packet, MAX_CONN_ID_LEN);
     if (!dcid) return;
     const connection = byConnectionId.get(connectionIdKey(dcid));
-    if (connection) connection.receive(packet, from);
+    if (connection) return connection.receive(packet, from);
+    if (forwarded) return;
+    const owner = steering && steeringOwner(packet, dcid, MAX_CONN_ID_LEN);
+    if (owner !== undefined && owner !== steering!.self) steering!.forward(owner, packet, from);
     else if (isLongHeader(packet)) accept(packet, from);
   };
+  endpoint.onPacket = (packet, from) => dispatch(packet, from, false);
 
   return {
     get port() {
@@ -201,6 +214,7 @@ export async function startQuicServer(options: QuicServerOptions): Promise<QuicS
     get connections() {
       return keysOf.size;
     },
+    receiveForwarded: (packet, from) => dispatch(packet, from, true),
     async close() {
       if (closing) return;
       closing = true;

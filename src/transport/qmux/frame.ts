@@ -31,7 +31,7 @@ export type Frame =
   | { type: 'ping'; response: boolean; sequence: number }
   | { type: 'datagram'; data: Uint8Array; lengthPrefixed: boolean };
 
-export const FRAME_TRANSPORT_PARAMETERS = 0x3f5153300d0a0d0an;
+const FRAME_TRANSPORT_PARAMETERS = 0x3f5153300d0a0d0an;
 const PING_REQUEST = 0x348c67529ef8c7bdn;
 const PING_RESPONSE = 0x348c67529ef8c7ben;
 /** RESET_STREAM_AT (draft-ietf-quic-reliable-stream-reset), allowed by QMux draft-02. */
@@ -40,7 +40,7 @@ const RESET_STREAM_AT = 0x24;
 /** draft-00's `max_frame_size`, and the web-transport-ws limit @moq/qmux applies when sending. */
 export const MAX_FRAME_SIZE = 16384;
 /** Largest STREAM payload released @moq/qmux receivers take (its MAX_FRAME_PAYLOAD). */
-export const MAX_STREAM_PAYLOAD = MAX_FRAME_SIZE - 32;
+const MAX_STREAM_PAYLOAD = MAX_FRAME_SIZE - 32;
 
 export const isQmux = (framing: WsFraming): boolean => framing !== 'webtransport';
 /** qmux-01 and later: records, QX_PING, DATAGRAM, max_record_size. */

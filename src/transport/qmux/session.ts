@@ -469,7 +469,11 @@ export class QmuxServerSession implements PushStreamOpener, SendStreamOwner, Rec
     const kind = uni ? 'uni' : 'bidi';
     const index = indexOf(id);
     if (this.#qmux && index >= this.#streamsAdvertised[kind]) throw new Violation(STREAM_LIMIT_ERROR, `peer opened ${kind} stream ${index} beyond the limit ${this.#streamsAdvertised[kind]}`);
-    if (!this.#qmux && this.#recvStreams.size >= LEGACY_MAX_STREAMS) throw new Violation(STREAM_LIMIT_ERROR, `more than ${LEGACY_MAX_STREAMS} live streams`);
+    // web-transport-ws has no MAX_STREAMS: bound live streams, and how far ahead an id may jump
+    // (every id skipped is remembered as not yet opened).
+    if (!this.#qmux && (this.#recvStreams.size >= LEGACY_MAX_STREAMS || index >= this.#peerIds[kind].opened + LEGACY_MAX_STREAMS)) {
+      throw new Violation(STREAM_LIMIT_ERROR, `more than ${LEGACY_MAX_STREAMS} live streams`);
+    }
     this.#peerIds[kind].open(index);
     const recv = new QmuxRecvStream(id, this.#streamWindow(id), this);
     this.#recvStreams.set(id, recv);

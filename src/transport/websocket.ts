@@ -54,7 +54,7 @@ export class WebSocketAcceptor<Peer = unknown> {
       ws.on('error', () => ws.terminate());
       // Our own QMux server (./qmux/): `ws` did the handshake and parses the client's frames;
       // the session writes its frames to the socket itself.
-      const session = new QmuxServerSession(ws, socket, choice.framing);
+      const session = new QmuxServerSession(ws, socket, choice.framing, choice.protocol);
       const url = new URL(req.url ?? '/', 'http://localhost');
       this.options.onSession(session as unknown as WebTransport, {
         protocol: choice.protocol,

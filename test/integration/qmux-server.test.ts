@@ -201,6 +201,24 @@ describe.each(['qmux-02', 'qmux-01', 'qmux-00', 'webtransport'])('QMux server ov
     client.close();
   });
 
+  it('holds a fast client to what the application reads, then delivers every byte', async () => {
+    const { client, server } = await connect(framing);
+    // Far beyond the 256 KiB stream / 1 MiB connection credit (QMux) and the 1 MiB at which
+    // web-transport-ws stops reading the socket: the client can only finish once we read.
+    const payload = pattern(3_000_000, 11);
+    const stream = await client.createUnidirectionalStream();
+    const writer = stream.getWriter();
+    const written = (async () => {
+      for (let at = 0; at < payload.byteLength; at += 100_000) await writer.write(payload.slice(at, at + 100_000));
+      await writer.close();
+    })();
+    const incoming = await firstIncoming(server.incomingUnidirectionalStreams);
+    await turn();
+    const [received] = await Promise.all([readAll(incoming), written]);
+    expect(Buffer.compare(received, payload)).toBe(0);
+    client.close();
+  });
+
   it('closes only the session that sent a malformed frame', async () => {
     const good = await connect(framing);
     const bad = await connect(framing);
@@ -216,5 +234,20 @@ describe.each(['qmux-02', 'qmux-01', 'qmux-00', 'webtransport'])('QMux server ov
     expect(Buffer.compare(body, pattern(5000, 10))).toBe(0);
     good.client.close();
     await turn();
+  });
+});
+
+describe.each(['qmux-02', 'qmux-01', 'qmux-00'])('QMux server flow control over %s', (framing) => {
+  it('closes a session whose peer sends beyond the credit we granted', async () => {
+    const { client, server, socket } = await connect(framing);
+    // STREAM frames on client uni stream 2 (type 0x0e: OFF|LEN), 16 000 bytes each, past the
+    // 256 KiB we granted per stream, without waiting for MAX_STREAM_DATA.
+    const data = new Uint8Array(16_000);
+    for (let offset = 0; offset <= 262_144; offset += data.byteLength) {
+      const header = Buffer.from([0x0e, 0x02, 0x80 | (offset >>> 24), (offset >>> 16) & 0xff, (offset >>> 8) & 0xff, offset & 0xff, 0x40 | (data.byteLength >> 8), data.byteLength & 0xff]);
+      socket.send(Buffer.concat([header, data]));
+    }
+    await expect(server.closed).rejects.toThrow(/flow control/);
+    await expect(client.closed).rejects.toBeDefined();
   });
 });

@@ -30,10 +30,6 @@ export class IncomingQueue<T> {
     );
   }
 
-  get pending(): number {
-    return this.#pending.length;
-  }
-
   /** False when the reader is gone or the queue is full (the value was not taken). */
   push(value: T, accepted: () => void = noop): boolean {
     if (this.#closed || this.#pending.length >= this.limit) return false;

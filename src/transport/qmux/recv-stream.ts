@@ -56,15 +56,6 @@ export class QmuxRecvStream {
     );
   }
 
-  get buffered(): number {
-    return this.#buffered;
-  }
-
-  /** The application cancelled: further data is discarded. */
-  get cancelled(): boolean {
-    return this.#cancelled;
-  }
-
   /** Queues received data; false when it was discarded instead (cancelled or failed). */
   push(data: Uint8Array): boolean {
     if (this.#cancelled || this.#error || this.#fin) return false;

@@ -140,7 +140,8 @@ export class QmuxServerSession implements PushStreamOpener, SendStreamOwner, Rec
   #lastPingReceived = -1;
   #idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(ws: WebSocket, socket: Duplex, framing: WsFraming) {
+  /** `protocol`: the MoQ protocol the subprotocol named ('' for a bare framing). */
+  constructor(ws: WebSocket, socket: Duplex, framing: WsFraming, readonly protocol = '') {
     this.#ws = ws;
     this.framing = framing;
     this.#qmux = isQmux(framing);
@@ -189,11 +190,6 @@ export class QmuxServerSession implements PushStreamOpener, SendStreamOwner, Rec
     ws.on('close', (code: number, reason: Buffer) => {
       this.#end(new WebTransportError(`WebSocket closed: ${code} ${reason.toString()}`.trim(), { source: 'session' }));
     });
-  }
-
-  /** The application protocol is carried by the subprotocol, not by QMux. */
-  get protocol(): string {
-    return '';
   }
 
   // --- WebTransport API --------------------------------------------------------------------

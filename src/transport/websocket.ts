@@ -1,8 +1,8 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import QmuxSession from '@moq/qmux';
 import type { MoqProtocol } from '../moq-protocols.ts';
+import { QmuxServerSession } from './qmux/session.ts';
 import { chooseSubprotocol } from './subprotocol.ts';
 
 /** `Peer`: what the caller verified of the peer before accepting; the transport only carries it. */
@@ -27,8 +27,9 @@ export interface WebSocketAcceptorOptions<Peer = unknown> {
 
 /**
  * MoQ over WebSocket on the HTTP port: the client's subprotocol picks the framing (QMux drafts
- * or the older web-transport-ws) and the MoQ protocol; @moq/qmux's server side turns the socket
- * into a WebTransport-shaped session so the MoQ session layers run unchanged on any transport.
+ * or the older web-transport-ws) and the MoQ protocol; our QMux server (./qmux/session.ts) turns
+ * the socket into a WebTransport-shaped session (with push streams for the fan-out path) so the
+ * MoQ session layers run unchanged on any transport.
  */
 export class WebSocketAcceptor<Peer = unknown> {
   readonly #wss: WebSocketServer;
@@ -51,12 +52,11 @@ export class WebSocketAcceptor<Peer = unknown> {
     (req as RequestWithChoice).moqWire = choice.wire;
     this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       ws.on('error', () => ws.terminate());
-      batchSends(ws, socket);
-      // Node's `ws` exposes the browser-style API @moq/qmux expects; pass the wire value
-      // explicitly since the framing is derived from it.
-      const session = QmuxSession.accept(ws as unknown as Parameters<typeof QmuxSession.accept>[0], { protocol: choice.wire });
+      // Our own QMux server (./qmux/): `ws` did the handshake and parses the client's frames;
+      // the session writes its frames to the socket itself.
+      const session = new QmuxServerSession(ws, socket, choice.framing, choice.protocol);
       const url = new URL(req.url ?? '/', 'http://localhost');
-      this.options.onSession(session, {
+      this.options.onSession(session as unknown as WebTransport, {
         protocol: choice.protocol,
         url,
         remoteAddress: req.socket.remoteAddress ?? '',
@@ -78,26 +78,4 @@ interface RequestWithChoice extends http.IncomingMessage {
 
 export function rejectUpgrade(socket: Duplex, status: number, message: string): void {
   socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-}
-
-/**
- * @moq/qmux sends one WebSocket message per QMux frame, and `ws` writes each to the socket on
- * its own: under fan-out that was a third of the gateway's CPU in writev (bench/results,
- * `node --cpu-prof`). Corking the socket until the end of the event-loop turn sends everything
- * a session wrote in that turn with one syscall, at a cost well under a millisecond.
- */
-function batchSends(ws: WebSocket, socket: Duplex): void {
-  const send = ws.send.bind(ws) as (...args: unknown[]) => void;
-  let corked = false;
-  ws.send = ((...args: unknown[]) => {
-    if (!corked && socket.writable) {
-      corked = true;
-      socket.cork();
-      setImmediate(() => {
-        corked = false;
-        socket.uncork();
-      });
-    }
-    send(...args);
-  }) as WebSocket['send'];
 }

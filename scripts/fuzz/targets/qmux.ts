@@ -1,56 +1,54 @@
 /**
- * MoQ over WebSocket: QMux drafts 00/01/02 and the older web-transport-ws framing, decoded by
- * @moq/qmux (a dependency). The gateway hands every upgraded `ws` socket to `Session.accept`
- * (src/transport/websocket.ts); here the socket is an in-memory fake that delivers the fuzz
- * input as WebSocket messages. The property: whatever arrives, only that session ends — no
- * exception or rejection escapes to the process, no unbounded allocation, no hang. Incoming
- * streams are read to the end, as a MoQ session would, so the stream paths run too.
- *
- * The session reports a frame it cannot decode with `console.error("Protocol violation:", e)`
- * and closes; the notes tally the class of that error per session (a TypeError or RangeError
- * there would be a decoder bug contained by the session, not a crash) and the peer streams
- * accepted (how deep the inputs got).
+ * MoQ over WebSocket: QMux drafts 00/01/02 and the older web-transport-ws framing, as our own
+ * server decodes them (src/transport/qmux/). Two kinds of target per framing:
+ * - `<framing>.frames`: the frame decoder alone on one message; it may only refuse with
+ *   ProtocolError;
+ * - `<framing>`: a whole server session (on an in-memory WebSocket and socket) fed the input as
+ *   WebSocket messages, with every incoming stream read to the end as a MoQ session would. The
+ *   property: whatever arrives, only that session ends — no exception escapes, no unbounded
+ *   allocation, no hang — and it ends on a protocol error, not an internal one (a TypeError
+ *   inside frame handling would surface as "internal error").
  */
-import QmuxSession from '@moq/qmux';
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import type { WebSocket } from 'ws';
+import { decodeMessage } from '../../../src/transport/qmux/frame.ts';
+import { QmuxServerSession } from '../../../src/transport/qmux/session.ts';
+import type { WsFraming } from '../../../src/transport/subprotocol.ts';
+import { ProtocolError } from '../../../src/wire/errors.ts';
 import { cat, framed, macrotask, messages, quicVarint, text } from '../bytes.ts';
 import type { FuzzTarget } from '../harness.ts';
 
-type Framing = 'qmux-02' | 'qmux-01' | 'qmux-00' | 'webtransport';
+type Framing = WsFraming;
 
-/** The subset of a browser WebSocket that @moq/web-socket-stream adopts (as `ws` provides). */
-class FakeWebSocket {
-  binaryType = 'nodebuffer';
-  readonly url = 'ws://fuzz.invalid/';
-  readonly bufferedAmount = 0;
-  readyState = 1; // OPEN: the upgrade is done before Session.accept
-  readonly extensions = '';
-  onopen: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
-  onclose: ((ev: { code?: number; reason?: string }) => void) | null = null;
-
-  constructor(readonly protocol: string) {}
-
-  send(): void {
-    // the peer's side: dropped
-  }
-
-  close(code?: number, reason?: string): void {
-    if (this.readyState >= 2) return;
-    this.readyState = 3;
-    queueMicrotask(() => this.onclose?.({ code: code ?? 1005, reason: reason ?? '' }));
-  }
-
-  /** One binary message from the peer, as `ws` delivers it with binaryType 'arraybuffer'. */
-  deliver(message: Uint8Array): void {
+/** The part of a `ws` WebSocket the session uses; the peer's side of the wire is dropped. */
+class FakeWebSocket extends EventEmitter {
+  readonly OPEN = 1;
+  readyState = 1;
+  close(code?: number): void {
     if (this.readyState !== 1) return;
-    const data = this.binaryType === 'arraybuffer' ? message.slice().buffer : Buffer.from(message);
-    this.onmessage?.({ data });
+    this.readyState = 2;
+    setImmediate(() => {
+      this.readyState = 3;
+      this.emit('close', code ?? 1005, Buffer.alloc(0));
+    });
+  }
+  pause(): void {}
+  resume(): void {}
+}
+
+/** A socket that takes every write at once. */
+class FakeSocket extends EventEmitter {
+  readonly writableLength = 0;
+  cork(): void {}
+  uncork(): void {}
+  write(): boolean {
+    return true;
   }
 }
 
 /** Reads every incoming stream to its end (what a MoQ session does with them), ignoring errors. */
-function consumeIncoming(session: QmuxSession, onStream: () => void): void {
+function consumeIncoming(session: QmuxServerSession, onStream: () => void): void {
   const readAll = async (readable: ReadableStream<Uint8Array>): Promise<void> => {
     const reader = readable.getReader();
     try {
@@ -61,39 +59,24 @@ function consumeIncoming(session: QmuxSession, onStream: () => void): void {
       // a reset stream or a closed session: fine
     }
   };
-  void (async () => {
-    const bidis = session.incomingBidirectionalStreams.getReader();
+  const each = async <T>(streams: ReadableStream<T>, handle: (value: T) => void): Promise<void> => {
+    const reader = streams.getReader();
     try {
-      for (let next = await bidis.read(); !next.done; next = await bidis.read()) {
-        onStream();
-        void readAll(next.value.readable);
-        void next.value.writable.close().catch(() => {});
-      }
+      for (let next = await reader.read(); !next.done; next = await reader.read()) handle(next.value);
     } catch {
       // session closed
     }
-  })();
-  void (async () => {
-    const unis = session.incomingUnidirectionalStreams.getReader();
-    try {
-      for (let next = await unis.read(); !next.done; next = await unis.read()) {
-        onStream();
-        void readAll(next.value);
-      }
-    } catch {
-      // session closed
-    }
-  })();
-  void (async () => {
-    const datagrams = session.datagrams.readable.getReader();
-    try {
-      while (!(await datagrams.read()).done) {
-        // discard
-      }
-    } catch {
-      // session closed
-    }
-  })();
+  };
+  void each(session.incomingBidirectionalStreams, (stream) => {
+    onStream();
+    void readAll(stream.readable);
+    void stream.writable.close().catch(() => {});
+  });
+  void each(session.incomingUnidirectionalStreams, (readable) => {
+    onStream();
+    void readAll(readable);
+  });
+  void readAll(session.datagrams.readable);
 }
 
 // --- seed frames ---------------------------------------------------------------------------
@@ -187,63 +170,71 @@ const WT_SEEDS = [
   framed([cat(0x08, quicVarint(8), Uint8Array.of(7)), cat(0x1c, quicVarint(5), text('bad'))]),
 ];
 
-// --- target --------------------------------------------------------------------------------
+// --- targets -------------------------------------------------------------------------------
+
+const nameOf = (framing: Framing): string => (framing === 'webtransport' ? 'web-transport-ws' : framing);
+const seedsOf = (framing: Framing): Uint8Array[] => (framing === 'webtransport' ? WT_SEEDS : qmuxSeeds(framing));
+
+function decoderTarget(framing: Framing): FuzzTarget {
+  return {
+    name: `${nameOf(framing)}.frames`,
+    // Each seed message on its own.
+    seeds: seedsOf(framing).flatMap((seed) => messages(seed)),
+    allowed: (error) => error instanceof ProtocolError,
+    run(bytes) {
+      decodeMessage(framing, bytes);
+    },
+  };
+}
 
 interface Tally {
   sessions: number;
   streams: number;
-  /** Sessions that closed on a protocol violation, by the class of the first error. */
-  closedBy: Map<string, number>;
+  /** How sessions ended, by the first words of the reason. */
+  endedBy: Map<string, number>;
 }
 
-function qmuxTarget(framing: Framing): FuzzTarget {
-  const wire = `${framing}.moq-lite-04`;
-  const tally: Tally = { sessions: 0, streams: 0, closedBy: new Map() };
+function sessionTarget(framing: Framing): FuzzTarget {
+  const tally: Tally = { sessions: 0, streams: 0, endedBy: new Map() };
   return {
-    name: framing === 'webtransport' ? 'web-transport-ws' : framing,
-    seeds: framing === 'webtransport' ? WT_SEEDS : qmuxSeeds(framing),
+    name: nameOf(framing),
+    seeds: seedsOf(framing),
     // Nothing may be thrown to the caller: the session contains every failure.
     allowed: () => false,
     async run(bytes) {
       tally.sessions++;
-      let firstViolation: string | undefined;
-      const saved = console.error;
-      console.error = (...args: unknown[]) => {
-        if (args[0] !== 'Protocol violation:' || firstViolation) return;
-        const error = args[1];
-        firstViolation = error instanceof Error ? error.constructor.name : typeof error;
-      };
-      try {
-        const socket = new FakeWebSocket(wire);
-        const session = QmuxSession.accept(socket as never, { protocol: wire });
-        consumeIncoming(session, () => tally.streams++);
-        await session.ready.catch(() => {});
-        for (const message of messages(bytes)) socket.deliver(message);
-        await macrotask();
-        await macrotask();
-        session.close({ closeCode: 0, reason: 'fuzz case done' });
-        await macrotask();
-      } finally {
-        console.error = saved;
-        if (firstViolation) tally.closedBy.set(firstViolation, (tally.closedBy.get(firstViolation) ?? 0) + 1);
-      }
+      const ws = new FakeWebSocket();
+      const session = new QmuxServerSession(ws as unknown as WebSocket, new FakeSocket() as unknown as Duplex, framing);
+      let ending = 'still open';
+      session.closed.then(
+        () => {
+          ending = 'closed by the peer';
+        },
+        (error: Error) => {
+          ending = error.message;
+        },
+      );
+      consumeIncoming(session, () => tally.streams++);
+      for (const message of messages(bytes)) ws.emit('message', Buffer.from(message), true);
+      await macrotask();
+      await macrotask();
+      session.close({ closeCode: 0, reason: 'fuzz case done' });
+      await macrotask();
+      const kind = ending.split(':').slice(0, 2).join(':').slice(0, 60);
+      tally.endedBy.set(kind, (tally.endedBy.get(kind) ?? 0) + 1);
+      if (ending.includes('internal error')) throw new Error(`session failed inside: ${ending}`);
     },
     notes() {
-      const { sessions, streams, closedBy } = tally;
-      const notes =
-        sessions === 0
-          ? []
-          : [
-              `${sessions} sessions, ${streams} peer streams accepted; closed on a protocol violation: ${
-                [...closedBy].map(([kind, n]) => `${kind} ${n}`).join(', ') || 'none'
-              }`,
-            ];
+      const { sessions, streams, endedBy } = tally;
+      const top = [...endedBy].sort((a, b) => b[1] - a[1]).slice(0, 4);
+      const notes = sessions === 0 ? [] : [`${sessions} sessions, ${streams} peer streams accepted; ended: ${top.map(([kind, n]) => `${kind} ×${n}`).join(', ')}`];
       tally.sessions = 0;
       tally.streams = 0;
-      tally.closedBy.clear();
+      tally.endedBy.clear();
       return notes;
     },
   };
 }
 
-export const qmuxTargets: FuzzTarget[] = (['qmux-02', 'qmux-01', 'qmux-00', 'webtransport'] as const).map(qmuxTarget);
+const FRAMINGS = ['qmux-02', 'qmux-01', 'qmux-00', 'webtransport'] as const;
+export const qmuxTargets: FuzzTarget[] = [...FRAMINGS.map(decoderTarget), ...FRAMINGS.map(sessionTarget)];

@@ -2,6 +2,7 @@ import { controlCodec } from './ietf/control-codec.ts';
 import type { IetfVersion } from './ietf/version.ts';
 import { decodeVarintAt, varintLengthFromFirstByte } from '../wire/varint.ts';
 import { ProtocolError } from '../wire/errors.ts';
+import { canOpenPushStreams } from '../transport/push-stream.ts';
 
 /** CLIENT_SETUP's message type (draft-ietf-moq-transport-14 and -16 §9.3). */
 const CLIENT_SETUP = 0x20;
@@ -138,6 +139,8 @@ function replayFirstStream(
     close: transport.close.bind(transport),
     createBidirectionalStream: transport.createBidirectionalStream.bind(transport),
     createUnidirectionalStream: transport.createUnidirectionalStream.bind(transport),
+    // The fan-out hot path's streams, where the transport has them.
+    ...(canOpenPushStreams(transport) ? { openPushStream: transport.openPushStream.bind(transport) } : {}),
   };
   return delegate as unknown as WebTransport;
 }

@@ -81,8 +81,9 @@ export class GroupSender implements BudgetedSender, GroupListener {
       this.#end();
       return;
     }
-    if (this.#dropped) {
+    if (this.#dropped || stream.ended) {
       stream.reset(RelayErrorCode.cancelled);
+      this.#dropped = true;
       this.#end();
       return;
     }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { nodeTokenSource, startCluster, type Cluster } from '../src/cluster/index.ts';
+import { nodeTokenSource, startCluster, WorkerMesh, type Cluster } from '../src/cluster/index.ts';
 import { Origin, type TrackOptions } from '../src/relay/index.ts';
 import { PublisherRegistry } from '../src/media/publishers.ts';
 import { HttpError, HttpServer } from '../src/http/server.ts';
@@ -19,6 +19,7 @@ import { MoqAcceptor } from './moq-acceptor.ts';
 import { SessionRegistry } from './session-registry.ts';
 import { whipNatOptions } from './whip-nat-options.ts';
 import type { WorkerRole } from './workers/worker-role.ts';
+import { isWorkerMeshMessage, type WorkerMeshMessage } from './workers/worker-messages.ts';
 import type { MediaSink } from '../src/media/frame.ts';
 import type { Logger } from '../src/logger.ts';
 
@@ -47,6 +48,9 @@ export class Gateway {
   readonly whip: WhipService;
   readonly hls: HlsService;
   cluster: Cluster | undefined;
+  /** Under `--workers N > 1`: the other workers' broadcasts, and the private listener they reach this one on. */
+  mesh: WorkerMesh | undefined;
+  #meshHttp: HttpServer | undefined;
   /** --metrics-listen: /metrics on a listener of its own. */
   #metricsHttp: HttpServer | undefined;
   ports: GatewayPorts = { http: 0, rtmp: undefined };
@@ -86,7 +90,7 @@ export class Gateway {
     mountApi(this.http, {
       origin: this.origin,
       publishers: this.publishers,
-      info: () => ({ httpPort: this.ports.http, rtmpPort: this.ports.rtmp, version: VERSION, udp: udpMode(), workers: { count: worker?.count ?? 1, index: worker?.index ?? 0 } }),
+      info: () => ({ httpPort: this.ports.http, rtmpPort: this.ports.rtmp, version: VERSION, udp: udpMode(), workers: { count: worker?.count ?? 1, index: worker?.index ?? 0, ...(this.mesh ? { mesh: this.mesh.stats() } : {}) } }),
       sessions: () => this.sessions.list(),
       closedSessions: () => this.sessions.closed(),
       kickSession: (id) => this.sessions.kick(id),
@@ -166,6 +170,8 @@ export class Gateway {
       const udp = udpMode();
       if (udp.mode === 'dgram') this.logger.warn({ reason: udp.reason }, 'QUIC uses node:dgram (one syscall per packet), not the batched UDP addon');
     }
+    // Before the cluster: a sibling worker's broadcast resolves through the mesh, never through Redis.
+    if (this.worker && this.worker.count > 1) await this.#joinWorkerMesh(this.worker);
     if (this.config.clusterRedis) {
       const host = ['0.0.0.0', '::', ''].includes(this.config.host) ? hostname() : this.config.host;
       this.cluster = await startCluster({
@@ -180,6 +186,26 @@ export class Gateway {
       });
     }
     return this.ports;
+  }
+
+  async #joinWorkerMesh(worker: WorkerRole): Promise<void> {
+    // Loopback only, one per worker: a shared SO_REUSEPORT port would land a link on any worker.
+    this.#meshHttp = new HttpServer({ host: '127.0.0.1', port: 0, logger: this.logger, headersTimeoutMs: this.config.handshakeTimeout });
+    this.#meshHttp.onUpgrade((req, socket, head) => this.#moq.handleUpgrade(req, socket, head));
+    const port = await this.#meshHttp.listen();
+    const mesh = new WorkerMesh({
+      origin: this.origin,
+      self: { node: `worker-${worker.index}`, url: `ws://127.0.0.1:${port}/` },
+      logger: this.logger.child({ component: 'mesh' }),
+      publish: (announcement) => process.send?.({ type: 'mesh', announcement } satisfies WorkerMeshMessage),
+      nodeToken: await this.policy.clusterSigningKey().then((key) => key && nodeTokenSource(key)),
+      trackOptions: { cacheBytes: this.config.cacheBytes, maxGroupBytes: this.config.maxGroupBytes },
+    });
+    process.on('message', (message: unknown) => {
+      if (isWorkerMeshMessage(message)) mesh.apply(message.announcement);
+    });
+    mesh.start();
+    this.mesh = mesh;
   }
 
   /** Dev mode: the certificate hash browsers pin (fetched cross-origin by @moq/watch). */
@@ -210,6 +236,7 @@ export class Gateway {
   async close(): Promise<void> {
     // Withdraw from the other nodes first, so their viewers end before our broadcasts do.
     await this.cluster?.close().catch((error: unknown) => this.logger.warn({ err: error }, 'cluster shutdown failed'));
+    this.mesh?.close();
     void this.http.stopAccepting();
     this.hls.close(); // ENDLIST: blocking reloads waiting now are answered with it
     this.publishers.closeAll(); // broadcasts end: subscribers' tracks end cleanly
@@ -217,7 +244,7 @@ export class Gateway {
     // Let the ends of tracks and the last playlists reach their clients before cutting sockets.
     await sleep(SHUTDOWN_DRAIN_MS);
     await this.sessions.closeAll('server shutting down', SHUTDOWN_SESSION_CLOSE_MS);
-    await Promise.allSettled([this.#moq.close(), this.#rtmp?.close(), this.whip.close(), this.http.close(SHUTDOWN_HTTP_GRACE_MS), this.#metricsHttp?.close()]);
+    await Promise.allSettled([this.#moq.close(), this.#rtmp?.close(), this.whip.close(), this.http.close(SHUTDOWN_HTTP_GRACE_MS), this.#metricsHttp?.close(), this.#meshHttp?.close()]);
   }
 }
 

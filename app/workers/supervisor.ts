@@ -5,13 +5,14 @@ import type { GatewayConfig } from '../config.ts';
 import type { Logger } from '../../src/logger.ts';
 import { onShutdownRequest } from '../shutdown-triggers.ts';
 import { WORKER_COUNT_ENV, WORKER_INDEX_ENV } from './worker-role.ts';
-import { isWorkerReady, type WorkerReady } from './worker-messages.ts';
+import { isWorkerMeshMessage, isWorkerReady, type WorkerMeshMessage, type WorkerReady } from './worker-messages.ts';
+import { MeshRelay } from './mesh-relay.ts';
 
 /**
  * `--workers N` (N > 1): this process serves nothing itself. It forks N gateways with the same
  * CLI arguments, each binding the same HTTP/WebSocket and RTMP ports with SO_REUSEPORT (the
- * kernel spreads new connections over them), restarts one that dies, and on SIGTERM stops
- * them all within SUPERVISOR_DRAIN_MS.
+ * kernel spreads new connections over them), relays the worker mesh's announcements between them
+ * (MeshRelay), restarts one that dies, and on SIGTERM stops them all within SUPERVISOR_DRAIN_MS.
  */
 export interface SupervisorOptions {
   config: GatewayConfig;
@@ -46,6 +47,13 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<number> {
   const entry = opts.entry ?? process.argv[1]!;
   const slots: Slot[] = Array.from({ length: count }, (_, index) => ({ index, child: undefined, startedAt: 0, restarts: 0 }));
   let stopping = false;
+  const mesh = new MeshRelay();
+  const sendMesh = (to: ChildProcess | undefined, announcement: WorkerMeshMessage['announcement']) => {
+    if (to?.connected) to.send({ type: 'mesh', announcement } satisfies WorkerMeshMessage, (error) => error && logger.debug({ err: error }, 'mesh message not delivered'));
+  };
+  const toOthers = (from: number, announcement: WorkerMeshMessage['announcement']) => {
+    for (const slot of slots) if (slot.index !== from) sendMesh(slot.child, announcement);
+  };
 
   const start = (slot: Slot): Promise<WorkerReady | undefined> => {
     slot.startedAt = Date.now();
@@ -57,12 +65,17 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<number> {
     slot.child = child;
     const ready = new Promise<WorkerReady | undefined>((resolve) => {
       child.on('message', (message: unknown) => {
-        if (isWorkerReady(message)) resolve(message);
+        if (isWorkerMeshMessage(message)) toOthers(slot.index, mesh.report(slot.index, message.announcement));
+        else if (isWorkerReady(message)) {
+          for (const announcement of mesh.snapshotFor(slot.index)) sendMesh(child, announcement);
+          resolve(message);
+        }
       });
       child.once('exit', () => resolve(undefined));
     });
     child.once('exit', (code, signal) => {
       slot.child = undefined;
+      for (const announcement of mesh.withdraw(slot.index)) toOthers(slot.index, announcement);
       if (stopping) return;
       const lived = Date.now() - slot.startedAt;
       logger.warn({ worker: slot.index, code, signal, livedMs: lived }, `worker ${slot.index} exited: restarting it`);

@@ -15,6 +15,7 @@
 import type { Origin, TrackOptions } from '../relay/index.ts';
 import type { StructuredLogger } from '../logger.ts';
 import { RemoteDirectory } from './directory.ts';
+import { applyDirectoryChange } from './directory-announcements.ts';
 import { ClusterError } from './errors.ts';
 import { LocalBroadcasts } from './local-broadcasts.ts';
 import { NodeLinks } from './node-links.ts';
@@ -269,13 +270,7 @@ class ClusterNode implements Cluster {
   }
 
   #onDirectoryChange(path: string, previous: NodeAddress | undefined, next: NodeAddress | undefined): void {
-    if (previous) this.#remote.invalidate(path);
-    if (next) this.#links.forgetIfMoved(next);
-    this.#logger.debug({ path, from: previous?.node, to: next?.node }, 'remote broadcast changed');
-    if (this.#local.isLocal(path)) return; // the local broadcast is the one announced here
-    const origin = this.#options.origin;
-    if (previous) origin.announceRemote({ path, active: false });
-    if (next) origin.announceRemote({ path, active: true });
+    applyDirectoryChange({ origin: this.#options.origin, local: this.#local, links: this.#links, remote: this.#remote, logger: this.#logger }, path, previous, next);
   }
 
   #onMessage(channel: string, raw: string): void {

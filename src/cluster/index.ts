@@ -11,3 +11,4 @@ export {
 } from './cluster.ts';
 export { ClusterError } from './errors.ts';
 export { nodeTokenSource } from './node-token.ts';
+export { WorkerMesh, type MeshAnnouncement, type WorkerMeshStats } from './worker-mesh.ts';

@@ -3,7 +3,8 @@
  * whose SETUP carries the path and node token in its PATH parameter), and over WebSocket when
  * QUIC cannot be set up (UDP filtered, QUIC disabled on that node). The server certificate is
  * checked like a browser does: a dev-mode node (http:// URL) is pinned by the hash it serves at
- * /certificate.sha256; an https:// node must chain to Node's bundled root CAs.
+ * /certificate.sha256; an https:// node must chain to Node's bundled root CAs. A ws:// or wss://
+ * URL names a WebSocket endpoint only (a worker's private listener): no QUIC attempt.
  */
 import { rootCertificates } from 'node:tls';
 import { connectLite, type ConnectLiteOptions, type LiteClient } from '../moq/lite/client.ts';
@@ -26,6 +27,8 @@ const KEEP_ALIVE_MS = 1000;
 
 export async function dialNode(url: string, options: DialNodeOptions): Promise<{ client: LiteClient; transport: NodeTransport }> {
   const lite = { token: options.token, connectTimeoutMs: options.connectTimeoutMs, logger: options.logger, onClose: options.onClose };
+  const scheme = new URL(url).protocol;
+  if (scheme === 'ws:' || scheme === 'wss:') return { client: await connectLite(url, lite), transport: 'websocket' };
   try {
     const session = await connectQuic(url, {
       alpn: [LiteProtocol.Compat],

@@ -13,7 +13,12 @@ export interface ApiInfo {
   /** How QUIC packets reach the kernel: the batched addon or node:dgram, and why. */
   udp: { mode: 'batched' | 'dgram'; reason: string };
   /** `--workers`: how many gateway processes share the ports, and which one answered (0-based). */
-  workers: { count: number; index: number };
+  workers: {
+    count: number;
+    index: number;
+    /** With more than one worker: what this one relays from the others (one upstream per track). */
+    mesh?: { remoteBroadcasts: number; workerConnections: number; upstreamSubscriptions: number };
+  };
 }
 
 export interface ApiTrack {

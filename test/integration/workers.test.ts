@@ -2,13 +2,16 @@
  * `--workers 2`: the real CLI as a supervisor of two gateway processes sharing the HTTP and
  * RTMP ports through SO_REUSEPORT. Each fresh connection may land on either worker; both must
  * answer, a worker killed with SIGKILL must come back while the other keeps serving, and
- * SIGTERM must stop the whole tree within 5 s.
+ * SIGTERM must stop the whole tree within 5 s. A broadcast published on one worker reaches
+ * viewers on the other byte-exact (the worker mesh), and ends for them when its worker dies.
  */
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.ts';
-import type { ApiInfo } from '../../src/http/api-types.ts';
+import type { ApiBroadcast, ApiInfo, ApiSession } from '../../src/http/api-types.ts';
+import * as Moq from '@moq/lite';
+import { within } from '../helpers/gateway.ts';
 
 let gateway: GatewayProcess | undefined;
 afterEach(async () => {
@@ -27,6 +30,50 @@ function infoOnFreshConnection(port: number): Promise<ApiInfo> {
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
   });
+}
+
+/** What one worker says: /api/info, /api/sessions and /api/broadcasts on one kept-alive connection. */
+async function askOneWorker(port: number): Promise<{ index: number; mesh: ApiInfo['workers']['mesh']; sessions: ApiSession[]; broadcasts: ApiBroadcast[] }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const get = <T>(path: string) =>
+    new Promise<T>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port, path, agent, timeout: 3000 }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve(JSON.parse(body) as T));
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', reject);
+    });
+  try {
+    const info = await get<ApiInfo>('/api/info');
+    const sessions = await get<{ sessions: ApiSession[] }>('/api/sessions');
+    const broadcasts = await get<{ broadcasts: ApiBroadcast[] }>('/api/broadcasts');
+    return { index: info.workers.index, mesh: info.workers.mesh, sessions: sessions.sessions, broadcasts: broadcasts.broadcasts };
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** Every worker's answer, asked until each has answered once. */
+async function askEveryWorker(port: number, count: number): Promise<Map<number, Awaited<ReturnType<typeof askOneWorker>>>> {
+  const answers = new Map<number, Awaited<ReturnType<typeof askOneWorker>>>();
+  const deadline = Date.now() + 20_000;
+  while (answers.size < count) {
+    if (Date.now() > deadline) throw new Error(`only workers ${[...answers.keys()]} answered`);
+    const answer = await askOneWorker(port).catch(() => undefined);
+    if (answer) answers.set(answer.index, answer);
+  }
+  return answers;
+}
+
+/** Frame f of group g: its place, then a pattern. */
+function frameOf(g: number, f: number): Uint8Array {
+  const bytes = new Uint8Array(f === 0 ? 20_000 : 1500);
+  bytes[0] = g;
+  bytes[1] = f;
+  for (let i = 2; i < bytes.byteLength; i++) bytes[i] = (g * 13 + f * 7 + i) & 0xff;
+  return bytes;
 }
 
 /** Connects until every worker index in 0 … count-1 has answered (or the deadline passes). */
@@ -106,6 +153,86 @@ describe('--workers 2', () => {
     await until(() => gateway!.logs().some((line) => line.includes('worker 0 restarted')), 'the restart', 30_000);
     expect([...(await workersSeen(gateway.httpPort, 2))].sort()).toEqual([0, 1]);
     expect(alive(second!)).toBe(true);
+  });
+
+  it('serves a broadcast published on one worker to viewers on the other, byte-exact, and ends it when that worker dies', async () => {
+    gateway = await startGateway({ args: ['--workers', '2'] });
+    await until(() => gateway!.logs().some((line) => line.includes('listening with 2 workers')), 'the supervisor');
+    const url = new URL(`http://127.0.0.1:${gateway.httpPort}/`);
+    const connections: Moq.Connection.Established[] = [];
+    try {
+      const publisher = await within(Moq.Connection.connect(url), 'publisher connect', 10_000);
+      connections.push(publisher);
+      const broadcast = new Moq.Broadcast();
+      publisher.publish('workers/mesh' as Moq.Path.Valid, broadcast);
+      let owner = -1;
+      await until(async () => {
+        for (const [index, answer] of await askEveryWorker(gateway!.httpPort, 2)) if (answer.broadcasts.some((b) => b.path === 'workers/mesh')) owner = index;
+        return owner >= 0;
+      }, 'the broadcast on its worker');
+      const other = 1 - owner;
+
+      // Viewers until at least one sits on the other worker (the kernel picks per connection).
+      const tracks: Moq.Track[] = [];
+      for (let i = 0; i < 20; i++) {
+        const before = (await askEveryWorker(gateway.httpPort, 2)).get(other)!.sessions.length;
+        const viewer = await within(Moq.Connection.connect(url), 'viewer connect', 10_000);
+        connections.push(viewer);
+        tracks.push(viewer.consume('workers/mesh' as Moq.Path.Valid).subscribe('video', 60));
+        if ((await askEveryWorker(gateway.httpPort, 2)).get(other)!.sessions.length > before) break;
+      }
+      const onOther = (await askEveryWorker(gateway.httpPort, 2)).get(other)!.sessions.length;
+      expect(onOther).toBeGreaterThan(0);
+
+      const request = await within(broadcast.requested(), 'upstream request', 10_000);
+      expect(request?.track.name).toBe('video');
+      const GROUPS = 4;
+      const FRAMES = 10;
+      const receiving = tracks.map(async (track) => {
+        const groups: Uint8Array[][] = [];
+        while (groups.length < GROUPS) {
+          const group = await track.nextGroupOrdered();
+          if (!group) break;
+          const frames: Uint8Array[] = [];
+          for (let frame = await group.readFrame(); frame; frame = await group.readFrame()) frames.push(frame);
+          groups.push(frames);
+        }
+        return groups;
+      });
+      // Paced like live media, after every viewer's subscription reached the publisher.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      for (let g = 0; g < GROUPS; g++) {
+        const group = request!.track.appendGroup();
+        for (let f = 0; f < FRAMES; f++) {
+          group.writeFrame(frameOf(g, f));
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        group.close();
+      }
+      const received = await within(Promise.all(receiving), 'every viewer got every group', 15_000);
+      for (const groups of received) {
+        expect(groups).toHaveLength(GROUPS);
+        groups.forEach((frames, g) => {
+          expect(frames).toHaveLength(FRAMES);
+          for (const [f, frame] of frames.entries()) expect(Buffer.from(frame).equals(Buffer.from(frameOf(g, f)))).toBe(true);
+        });
+      }
+      // The other worker's viewers share one upstream per track (the owner sees one more session: the link).
+      const answers = await askEveryWorker(gateway.httpPort, 2);
+      expect(answers.get(owner)!.sessions.length).toBe(1 + (tracks.length - onOther) + 1);
+      expect(answers.get(other)!.mesh).toEqual({ remoteBroadcasts: 1, workerConnections: 1, upstreamSubscriptions: 1 });
+      expect(answers.get(owner)!.mesh).toMatchObject({ upstreamSubscriptions: 0 });
+
+      // The owner dies: the broadcast ends for the other worker's viewers too (they may
+      // resubscribe at once), while their sessions there stay up.
+      const ends = tracks.map((track) => within(track.closed, 'the track to end', 10_000));
+      process.kill(workerPids(gateway.logs())[owner]!, 'SIGKILL');
+      await Promise.all(ends);
+      const survivor = (await askEveryWorker(gateway.httpPort, 2)).get(other);
+      expect(survivor?.sessions.length).toBeGreaterThanOrEqual(onOther);
+    } finally {
+      for (const connection of connections) connection.close();
+    }
   });
 
   it('SIGTERM stops the supervisor and every worker within 5 s', async () => {

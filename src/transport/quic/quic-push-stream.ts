@@ -59,11 +59,6 @@ export class QuicPushStream implements PushSendStream {
     this.#stream.setPriority(urgencyForSendOrder(value), true);
   }
 
-  /** The QUIC stream ID (diagnostics). */
-  get streamId(): number {
-    return this.#stream.id;
-  }
-
   write(bytes: Uint8Array): void {
     if (this.#state !== 'open' || bytes.byteLength === 0) return;
     if (this.#pending.length === 0) {

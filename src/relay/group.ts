@@ -2,6 +2,18 @@ import { Notify } from './notify.ts';
 import { RelayError, RelayErrorCode } from './errors.ts';
 
 /**
+ * A synchronous observer of one group, for egress that pushes each frame to its viewers in the
+ * same turn it arrives (no promise per frame). Called from inside writeFrame / close / abort, so
+ * it must not throw and must not write to the group.
+ */
+export interface GroupListener {
+  /** A frame was appended: it is `group.frames[group.frames.length - 1]`. */
+  onFrame(): void;
+  /** The group is done: closed, or aborted (`group.error`). Listeners are forgotten after this. */
+  onEnd(): void;
+}
+
+/**
  * A group: an ordered run of opaque frames that a subscriber can join at its start
  * (moq-lite §Group). Frames are kept by reference and shared by every reader, so a group's
  * memory is paid once however many subscribers read it.
@@ -14,6 +26,7 @@ export class Group {
   #done = false;
   #error: RelayError | undefined;
   readonly #changed = new Notify();
+  readonly #listeners = new Set<GroupListener>();
 
   /**
    * @param maxBytes a group is bounded too: one that grows past this (a publisher that never
@@ -51,6 +64,7 @@ export class Group {
     this.arrivals.push(performance.now());
     this.#bytes += payload.byteLength;
     this.#changed.notify();
+    for (const listener of this.#listeners) listener.onFrame();
   }
 
   /** The group is complete. */
@@ -58,6 +72,7 @@ export class Group {
     if (this.#done) return;
     this.#done = true;
     this.#changed.notify();
+    this.#ended();
   }
 
   /** The group ended abnormally (publisher reset it, or it was evicted). */
@@ -66,6 +81,22 @@ export class Group {
     this.#done = true;
     this.#error = error;
     this.#changed.notify();
+    this.#ended();
+  }
+
+  /** Calls `listener` synchronously on every change until it unlistens or the group is done. */
+  listen(listener: GroupListener): void {
+    if (!this.#done) this.#listeners.add(listener);
+  }
+
+  unlisten(listener: GroupListener): void {
+    this.#listeners.delete(listener);
+  }
+
+  /** Listeners live no longer than the group's frames can change: bounded by the viewers of one live group. */
+  #ended(): void {
+    for (const listener of this.#listeners) listener.onEnd();
+    this.#listeners.clear();
   }
 
   /** Resolves at the next change (frame written, closed or aborted). */

@@ -11,7 +11,8 @@
  *   bounded in bytes; `subscribe()` starts at the latest group with a bounded queue.
  * - TrackSubscription: `nextGroup({newestFirst})` — undefined at a clean end, throws RelayError
  *   when the track was aborted; `droppedGroups` counts groups a slow subscriber lost.
- * - Group: `writeFrame(bytes)`, `close()`, `abort(err)`; `reader().readFrame()` from the start.
+ * - Group: `writeFrame(bytes)`, `close()`, `abort(err)`; `reader().readFrame()` from the start, or
+ *   `listen()` for a synchronous call on every change (push fan-out).
  */
 export { Origin, AnnouncementWatcher, type Announcement, type BroadcastResolver, type OriginLimits } from './origin.ts';
 export { Broadcast, type BroadcastOptions, type TrackRequestHandler } from './broadcast.ts';
@@ -20,7 +21,7 @@ export {
   TrackSubscription,
   type TrackOptions,
 } from './track.ts';
-export { Group, GroupReader } from './group.ts';
+export { Group, GroupReader, type GroupListener } from './group.ts';
 export { RelayError, RelayErrorCode } from './errors.ts';
 export type { RelayAccess } from './access.ts';
 export { normalizePath, hasPrefix, stripPrefix, joinPath } from './path.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Broadcast, Origin, RelayError, Track } from '../../src/relay/index.ts';
+import { Broadcast, Group, Origin, RelayError, Track } from '../../src/relay/index.ts';
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 
@@ -157,5 +157,23 @@ describe('relay core', () => {
     expect(await other.next()).toEqual({ path: 'lively/x', active: true });
     watcher.close();
     expect(await watcher.next()).toBeUndefined();
+  });
+
+  it('group listeners are called synchronously on each frame and at the end, then forgotten', () => {
+    const group = new Group(0);
+    const events: string[] = [];
+    const listener = { onFrame: () => events.push(`frame ${group.frames.length}`), onEnd: () => events.push(`end ${group.error?.code ?? 'ok'}`) };
+    const gone = { onFrame: () => events.push('gone'), onEnd: () => events.push('gone') };
+    group.listen(listener);
+    group.listen(gone);
+    group.unlisten(gone);
+    group.writeFrame(bytes(1));
+    group.writeFrame(bytes(2));
+    expect(events).toEqual(['frame 1', 'frame 2']);
+    group.abort(new RelayError('evicted', 7));
+    group.abort(new RelayError('again', 8));
+    expect(events).toEqual(['frame 1', 'frame 2', 'end 7']);
+    group.listen(listener); // a done group takes no listeners
+    expect(events).toHaveLength(3);
   });
 });

@@ -1,25 +1,34 @@
 /**
  * Sends one relay group to the client on its own uni stream: stream type 0, GROUP (subscribe
- * id, sequence), then each frame as size + payload, then FIN. Every write is charged to the
- * session's SendBudget; a dropped sender resets its stream (the client loses the whole group,
- * never half of one silently).
+ * id, sequence), then each frame as size + payload, then FIN. Push, not pull: after the one
+ * promise that opens the stream, every frame already in the group and then each new one (from
+ * the group's listener, in the turn it arrives) is written synchronously as the bytes the relay
+ * built once for every viewer (frameOnWire). Every write is charged to the session's SendBudget;
+ * a dropped sender resets its stream (the client loses the whole group, never half of one
+ * silently).
  */
-import { RelayError, RelayErrorCode, type Group } from '../../relay/index.ts';
+import { RelayErrorCode, type Group, type GroupListener } from '../../relay/index.ts';
+import type { PushSendStream } from '../../transport/push-stream.ts';
+import { openPushSendStream } from '../../transport/writable-push-stream.ts';
 import { ByteWriter } from '../../wire/byte-writer.ts';
-import { StreamAbortedError } from '../../wire/errors.ts';
-import { StreamWriter } from '../../wire/stream-writer.ts';
 import type { SessionContext } from './context.ts';
 import { encodeGroupHeader, frameOnWire } from './group.ts';
 import type { BudgetedSender } from './send-budget.ts';
 import { UniStreamType } from './stream-type.ts';
 
-export class GroupSender implements BudgetedSender {
+export class GroupSender implements BudgetedSender, GroupListener {
   #rank: number;
   #dropped = false;
-  #writer: StreamWriter | undefined;
-  /** Resolves when the sender is dropped or cancelled, so a write the transport never accepts cannot hold it. */
-  readonly #stopped: Promise<void>;
-  #resolveStopped!: () => void;
+  #stream: PushSendStream | undefined;
+  /** The stream header, until it is written. */
+  #header: Uint8Array | undefined;
+  /** Index of the next frame to write. */
+  #cursor = 0;
+  /** FIN written: the sender completes once its stream's queue has drained. */
+  #finished = false;
+  #ended = false;
+  readonly #done: Promise<void>;
+  #resolveDone!: () => void;
 
   constructor(
     private readonly ctx: SessionContext,
@@ -28,8 +37,8 @@ export class GroupSender implements BudgetedSender {
     rank: number,
   ) {
     this.#rank = rank;
-    this.#stopped = new Promise((resolve) => {
-      this.#resolveStopped = resolve;
+    this.#done = new Promise((resolve) => {
+      this.#resolveDone = resolve;
     });
   }
 
@@ -47,77 +56,137 @@ export class GroupSender implements BudgetedSender {
 
   setRank(rank: number): void {
     this.#rank = rank;
-    this.#writer?.setSendOrder(rank);
+    if (this.#stream) this.#stream.sendOrder = rank;
   }
 
   /** Fell behind: reset the stream (counted by whoever decided). */
-  drop(reason: string): void {
-    this.#stop(RelayErrorCode.tooFarBehind, reason);
+  drop(_reason: string): void {
+    this.#stop(RelayErrorCode.tooFarBehind);
   }
 
   /** The subscription ended: reset without counting it as a loss. */
-  cancel(reason: string): void {
-    this.#stop(RelayErrorCode.cancelled, reason);
+  cancel(_reason: string): void {
+    this.#stop(RelayErrorCode.cancelled);
   }
 
-  /** Runs to completion; never rejects for stream-level endings. */
+  /** Resolves once the group is sent (FIN, queue drained) or the sender stopped; never rejects. */
   async run(): Promise<void> {
-    const { budget } = this.ctx;
+    let stream: PushSendStream;
     try {
-      const writable = await this.ctx.transport.createUnidirectionalStream({ sendOrder: this.#rank });
-      this.#writer = new StreamWriter(writable);
-      this.#writer.setSendOrder(this.#rank);
-      if (this.#dropped) return this.#writer.reset(RelayErrorCode.cancelled, 'dropped before start');
-      const header = new ByteWriter(16).varint(UniStreamType.Group).bytes(encodeGroupHeader({ subscribeId: this.subscribeId, sequence: this.group.sequence }));
-      if (!(await this.#send([header.finish()]))) return;
-      const reader = this.group.reader();
-      for (;;) {
-        const frame = await reader.readFrame();
-        if (this.#dropped) return;
-        if (!frame) break;
-        if (!(await this.#send([frameOnWire(frame)]))) return;
-        this.ctx.observeLatency?.(performance.now() - reader.lastArrival);
-      }
-      this.ctx.counters.groupsSent++;
-      await Promise.race([this.#writer.close(), this.#stopped]);
+      stream = await openPushSendStream(this.ctx.transport, this.#rank);
     } catch (error) {
-      if (error instanceof RelayError) this.#stop(error.code, error.message);
-      else if (error instanceof StreamAbortedError) this.#dropped = true; // the client stopped this group
-      else if (!this.#dropped) {
-        // Opening the stream failed: the transport is closing.
-        this.#dropped = true;
-        this.ctx.logger.debug({ err: error, sequence: this.group.sequence }, 'group stream failed');
-      }
-    } finally {
-      budget.release(this);
+      // Opening the stream failed: the transport is closing.
+      if (!this.#dropped) this.ctx.logger.debug({ err: error, sequence: this.group.sequence }, 'group stream failed');
+      this.#dropped = true;
+      this.#end();
+      return;
+    }
+    if (this.#dropped || stream.ended) {
+      stream.reset(RelayErrorCode.cancelled);
+      this.#dropped = true;
+      this.#end();
+      return;
+    }
+    this.#stream = stream;
+    if (stream.sendOrder !== this.#rank) stream.sendOrder = this.#rank;
+    stream.onProgress = () => this.#progress();
+    stream.onStopped = () => this.#stopped();
+    this.#header = new ByteWriter(16)
+      .varint(UniStreamType.Group)
+      .bytes(encodeGroupHeader({ subscribeId: this.subscribeId, sequence: this.group.sequence }))
+      .finish();
+    this.group.listen(this);
+    this.#pump();
+    return this.#done;
+  }
+
+  // GroupListener: called synchronously by the relay.
+  onFrame(): void {
+    this.#pump();
+  }
+
+  onEnd(): void {
+    this.#pump();
+  }
+
+  // BudgetedSender: bytes drained somewhere in the session.
+  resume(): void {
+    this.#pump();
+  }
+
+  /** Writes from the cursor as far as the budget allows; FIN (or the relay's reset) at the group's end. */
+  #pump(): void {
+    const stream = this.#stream;
+    if (!stream || this.#ended || this.#finished) return;
+    // The publisher reset the group (or the relay evicted it): so does the client's copy, at once.
+    const error = this.group.error;
+    if (error) return this.#stop(error.code);
+    if (this.#header) {
+      if (!this.#write(stream, this.#header)) return;
+      this.#header = undefined;
+    }
+    const { frames, arrivals } = this.group;
+    const observe = this.ctx.observeLatency;
+    while (this.#cursor < frames.length) {
+      if (!this.#write(stream, frameOnWire(frames[this.#cursor]!))) return;
+      observe?.(performance.now() - arrivals[this.#cursor]!);
+      this.#cursor++;
+    }
+    if (!this.group.done) return;
+    this.#finished = true;
+    this.group.unlisten(this);
+    stream.finish();
+    this.#progress();
+  }
+
+  /** One write, if the budget has room; false when paused (resume() follows) or ended. */
+  #write(stream: PushSendStream, bytes: Uint8Array): boolean {
+    const { budget, counters } = this.ctx;
+    if (!budget.reserve(this, bytes.byteLength)) return false;
+    stream.write(bytes);
+    if (this.#ended) return false; // the write found the stream stopped
+    counters.bytesSent += bytes.byteLength;
+    budget.update(this, stream.queuedBytes);
+    return true;
+  }
+
+  /** The stream's queue shrank. */
+  #progress(): void {
+    const stream = this.#stream;
+    if (!stream || this.#ended) return;
+    this.ctx.budget.update(this, stream.queuedBytes);
+    if (this.#finished && stream.queuedBytes === 0) {
+      this.ctx.counters.groupsSent++;
+      this.#end();
     }
   }
 
-  async #send(parts: Uint8Array[]): Promise<boolean> {
-    const writer = this.#writer!;
-    let size = 0;
-    for (const part of parts) size += part.byteLength;
-    if (!(await this.ctx.budget.reserve(this, size))) return false;
-    try {
-      // A WHATWG stream aborted during a write waits for that write before it aborts its sink,
-      // and the write of a stalled transport never finishes: race it against our own drop so
-      // this sender (and with it the whole group) is released at once (issue 24, point 1).
-      const written = Promise.all(parts.map((part) => writer.write(part)));
-      written.catch(() => undefined);
-      await Promise.race([written, this.#stopped]);
-      if (this.#dropped) return false;
-      this.ctx.counters.bytesSent += size;
-    } finally {
-      this.ctx.budget.settle(this, size);
-    }
-    return !this.#dropped;
-  }
-
-  #stop(code: number, reason: string): void {
-    if (this.#dropped) return;
+  /** The client stopped this group (STOP_SENDING) or the session is gone. */
+  #stopped(): void {
+    if (this.#ended) return;
     this.#dropped = true;
-    this.#resolveStopped();
-    this.ctx.budget.release(this);
-    this.#writer?.reset(code, reason);
+    this.#end();
+  }
+
+  #stop(code: number): void {
+    if (this.#dropped || this.#ended) return;
+    this.#dropped = true;
+    // Before the stream is open, run() resets it once it is.
+    if (!this.#stream) return;
+    this.#stream.reset(code);
+    this.#end();
+  }
+
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.group.unlisten(this);
+    if (this.#stream) {
+      this.#stream.onProgress = undefined;
+      this.#stream.onStopped = undefined;
+    }
+    // Bytes still queued never reached the network: they were not sent.
+    this.ctx.counters.bytesSent -= this.ctx.budget.release(this);
+    this.#resolveDone();
   }
 }

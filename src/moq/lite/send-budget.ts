@@ -1,34 +1,39 @@
 /**
- * Bounds the bytes one subscriber has queued in the transport (handed to a send stream and not
- * yet accepted by it) across all its group streams. When a write would exceed the budget, the
- * least important in-flight group with queued bytes — lowest send order: lower priority, then
- * older when newest-first — is reset and its bytes released (moq-lite §Prioritization: drop
- * whole old groups rather than stall). A sender that is itself the least important waits.
+ * Bounds the bytes one subscriber has queued in the transport (written to its push streams and
+ * not yet handed to the network) across all its group streams, synchronously: no promise per
+ * write. When a write would exceed the budget, the least important in-flight group with queued
+ * bytes — lowest send order: lower priority, then older when newest-first — is reset and its
+ * bytes released at once (moq-lite §Prioritization: drop whole old groups rather than stall).
+ * A sender that is itself the least important pauses and is resumed once bytes drain.
  */
-import { Notify } from '../../relay/notify.ts';
 
 export interface BudgetedSender {
   /** WebTransport send order; higher is more important. */
   readonly rank: number;
   /** Set once the budget (or anyone) dropped this sender. */
   readonly dropped: boolean;
-  /** Reset the sender's stream because it fell behind. */
+  /** Reset the sender's stream because it fell behind; it releases its bytes itself. */
   drop(reason: string): void;
+  /** reserve() turned this sender away and bytes have drained since: try again. */
+  resume(): void;
 }
 
 export class SendBudget {
-  readonly #pending = new Map<BudgetedSender, number>();
-  readonly #drained = new Notify();
+  /** Bytes each sender's stream holds now (only senders holding some). */
+  readonly #held = new Map<BudgetedSender, number>();
+  /** Senders reserve() turned away, waiting for room. */
+  readonly #waiting = new Set<BudgetedSender>();
+  #wakeQueued = false;
   #queued = 0;
   #peak = 0;
   #dropped = 0;
-  /** When the transport last accepted bytes, or when the queue last became non-empty. */
+  /** When the transport last took bytes, or when the queue last became non-empty. */
   #progressAt = performance.now();
 
   constructor(readonly limitBytes: number) {}
 
   /**
-   * How long bytes have been queued with none accepted by the transport (ms); 0 when nothing
+   * How long bytes have been queued with none taken by the transport (ms); 0 when nothing
    * is queued. A subscriber that stopped reading its socket grows this without bound.
    */
   stalledMs(now = performance.now()): number {
@@ -49,55 +54,70 @@ export class SendBudget {
   }
 
   /**
-   * Waits until `bytes` fit (dropping less important senders as needed) and charges them to
-   * `sender`. Returns false if the sender was dropped meanwhile. One write larger than the whole
-   * budget still goes through once nothing else is queued, or nothing could ever be sent.
+   * True when `sender` may write `bytes` now, after dropping less important senders as needed;
+   * false when it must wait: it is then resumed (resume()) once bytes drain. One write larger
+   * than the whole budget still goes through once nothing is queued, or it could never be sent.
    */
-  async reserve(sender: BudgetedSender, bytes: number): Promise<boolean> {
-    while (!sender.dropped && this.#queued > 0 && this.#queued + bytes > this.limitBytes) {
+  reserve(sender: BudgetedSender, bytes: number): boolean {
+    while (this.#queued > 0 && this.#queued + bytes > this.limitBytes) {
       const victim = this.#leastImportant(sender);
-      if (victim && victim.rank < sender.rank) {
-        this.#dropped++;
-        this.release(victim);
-        victim.drop('subscriber queue full');
-        continue;
+      if (!victim || victim.rank >= sender.rank) {
+        this.#waiting.add(sender);
+        return false;
       }
-      await this.#drained.wait();
+      this.#dropped++;
+      victim.drop('subscriber queue full');
+      this.release(victim);
     }
-    if (sender.dropped) return false;
-    if (this.#queued === 0) this.#progressAt = performance.now();
-    this.#pending.set(sender, (this.#pending.get(sender) ?? 0) + bytes);
-    this.#queued += bytes;
-    this.#peak = Math.max(this.#peak, this.#queued);
     return true;
   }
 
-  /** The transport accepted (or failed) `bytes` charged to `sender`. */
-  settle(sender: BudgetedSender, bytes: number): void {
-    const pending = this.#pending.get(sender);
-    if (pending === undefined) return; // already released by a drop
-    const settled = Math.min(pending, bytes);
-    if (pending - settled === 0) this.#pending.delete(sender);
-    else this.#pending.set(sender, pending - settled);
-    this.#queued -= settled;
-    if (settled > 0) this.#progressAt = performance.now();
-    this.#drained.notify();
+  /** `sender`'s stream now holds `queued` bytes (after a write, or when the transport took some). */
+  update(sender: BudgetedSender, queued: number): void {
+    const before = this.#held.get(sender) ?? 0;
+    if (queued === before) return;
+    if (queued > 0) this.#held.set(sender, queued);
+    else this.#held.delete(sender);
+    if (queued > before) {
+      if (this.#queued === 0) this.#progressAt = performance.now();
+      this.#queued += queued - before;
+      if (this.#queued > this.#peak) this.#peak = this.#queued;
+    } else {
+      this.#queued -= before - queued;
+      this.#progressAt = performance.now();
+      this.#wakeSoon();
+    }
   }
 
-  /** Forget everything charged to `sender` (it ended or was reset). */
-  release(sender: BudgetedSender): void {
-    const pending = this.#pending.get(sender);
-    if (pending !== undefined) {
-      this.#pending.delete(sender);
-      this.#queued -= pending;
-    }
-    // Also wakes a sender that waits in reserve() and was just dropped by someone else.
-    this.#drained.notify();
+  /** Forgets `sender` (it ended or was reset); returns the bytes it held. */
+  release(sender: BudgetedSender): number {
+    this.#waiting.delete(sender);
+    const held = this.#held.get(sender);
+    if (held === undefined) return 0;
+    this.#held.delete(sender);
+    this.#queued -= held;
+    this.#wakeSoon();
+    return held;
+  }
+
+  /**
+   * Resumes waiting senders, most important first, once per turn rather than inside the
+   * transport callback that freed the room (a resumed sender writes to other streams).
+   */
+  #wakeSoon(): void {
+    if (this.#wakeQueued || this.#waiting.size === 0) return;
+    this.#wakeQueued = true;
+    queueMicrotask(() => {
+      this.#wakeQueued = false;
+      const waiting = [...this.#waiting].sort((a, b) => b.rank - a.rank);
+      this.#waiting.clear();
+      for (const sender of waiting) if (!sender.dropped) sender.resume();
+    });
   }
 
   #leastImportant(except: BudgetedSender): BudgetedSender | undefined {
     let least: BudgetedSender | undefined;
-    for (const candidate of this.#pending.keys()) {
+    for (const candidate of this.#held.keys()) {
       if (candidate === except || candidate.dropped) continue;
       if (!least || candidate.rank < least.rank) least = candidate;
     }

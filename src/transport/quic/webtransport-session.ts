@@ -3,6 +3,8 @@
  * connection (raw QUIC or HTTP/3) supplies a SessionCarrier and reports events through the
  * `mark*` / `deliver*` methods; everything the application sees is built here.
  */
+import type { PushSendStream, PushStreamOpener } from '../push-stream.ts';
+import { QuicPushStream } from './quic-push-stream.ts';
 import type { QuicStream } from './quic-stream.ts';
 import { createReceiveStream } from './receive-stream.ts';
 import { QuicSendStream } from './send-stream.ts';
@@ -15,7 +17,7 @@ type SessionState = 'connecting' | 'connected' | 'closed' | 'failed';
 /** Sweep ended streams out of the session's set once it grows past this. */
 const STREAM_SWEEP_THRESHOLD = 256;
 
-export class QuicWebTransportSession implements WebTransportSession {
+export class QuicWebTransportSession implements WebTransportSession, PushStreamOpener {
   readonly transportKind: 'webtransport' | 'quic';
   readonly ready: Promise<void>;
   readonly closed: Promise<WebTransportCloseInfo>;
@@ -72,6 +74,20 @@ export class QuicWebTransportSession implements WebTransportSession {
 
   async createUnidirectionalStream(options?: WebTransportSendStreamOptions): Promise<QuicSendStream> {
     return this.#open(false, ({ stream, header }) => this.#sendStream(stream, header, options?.sendOrder));
+  }
+
+  /** A uni stream for the fan-out hot path: synchronous writes, no WHATWG stream (../push-stream.ts). */
+  async openPushStream(sendOrder: number): Promise<PushSendStream> {
+    return this.#open(
+      false,
+      ({ stream, header }) =>
+        new QuicPushStream(stream, {
+          prefix: header,
+          sendOrder,
+          fromWireCode: (code) => this.#carrier.fromWireCode(code),
+          toWireCode: (code) => this.#carrier.toWireCode(code),
+        }),
+    );
   }
 
   async getStats(): Promise<SessionStats> {

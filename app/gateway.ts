@@ -24,14 +24,7 @@ import { SteeringLink } from './workers/steering-link.ts';
 import { SharedDevCertificate } from './workers/shared-dev-certificate.ts';
 import type { MediaSink } from '../src/media/frame.ts';
 import type { Logger } from '../src/logger.ts';
-
-export interface GatewayPorts {
-  http: number;
-  rtmp: number | undefined;
-  rtmps?: number;
-  /** --metrics-listen: the separate /metrics listener. */
-  metrics?: number;
-}
+import type { GatewayPorts } from './gateway-ports.ts';
 
 /**
  * Wires the parts together: ingest adapters → publisher registry → relay origin → MoQ

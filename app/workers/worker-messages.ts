@@ -1,4 +1,4 @@
-import type { GatewayPorts } from '../gateway.ts';
+import type { GatewayPorts } from '../gateway-ports.ts';
 import type { MeshAnnouncement } from '../../src/cluster/worker-mesh.ts';
 
 /** What a worker tells its supervisor over the fork IPC channel once its listeners are up. */

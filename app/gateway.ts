@@ -7,7 +7,7 @@ import { HttpError, HttpServer } from '../src/http/server.ts';
 import { RtmpIngest } from '../adapters/ingest/rtmp/index.ts';
 import { createWhipService, type WhipService } from '../adapters/ingest/whip/index.ts';
 import { createHlsService, type HlsService } from '../adapters/egress/hls/index.ts';
-import { mountApi } from '../src/http/api.ts';
+import { mountApi, type LocalApi } from '../src/http/api.ts';
 import { GatewayMetrics } from '../src/http/metrics.ts';
 import { mountPages } from '../src/http/pages.ts';
 import { mountAccessCheck } from '../src/http/access-check.ts';
@@ -22,6 +22,9 @@ import type { WorkerRole } from './workers/worker-role.ts';
 import { isSteeringPeersMessage, isWorkerMeshMessage, type WorkerMeshMessage } from './workers/worker-messages.ts';
 import { SteeringLink } from './workers/steering-link.ts';
 import { SharedDevCertificate } from './workers/shared-dev-certificate.ts';
+import { WorkerFleet } from './workers/fleet.ts';
+import { FleetApi } from './workers/fleet-api.ts';
+import type { FleetQuery } from './workers/worker-messages.ts';
 import type { MediaSink } from '../src/media/frame.ts';
 import type { Logger } from '../src/logger.ts';
 import type { GatewayPorts } from './gateway-ports.ts';
@@ -47,6 +50,8 @@ export class Gateway {
   mesh: WorkerMesh | undefined;
   #meshHttp: HttpServer | undefined;
   #steering: SteeringLink | undefined;
+  /** This process's own API answers (the fleet asks for them under `--workers N`). */
+  readonly #api: LocalApi;
   /** --metrics-listen: /metrics on a listener of its own. */
   #metricsHttp: HttpServer | undefined;
   ports: GatewayPorts = { http: 0, rtmp: undefined };
@@ -60,7 +65,9 @@ export class Gateway {
     const reusePort = worker !== undefined;
     this.origin = new Origin({ maxBroadcasts: config.maxBroadcasts, maxTracksPerBroadcast: config.maxTracksPerBroadcast });
     this.policy = new AccessPolicy(config);
-    this.sessions = new SessionRegistry(config.sessionsPerIp);
+    // Under --workers N > 1 the API, /metrics and per-address limits span every worker.
+    const fleet = worker && worker.count > 1 ? new WorkerFleet(process, (query) => this.#answerFleet(query)) : undefined;
+    this.sessions = new SessionRegistry(config.sessionsPerIp, worker && fleet ? { shared: fleet, ids: { first: worker.index + 1, step: worker.count }, worker: worker.index } : {});
     const trackOptions: TrackOptions = { cacheBytes: config.cacheBytes, maxGroupBytes: config.maxGroupBytes };
     this.publishers = new PublisherRegistry(this.origin, {
       reconnectGraceMs: config.reconnectGrace,
@@ -83,7 +90,7 @@ export class Gateway {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('ok\n');
     });
-    mountApi(this.http, {
+    this.#api = mountApi(this.http, {
       origin: this.origin,
       publishers: this.publishers,
       info: () => ({ httpPort: this.ports.http, rtmpPort: this.ports.rtmp, version: VERSION, udp: udpMode(), workers: { count: worker?.count ?? 1, index: worker?.index ?? 0, ...(this.mesh ? { mesh: this.mesh.stats() } : {}) } }),
@@ -92,6 +99,8 @@ export class Gateway {
       kickSession: (id) => this.sessions.kick(id),
       authorize: (req) => this.policy.operator(req),
       cluster: () => this.cluster?.stats(),
+      fleet: worker && fleet && new FleetApi(fleet, worker.index),
+      relayed: () => this.mesh?.relayed() ?? [],
     });
     this.whip = createWhipService({
       logger: logger.child({ component: 'whip' }),
@@ -114,12 +123,8 @@ export class Gateway {
     this.http.route('/hls/', (req, res, subpath) => this.hls.handle(req, res, subpath));
     this.metrics = this.#createMetrics();
     const metricsListen = parseHostPort(config.metricsListen);
-    if (metricsListen) {
-      this.#metricsHttp = new HttpServer({ ...metricsListen, headersTimeoutMs: config.handshakeTimeout, logger, reusePort });
-      this.metrics.mount(this.#metricsHttp, config.metricsToken);
-    } else {
-      this.metrics.mount(this.http, config.metricsToken);
-    }
+    if (metricsListen) this.#metricsHttp = new HttpServer({ ...metricsListen, headersTimeoutMs: config.handshakeTimeout, logger, reusePort });
+    this.metrics.mount(this.#metricsHttp ?? this.http, config.metricsToken, fleet && (() => fleet.ask({ kind: 'metrics' })));
     mountPages(this.http, { logger: logger.child({ component: 'web' }) });
     mountAccessCheck(this.http, () => this.policy.authenticator, (broadcast) => this.origin.get(broadcast) !== undefined);
   }
@@ -194,6 +199,22 @@ export class Gateway {
     return this.ports;
   }
 
+  /** Another worker's question (app/workers/fleet.ts): this process's part of the answer. */
+  #answerFleet(query: FleetQuery): unknown {
+    switch (query.kind) {
+      case 'api-broadcasts':
+        return { worker: this.worker?.index ?? 0, broadcasts: this.#api.broadcasts(true) };
+      case 'api-sessions':
+        return this.#api.sessions();
+      case 'metrics':
+        return this.metrics.json();
+      case 'kick-session':
+        return this.#api.kickSession(query.id);
+      case 'kick-broadcast':
+        return this.#api.kickPublisher(query.path);
+    }
+  }
+
   /** This worker's QUIC steering port, when it serves QUIC under a supervisor. */
   get steeringPort(): number | undefined {
     return this.#steering?.port;
@@ -202,7 +223,7 @@ export class Gateway {
   async #joinWorkerMesh(worker: WorkerRole): Promise<void> {
     // Loopback only, one per worker: a shared SO_REUSEPORT port would land a link on any worker.
     this.#meshHttp = new HttpServer({ host: '127.0.0.1', port: 0, logger: this.logger, headersTimeoutMs: this.config.handshakeTimeout });
-    this.#meshHttp.onUpgrade((req, socket, head) => this.#moq.handleUpgrade(req, socket, head));
+    this.#meshHttp.onUpgrade((req, socket, head) => this.#moq.handleUpgrade(req, socket, head, true));
     const port = await this.#meshHttp.listen();
     const mesh = new WorkerMesh({
       origin: this.origin,

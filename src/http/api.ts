@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { Origin } from '../relay/index.ts';
+import type { Broadcast, Origin } from '../relay/index.ts';
 import type { PublisherRegistry } from '../media/publishers.ts';
 import { CATALOG_TRACK } from '../media/hang/catalog.ts';
 import type { ApiBroadcast, ApiClosedSession, ApiInfo, ApiSession } from './api-types.ts';
@@ -17,18 +17,53 @@ export interface ApiDeps {
   cluster: () => unknown;
   /** Rejects (HttpError 401/403) when the request may not use the API. */
   authorize: (req: http.IncomingMessage) => Promise<void>;
+  /** Under `--workers N`: the other workers' part of each answer (app/workers/fleet-api.ts). */
+  fleet?: ApiFleet;
+  /** Under `--workers N`: copies of other workers' broadcasts held here (their viewers count in the merge). */
+  relayed?: () => Broadcast[];
 }
 
-/** The JSON API under /api/ (documented in docs/openapi.yaml). */
-export function mountApi(server: HttpServer, deps: ApiDeps): void {
+export interface ApiSessionList {
+  sessions: ApiSession[];
+  closed: ApiClosedSession[];
+}
+
+/** What this process answers by itself; under `--workers N` every worker's is merged. */
+export interface LocalApi {
+  /** `withRelayed`: with the copies of other workers' broadcasts (`ApiDeps.relayed`), for the fleet's merge. */
+  broadcasts(withRelayed?: boolean): ApiBroadcast[];
+  sessions(): ApiSessionList;
+  kickSession(id: number): boolean;
+  /** Ends the broadcast where its publisher is connected; false when none is here. */
+  kickPublisher(path: string): boolean;
+}
+
+/** Merges the other workers' answers into this one's, so any worker answers for the gateway. */
+export interface ApiFleet {
+  broadcasts(local: ApiBroadcast[]): Promise<ApiBroadcast[]>;
+  sessions(local: ApiSessionList): Promise<ApiSessionList>;
+  kickSession(id: number): Promise<boolean>;
+  kickPublisher(path: string): Promise<boolean>;
+}
+
+/** The JSON API under /api/ (documented in docs/openapi.yaml). Returns this process's own answers. */
+export function mountApi(server: HttpServer, deps: ApiDeps): LocalApi {
   const bitrates = new BitrateMeter();
+  const local: LocalApi = {
+    broadcasts: (withRelayed = false) => listBroadcasts(deps, bitrates, withRelayed),
+    sessions: () => ({ sessions: deps.sessions(), closed: deps.closedSessions() }),
+    kickSession: (id) => deps.kickSession(id),
+    kickPublisher: (path) => deps.publishers.kick(path, 'kicked by the API'),
+  };
+  const { fleet } = deps;
+  const broadcasts = () => (fleet ? fleet.broadcasts(local.broadcasts(true)) : local.broadcasts());
   server.route('/api/', async (req, res, subpath) => {
     const parts = subpath.split('/').filter(Boolean);
     if (req.method === 'OPTIONS') return sendJson(res, 204, undefined);
     await deps.authorize(req);
     if (req.method === 'GET' && subpath === 'info') return sendJson(res, 200, deps.info());
-    if (req.method === 'GET' && subpath === 'broadcasts') return sendJson(res, 200, { broadcasts: listBroadcasts(deps, bitrates) });
-    if (req.method === 'GET' && subpath === 'sessions') return sendJson(res, 200, { sessions: deps.sessions(), closed: deps.closedSessions() });
+    if (req.method === 'GET' && subpath === 'broadcasts') return sendJson(res, 200, { broadcasts: await broadcasts() });
+    if (req.method === 'GET' && subpath === 'sessions') return sendJson(res, 200, fleet ? await fleet.sessions(local.sessions()) : local.sessions());
     if (req.method === 'GET' && subpath === 'cluster') {
       const cluster = deps.cluster();
       if (cluster === undefined) throw new HttpError(404, 'this node is not in a cluster');
@@ -37,12 +72,13 @@ export function mountApi(server: HttpServer, deps: ApiDeps): void {
     if (parts[0] === 'broadcasts' && parts.length > 1) {
       const path = parts.slice(1).join('/');
       if (req.method === 'GET') {
-        const found = listBroadcasts(deps, bitrates).find((b) => b.path === path);
+        const found = (await broadcasts()).find((b) => b.path === path);
         if (!found) throw new HttpError(404, `no broadcast ${path}`);
         return sendJson(res, 200, found);
       }
       if (req.method === 'DELETE') {
-        if (!deps.publishers.kick(path, 'kicked by the API')) {
+        if (!local.kickPublisher(path) && !(await fleet?.kickPublisher(path))) {
+          // No publisher anywhere (a broadcast relayed from another node): end it here.
           const broadcast = deps.origin.get(path);
           if (!broadcast) throw new HttpError(404, `no broadcast ${path}`);
           broadcast.close();
@@ -51,16 +87,19 @@ export function mountApi(server: HttpServer, deps: ApiDeps): void {
       }
     }
     if (parts[0] === 'sessions' && parts.length === 2 && req.method === 'DELETE') {
-      if (!deps.kickSession(Number(parts[1]))) throw new HttpError(404, `no session ${parts[1]}`);
-      return sendJson(res, 200, { kicked: Number(parts[1]) });
+      const id = Number(parts[1]);
+      if (!local.kickSession(id) && !(await fleet?.kickSession(id))) throw new HttpError(404, `no session ${parts[1]}`);
+      return sendJson(res, 200, { kicked: id });
     }
     throw new HttpError(404, `no API endpoint ${req.method} /api/${subpath}`);
   });
+  return local;
 }
 
-function listBroadcasts(deps: ApiDeps, bitrates: BitrateMeter): ApiBroadcast[] {
+function listBroadcasts(deps: ApiDeps, bitrates: BitrateMeter, withRelayed: boolean): ApiBroadcast[] {
   const publishers = new Map(deps.publishers.list().map((p) => [p.path, p]));
-  return deps.origin.list().map((broadcast) => {
+  const held = withRelayed ? [...deps.origin.list(), ...(deps.relayed?.() ?? [])] : deps.origin.list();
+  return held.map((broadcast) => {
     const publisher = publishers.get(broadcast.path);
     const trackStats = publisher?.writer.stats().tracks ?? [];
     const tracks = broadcast

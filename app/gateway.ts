@@ -6,7 +6,7 @@ import { PublisherRegistry } from '../src/media/publishers.ts';
 import { HttpError, HttpServer } from '../src/http/server.ts';
 import { RtmpIngest } from '../adapters/ingest/rtmp/index.ts';
 import { createWhipService, type WhipService } from '../adapters/ingest/whip/index.ts';
-import { createHlsService, type HlsService } from '../adapters/egress/hls/index.ts';
+import { createHlsService, parseHlsPath, type HlsService } from '../adapters/egress/hls/index.ts';
 import { mountApi, type LocalApi } from '../src/http/api.ts';
 import { GatewayMetrics } from '../src/http/metrics.ts';
 import { mountPages } from '../src/http/pages.ts';
@@ -24,6 +24,7 @@ import { SteeringLink } from './workers/steering-link.ts';
 import { SharedDevCertificate } from './workers/shared-dev-certificate.ts';
 import { WorkerFleet } from './workers/fleet.ts';
 import { FleetApi } from './workers/fleet-api.ts';
+import { HttpForwarder } from './workers/http-forward.ts';
 import type { FleetQuery } from './workers/worker-messages.ts';
 import type { MediaSink } from '../src/media/frame.ts';
 import type { Logger } from '../src/logger.ts';
@@ -50,6 +51,8 @@ export class Gateway {
   mesh: WorkerMesh | undefined;
   #meshHttp: HttpServer | undefined;
   #steering: SteeringLink | undefined;
+  /** Under `--workers N`: HLS requests for a broadcast another worker holds go there. */
+  #forwarder: HttpForwarder | undefined;
   /** This process's own API answers (the fleet asks for them under `--workers N`). */
   readonly #api: LocalApi;
   /** --metrics-listen: /metrics on a listener of its own. */
@@ -120,7 +123,7 @@ export class Gateway {
       logger: logger.child({ component: 'hls' }),
       authorize: (broadcast, token) => this.policy.hlsSubscribe(broadcast, token),
     });
-    this.http.route('/hls/', (req, res, subpath) => this.hls.handle(req, res, subpath));
+    this.http.route('/hls/', (req, res, subpath) => this.#routeHls(req, res, subpath));
     this.metrics = this.#createMetrics();
     const metricsListen = parseHostPort(config.metricsListen);
     if (metricsListen) this.#metricsHttp = new HttpServer({ ...metricsListen, headersTimeoutMs: config.handshakeTimeout, logger, reusePort });
@@ -224,6 +227,8 @@ export class Gateway {
     // Loopback only, one per worker: a shared SO_REUSEPORT port would land a link on any worker.
     this.#meshHttp = new HttpServer({ host: '127.0.0.1', port: 0, logger: this.logger, headersTimeoutMs: this.config.handshakeTimeout });
     this.#meshHttp.onUpgrade((req, socket, head) => this.#moq.handleUpgrade(req, socket, head, true));
+    this.#meshHttp.route('/hls/', (req, res, subpath) => this.hls.handle(req, res, subpath));
+    this.#forwarder = new HttpForwarder();
     const port = await this.#meshHttp.listen();
     const mesh = new WorkerMesh({
       origin: this.origin,
@@ -238,6 +243,18 @@ export class Gateway {
     });
     mesh.start();
     this.mesh = mesh;
+  }
+
+  /**
+   * A packaging session (and every segment URL in its playlists) lives in one process, while a
+   * player's connections land on any worker: so the worker holding the broadcast serves all of
+   * its HLS requests, and the others forward them there.
+   */
+  #routeHls(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, subpath: string): void {
+    const broadcast = parseHlsPath(subpath)?.broadcast;
+    const owner = broadcast === undefined ? undefined : this.mesh?.ownerOf(broadcast);
+    if (owner && this.#forwarder) this.#forwarder.forward(req, res, owner);
+    else this.hls.handle(req, res, subpath);
   }
 
   /** Dev mode: the certificate hash browsers pin (fetched cross-origin by @moq/watch). */
@@ -278,6 +295,7 @@ export class Gateway {
     await this.sessions.closeAll('server shutting down', SHUTDOWN_SESSION_CLOSE_MS);
     await Promise.allSettled([this.#moq.close(), this.#rtmp?.close(), this.whip.close(), this.http.close(SHUTDOWN_HTTP_GRACE_MS), this.#metricsHttp?.close(), this.#meshHttp?.close()]);
     this.#steering?.close();
+    this.#forwarder?.close();
   }
 }
 

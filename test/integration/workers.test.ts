@@ -10,7 +10,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayProcess } from '../helpers/gateway-process.ts';
+import { pushTestPattern, startGateway, type GatewayProcess } from '../helpers/gateway-process.ts';
 import type { ApiBroadcast, ApiInfo, ApiSession } from '../../src/http/api-types.ts';
 import * as Moq from '@moq/lite';
 import WebSocket from 'ws';
@@ -336,6 +336,55 @@ describe('--workers 2', () => {
       await until(async () => (await upgradeStatus(port)) === 101, 'a slot free again', 10_000);
     } finally {
       for (const connection of connections) connection.close();
+    }
+  });
+
+  it('serves HLS of a broadcast from whichever worker a request lands on: one packaging session, every URL answered', async () => {
+    gateway = await startGateway({ args: ['--workers', '2'] });
+    await until(() => gateway!.logs().some((line) => line.includes('listening with 2 workers')), 'the supervisor');
+    const port = gateway.httpPort;
+    const encoder = pushTestPattern({ rtmpUrl: gateway.rtmpUrl('workers/hls'), gop: 15 });
+    try {
+      let multivariant = '';
+      await until(async () => {
+        const answer = await getOnFreshConnection<string>(port, '/hls/workers/hls/index.m3u8').catch(() => undefined);
+        multivariant = answer?.status === 200 ? answer.body : '';
+        return multivariant.includes('#EXT-X-STREAM-INF');
+      }, 'the multivariant playlist', 20_000);
+      const video = multivariant.split('\n').find((line) => line.endsWith('media.m3u8') && !line.startsWith('#'))!;
+      expect(video).toBeDefined();
+      // Media playlists, each on a fresh connection (the kernel spreads them over both workers):
+      // every answer comes from one packaging session, and every URI in it is served.
+      const sessions = new Set<string>();
+      let fetched = 0;
+      for (let round = 0; round < 6; round++) {
+        let playlist = '';
+        await until(async () => {
+          const answer = await getOnFreshConnection<string>(port, `/hls/workers/hls/${video}`);
+          playlist = answer.status === 200 ? answer.body : '';
+          return playlist.includes('#EXTINF');
+        }, 'a media playlist with segments', 20_000);
+        const uris = playlist.split('\n').flatMap((line) => (line.startsWith('#EXT-X-MAP:') ? [/URI="([^"]+)"/.exec(line)![1]!] : line && !line.startsWith('#') ? [line] : []));
+        for (const uri of uris.slice(-3)) {
+          sessions.add(uri.split('-')[0]!);
+          const media = await new Promise<{ status: number; bytes: number }>((resolve, reject) => {
+            http
+              .get({ host: '127.0.0.1', port, path: new URL(uri, `http://x/hls/workers/hls/${video}`).pathname, agent: false, timeout: 5000 }, (res) => {
+                let bytes = 0;
+                res.on('data', (chunk: Buffer) => (bytes += chunk.byteLength));
+                res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
+              })
+              .on('error', reject);
+          });
+          expect(media.status, uri).toBe(200);
+          expect(media.bytes).toBeGreaterThan(0);
+          fetched++;
+        }
+      }
+      expect(fetched).toBeGreaterThanOrEqual(12);
+      expect(sessions.size).toBe(1);
+    } finally {
+      await encoder.stop();
     }
   });
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { nodeTokenSource, startCluster, WorkerMesh, type Cluster } from '../src/cluster/index.ts';
 import { Origin, type TrackOptions } from '../src/relay/index.ts';
@@ -117,7 +118,7 @@ export class Gateway {
       authorize: (path, bearer) => this.policy.whipPublish(path, bearer),
       ...whipNatOptions(config),
     });
-    this.http.route('/whip/', (req, res, subpath) => this.whip.handle(req, res, subpath));
+    this.http.route('/whip/', (req, res, subpath) => this.#routeWhip(req, res, subpath));
     this.hls = createHlsService({
       origin: this.origin,
       logger: logger.child({ component: 'hls' }),
@@ -228,6 +229,7 @@ export class Gateway {
     this.#meshHttp = new HttpServer({ host: '127.0.0.1', port: 0, logger: this.logger, headersTimeoutMs: this.config.handshakeTimeout });
     this.#meshHttp.onUpgrade((req, socket, head) => this.#moq.handleUpgrade(req, socket, head, true));
     this.#meshHttp.route('/hls/', (req, res, subpath) => this.hls.handle(req, res, subpath));
+    this.#meshHttp.route('/whip/', (req, res, subpath) => this.whip.handle(req, res, subpath));
     this.#forwarder = new HttpForwarder();
     const port = await this.#meshHttp.listen();
     const mesh = new WorkerMesh({
@@ -250,15 +252,23 @@ export class Gateway {
    * player's connections land on any worker: so the worker holding the broadcast serves all of
    * its HLS requests, and the others forward them there.
    */
-  #routeHls(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, subpath: string): void {
+  #routeHls(req: IncomingMessage, res: ServerResponse, subpath: string): void {
     const broadcast = parseHlsPath(subpath)?.broadcast;
     const owner = broadcast === undefined ? undefined : this.mesh?.ownerOf(broadcast);
     if (owner && this.#forwarder) this.#forwarder.forward(req, res, owner);
     else this.hls.handle(req, res, subpath);
   }
 
+  /** A WHIP session's resource (`/whip/<broadcast>/<id>`: trickle PATCH, DELETE) is on the worker holding its broadcast. */
+  async #routeWhip(req: IncomingMessage, res: ServerResponse, subpath: string): Promise<void> {
+    const segments = subpath.split('/').filter((s) => s.length > 0);
+    const owner = req.method === 'PATCH' || req.method === 'DELETE' ? this.mesh?.ownerOf(segments.slice(0, -1).join('/')) : undefined;
+    if (owner && this.#forwarder) this.#forwarder.forward(req, res, owner);
+    else await this.whip.handle(req, res, subpath);
+  }
+
   /** Dev mode: the certificate hash browsers pin (fetched cross-origin by @moq/watch). */
-  #serveCertificateHash(res: import('node:http').ServerResponse): void {
+  #serveCertificateHash(res: ServerResponse): void {
     const hash = this.#moq.devCertificateHash;
     if (hash === undefined) throw new HttpError(404, 'not in dev mode: the server has a real certificate');
     res.writeHead(200, { 'content-type': 'text/plain', 'access-control-allow-origin': '*', 'cache-control': 'no-cache' });

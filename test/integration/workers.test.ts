@@ -18,6 +18,7 @@ import { within } from '../helpers/gateway.ts';
 import { connectLite, type LiteClient } from '../../src/moq/lite/client.ts';
 import { connectQuic } from '../../src/transport/quic/index.ts';
 import { startLossyUdpProxy } from '../helpers/lossy-udp-proxy.ts';
+import { clientOffer } from '../helpers/whip-offer.ts';
 
 let gateway: GatewayProcess | undefined;
 afterEach(async () => {
@@ -25,17 +26,22 @@ afterEach(async () => {
   gateway = undefined;
 });
 
-/** GET `path` on a connection of its own: the kernel picks the worker that answers. */
-function getOnFreshConnection<T>(port: number, path: string, method = 'GET'): Promise<{ status: number; body: T }> {
+/** A request on a connection of its own: the kernel picks the worker that answers. */
+function getOnFreshConnection<T>(
+  port: number,
+  path: string,
+  method = 'GET',
+  send: { headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; body: T; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method, agent: false, timeout: 5000 }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method, headers: send.headers, agent: false, timeout: 5000 }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: (res.headers['content-type']?.includes('json') ? JSON.parse(body) : body) as T }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: (res.headers['content-type']?.includes('json') ? JSON.parse(body) : body) as T, headers: res.headers }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
-    req.end();
+    req.end(send.body);
   });
 }
 
@@ -386,6 +392,27 @@ describe('--workers 2', () => {
     } finally {
       await encoder.stop();
     }
+  });
+
+  it("sends a WHIP session's trickle PATCHes and DELETE to the worker holding it", async () => {
+    gateway = await startGateway({ args: ['--workers', '2'] });
+    await until(() => gateway!.logs().some((line) => line.includes('listening with 2 workers')), 'the supervisor');
+    const port = gateway.httpPort;
+    const offer = await clientOffer();
+    const created = await getOnFreshConnection<string>(port, '/whip/workers/whip', 'POST', { headers: { 'content-type': 'application/sdp' }, body: offer });
+    expect(created.status).toBe(201);
+    const resource = new URL(created.headers.location!, `http://127.0.0.1:${port}/whip/workers/whip`).pathname;
+    const ufrag = /a=ice-ufrag:(\S+)/.exec(offer)![1]!;
+    const pwd = /a=ice-pwd:(\S+)/.exec(offer)![1]!;
+    const fragment = `a=ice-ufrag:${ufrag}\r\na=ice-pwd:${pwd}\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\na=candidate:1 1 udp 2122194687 127.0.0.1 9 typ host\r\n`;
+    // Each on a fresh connection: about half land on the other worker, which hands them over.
+    for (let i = 0; i < 6; i++) {
+      const patched = await getOnFreshConnection(port, resource, 'PATCH', { headers: { 'content-type': 'application/trickle-ice-sdpfrag', 'if-match': created.headers.etag! }, body: fragment });
+      expect(patched.status).toBe(204);
+    }
+    expect((await getOnFreshConnection(port, resource, 'DELETE')).status).toBe(200);
+    await until(async () => !(await askOneWorker(port)).broadcasts.some((b) => b.path === 'workers/whip'), 'the broadcast to end');
+    expect((await getOnFreshConnection(port, resource, 'DELETE')).status).toBe(404);
   });
 
   it('keeps QUIC viewers through NAT rebinding: packets reach the owning worker by connection ID', async () => {

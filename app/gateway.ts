@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { nodeTokenSource, startCluster, WorkerMesh, type Cluster } from '../src/cluster/index.ts';
 import { Origin, type TrackOptions } from '../src/relay/index.ts';
-import { PublisherRegistry } from '../src/media/publishers.ts';
+import { PublisherRegistry, PublishRefusedError } from '../src/media/publishers.ts';
 import { HttpError, HttpServer } from '../src/http/server.ts';
 import { RtmpIngest } from '../adapters/ingest/rtmp/index.ts';
 import { createWhipService, type WhipService } from '../adapters/ingest/whip/index.ts';
@@ -56,6 +56,8 @@ export class Gateway {
   #forwarder: HttpForwarder | undefined;
   /** This process's own API answers (the fleet asks for them under `--workers N`). */
   readonly #api: LocalApi;
+  /** Under `--workers N > 1`: the other workers, through the supervisor. */
+  readonly #fleet: WorkerFleet | undefined;
   /** --metrics-listen: /metrics on a listener of its own. */
   #metricsHttp: HttpServer | undefined;
   ports: GatewayPorts = { http: 0, rtmp: undefined };
@@ -71,6 +73,7 @@ export class Gateway {
     this.policy = new AccessPolicy(config);
     // Under --workers N > 1 the API, /metrics and per-address limits span every worker.
     const fleet = worker && worker.count > 1 ? new WorkerFleet(process, (query) => this.#answerFleet(query)) : undefined;
+    this.#fleet = fleet;
     this.sessions = new SessionRegistry(config.sessionsPerIp, worker && fleet ? { shared: fleet, ids: { first: worker.index + 1, step: worker.count }, worker: worker.index } : {});
     const trackOptions: TrackOptions = { cacheBytes: config.cacheBytes, maxGroupBytes: config.maxGroupBytes };
     this.publishers = new PublisherRegistry(this.origin, {
@@ -116,6 +119,7 @@ export class Gateway {
           return withRelease(sink, release);
         }),
       authorize: (path, bearer) => this.policy.whipPublish(path, bearer),
+      beforeOpen: (path) => this.#claimAcrossWorkers(path),
       ...whipNatOptions(config),
     });
     this.http.route('/whip/', (req, res, subpath) => this.#routeWhip(req, res, subpath));
@@ -155,6 +159,7 @@ export class Gateway {
             : undefined,
         openPublisher: async (req) => {
           const auth = await this.policy.rtmpPublish(req.broadcast, req.query);
+          await this.#claimAcrossWorkers(req.broadcast);
           return this.sessions.limited(req.remoteAddress, (release) => {
             const sink = this.publishers.open(req.broadcast, { protocol: 'rtmp', remoteAddress: req.remoteAddress }, req.terminate);
             this.policy.closeOnExpiry(auth, () => req.terminate('token expired'));
@@ -216,7 +221,23 @@ export class Gateway {
         return this.#api.kickSession(query.id);
       case 'kick-broadcast':
         return this.#api.kickPublisher(query.path);
+      case 'release-publisher':
+        return this.publishers.yieldTo(query.path);
     }
+  }
+
+  /**
+   * Under `--workers N`: a publisher of `path` arrives here while another worker holds the name
+   * (an encoder reconnecting within its grace lands on any worker). That worker gives it up as
+   * open() would in one process (refused while its publisher is connected, unless --takeover),
+   * and this one publishes once the release has reached it, so there is never a second owner.
+   */
+  async #claimAcrossWorkers(path: string): Promise<void> {
+    if (!this.#fleet || !this.mesh?.ownerOf(path)) return;
+    const answers = await this.#fleet.ask({ kind: 'release-publisher', path });
+    if (answers.includes('held')) throw new PublishRefusedError(`broadcast ${path} is already being published`);
+    const deadline = Date.now() + CLAIM_WAIT_MS;
+    while (this.mesh.ownerOf(path) && Date.now() < deadline) await sleep(10);
   }
 
   /** This worker's QUIC steering port, when it serves QUIC under a supervisor. */
@@ -309,6 +330,8 @@ export class Gateway {
   }
 }
 
+/** How long a new publisher waits for another worker's release of its name to arrive. */
+const CLAIM_WAIT_MS = 2000;
 /** How long shutdown lets the ends of tracks and last playlists flush before closing sessions. */
 const SHUTDOWN_DRAIN_MS = 250;
 /** How long closing sessions may take to say goodbye before their sockets are cut. */

@@ -50,7 +50,9 @@ export type FleetQuery =
   | { kind: 'api-sessions' }
   | { kind: 'metrics' }
   | { kind: 'kick-session'; id: number }
-  | { kind: 'kick-broadcast'; path: string };
+  | { kind: 'kick-broadcast'; path: string }
+  /** A new publisher of `path` on the asking worker: give the name up if it may be (PublisherRegistry.yieldTo). */
+  | { kind: 'release-publisher'; path: string };
 
 export interface FleetAsk {
   type: 'fleet-ask';
@@ -94,7 +96,7 @@ export interface LimitOthers {
   count: number;
 }
 
-const QUERY_KINDS = new Set(['api-broadcasts', 'api-sessions', 'metrics', 'kick-session', 'kick-broadcast']);
+const QUERY_KINDS = new Set(['api-broadcasts', 'api-sessions', 'metrics', 'kick-session', 'kick-broadcast', 'release-publisher']);
 
 function hasType<T extends string>(message: unknown, type: T): message is { type: T } & Record<string, unknown> {
   return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === type;

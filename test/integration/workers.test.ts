@@ -415,6 +415,31 @@ describe('--workers 2', () => {
     expect((await getOnFreshConnection(port, resource, 'DELETE')).status).toBe(404);
   });
 
+  it('an encoder reconnecting within its grace to the other worker takes its broadcast over there: never two owners', async () => {
+    // A long grace: without the hand-over the old worker would keep a stale copy all along.
+    gateway = await startGateway({ args: ['--workers', '2', '--reconnect-grace', '60s'] });
+    await until(() => gateway!.logs().some((line) => line.includes('listening with 2 workers')), 'the supervisor');
+    const port = gateway.httpPort;
+    const owners: number[] = [];
+    for (let attempt = 0; attempt < 10 && new Set(owners).size < 2; attempt++) {
+      const encoder = pushTestPattern({ rtmpUrl: gateway.rtmpUrl('workers/reconnect'), noAudio: true });
+      try {
+        // Once it is up, every answer (fresh connections, either worker) shows one entry, its publisher connected.
+        const entries = async () => (await getOnFreshConnection<{ broadcasts: ApiBroadcast[] }>(port, '/api/broadcasts')).body.broadcasts.filter((b) => b.path === 'workers/reconnect');
+        await until(async () => (await entries())[0]?.publisher?.connected === true, `attempt ${attempt}: the encoder's broadcast`, 20_000);
+        const answers = [];
+        for (let i = 0; i < 10; i++) answers.push((await entries()).map((b) => ({ worker: b.worker, connected: b.publisher?.connected })));
+        const owner = answers[0]![0]!.worker!;
+        expect(answers).toEqual(Array.from({ length: 10 }, () => [{ worker: owner, connected: true }]));
+        owners.push(owner);
+      } finally {
+        encoder.process.kill('SIGKILL'); // an encoder crash: the gateway keeps the name for the grace
+        await encoder.exited;
+      }
+    }
+    expect(new Set(owners).size).toBe(2);
+  });
+
   it('keeps QUIC viewers through NAT rebinding: packets reach the owning worker by connection ID', async () => {
     gateway = await startGateway({ args: ['--workers', '2'] });
     await until(() => gateway!.logs().some((line) => line.includes('listening with 2 workers')), 'the supervisor');

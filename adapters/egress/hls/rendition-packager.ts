@@ -184,6 +184,8 @@ export class RenditionPackager {
         // New parameter sets take effect at the next keyframe: new init segment, discontinuity.
         if (groupStart && this.#cmaf && this.#inBand.config !== this.#inBandApplied) this.#cmaf = undefined;
       }
+      // A new init segment starts here: what the previous one described goes out first, under it.
+      if (!this.#cmaf && groupStart && this.#sampleClock) this.#feed(this.#sampleClock.flush(timestamp));
       if (!this.#cmaf && !this.#describe(groupStart)) {
         if (this.#unsupported) return;
         continue;

@@ -24,6 +24,23 @@ export const LocPropertyType = {
 
 export const MICROSECONDS_PER_SECOND = 1_000_000;
 
+/**
+ * The Timestamp id of LOC draft-03's IANA table (0x06; the current draft moved it to 0x10 and
+ * leaves 0x06 unassigned). Shaka Player 5.2.12 reads only this id, in µs when no Timescale
+ * (0x08) is given, and without it falls back to group number × frame duration, which stacks every
+ * frame of a GOP at one time.
+ */
+export const LOC_DRAFT03_TIMESTAMP = 0x06n;
+
+/**
+ * The one property such a player reads right on every draft: alone in the block, its type reads
+ * the same whether the peer decodes types as deltas (draft-16) or absolute (draft-14, and Shaka on
+ * both), which a Timescale before or after it would not.
+ */
+export function locDraft03TimestampProperties(timestampUs: number): LocProperty[] {
+  return [{ type: LOC_DRAFT03_TIMESTAMP, value: BigInt(Math.max(0, Math.round(timestampUs))) }];
+}
+
 /** Timescale + Timestamp for a media timestamp in µs. */
 export function locTimestampProperties(timestampUs: number): LocProperty[] {
   return [

@@ -2,9 +2,17 @@
  * An MSF catalog (draft-ietf-moq-msf §5) describing a hang broadcast's legacy renditions as LOC
  * tracks: the IETF view of the same groups. Codec descriptions (avcC, AudioSpecificConfig, ...)
  * become inline base64 init data referenced by `initRef`, the way @moq/msf and @moq/watch read it.
+ * H.264/H.265 tracks are `avc3`/`hev1`: their key frames carry the parameter sets too (see
+ * ../loc/in-band.ts).
+ *
+ * No `timescale`: it is optional (MSF "Timescale") and every LOC object carries its own Timescale
+ * property (LOC "Timescale"), as MSF's LOC examples do. A catalog timescale also makes Shaka
+ * Player 5.2.12 build an init segment for LOC tracks, which its LOC transmuxer cannot take (its
+ * AAC and Opus paths read the start time of a null segment reference and throw, so audio never
+ * plays).
  */
 import type { TrackInfo } from '../frame.ts';
-import { MICROSECONDS_PER_SECOND } from '../loc/properties.ts';
+import { locCodecString } from '../loc/in-band.ts';
 import { type MsfCatalog, type MsfInitData, type MsfTrack, MSF_VERSION } from './catalog.ts';
 
 export interface MsfFromHangOptions {
@@ -21,9 +29,7 @@ export function msfCatalogFromTracks(tracks: ReadonlyMap<string, TrackInfo>, opt
       packaging: 'loc',
       isLive: true,
       role: info.kind,
-      codec: info.codec,
-      // LOC timestamps carry Timescale 1e6 per object; say the same here for catalog readers.
-      timescale: MICROSECONDS_PER_SECOND,
+      codec: locCodecString(info),
       renderGroup: 1,
     };
     if (info.kind === 'video') {

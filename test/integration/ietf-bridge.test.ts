@@ -62,11 +62,12 @@ function extensionValue(object: { extensions: { type: bigint; value: bigint | Ui
 
 const { servers, clients } = ietfFixtures();
 
-async function setup(version: IetfVersion, options: { largestObjectJoinsGroup?: boolean } = {}) {
+async function setup(version: IetfVersion, options: { largestObjectJoinsGroup?: boolean; implementation?: string } = {}) {
+  const { implementation, ...serverOptions } = options;
   const origin = new Origin();
-  const server = await startIetfServer({ protocols: [version === 'draft-16' ? 'moqt-16' : 'moql'], origin, ...options });
+  const server = await startIetfServer({ protocols: [version === 'draft-16' ? 'moqt-16' : 'moql'], origin, ...serverOptions });
   servers.push(server);
-  const client = await RawIetfClient.connect(server.url, version);
+  const client = await RawIetfClient.connect(server.url, version, { implementation });
   clients.push(client);
   return { origin, server, client };
 }
@@ -153,6 +154,36 @@ describe.each(['draft-16', 'draft-14'] as const)('hang broadcast → IETF subscr
     writeGroup(source.video, [{ ts: 66_666, payload: idr }]);
     const next = await client.until(() => client.subgroups.find((s) => s.header.trackAlias === ok.trackAlias && s.header.groupId === received.header.groupId + 1 && s.objects.length === 1));
     expect([...next.objects[0]!.payload]).toEqual([0, 0, 0, 4, 0x67, 0x64, 0x00, 0x28, ...pps, ...idr]);
+  });
+
+  it('a Shaka Player peer: SUBSCRIBE_OK without Track Extensions, LOC Timestamp under id 0x06; others unchanged', async () => {
+    // Shaka Player 5.2.12 parses draft-16 Track Extensions as the next control message and reads
+    // only LOC draft-03's Timestamp id (src/moq/ietf/session/peer.ts, src/media/loc/properties.ts).
+    const shaka = await setup(version, { implementation: 'ShakaPlayer/v5.2.12' });
+    const other = await setup(version);
+    const sources = [hangBroadcast(shaka.origin, 'live/demo'), hangBroadcast(other.origin, 'live/demo')];
+    const subscribe = async (client: RawIetfClient) => {
+      const requestId = client.requestId();
+      // Group Order 0 (undefined here): the publisher's preference, as Shaka sends it.
+      await client.send({ type: 'subscribe', requestId, namespace: NS, name: bytes('video'), subscriberPriority: 0, forward: true, filter: { type: 'nextGroupStart' }, parameters: { authorizationTokens: [] } });
+      return client.next('subscribe_ok', (m) => m.requestId === requestId);
+    };
+    const [shakaOk, otherOk] = [await subscribe(shaka.client), await subscribe(other.client)];
+    for (const source of sources) writeGroup(source.video, [{ ts: 1_500_000, payload: payload(7, 40) }]);
+    const objectOf = (client: RawIetfClient, alias: number) => client.until(() => client.subgroups.find((s) => s.header.trackAlias === alias && s.objects.length === 1)?.objects[0]);
+    const [shakaObject, otherObject] = [await objectOf(shaka.client, shakaOk.trackAlias), await objectOf(other.client, otherOk.trackAlias)];
+    expect(otherObject!.extensions).toEqual([
+      { type: LocPropertyType.timescale, value: 1_000_000n },
+      { type: LocPropertyType.timestamp, value: 1_500_000n },
+    ]);
+    expect(shakaObject!.extensions).toEqual([{ type: 0x06n, value: 1_500_000n }]);
+    if (version === 'draft-16') {
+      expect(shakaOk.properties).toEqual({ other: [] });
+      expect(otherOk.properties).toMatchObject({ publisherPriority: expect.any(Number), groupOrder: 'descending' });
+    } else {
+      // draft-14 SUBSCRIBE_OK has no Track Extensions; Shaka reads its Group Order byte fine.
+      expect(shakaOk.groupOrder).toBe('descending');
+    }
   });
 
   it('Largest Object joins after the last object; a joining FETCH brings the head', async () => {

@@ -44,7 +44,7 @@ export function inBandParameterSets(info: TrackInfo): InBandParameterSets | unde
     codec: inBandCodecString(info.codec),
     needsParameterSets: (payload) => {
       const scan = scanAccessUnit(payload, parsed.lengthSize, family);
-      return scan !== undefined && scan.key && !scan.hasSps;
+      return scan?.key === true && !scan.hasSps;
     },
     withParameterSets: (payload) => {
       const out = new Uint8Array(prefix.byteLength + payload.byteLength);

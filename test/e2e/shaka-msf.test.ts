@@ -90,7 +90,8 @@ describe.skipIf(!haveTools('ffmpeg', 'chromium'))('Shaka Player (MSF over MoQT, 
     pageUrl = `http://127.0.0.1:${(web.address() as AddressInfo).port}/`;
     gateway = await startGateway();
     push = pushTestPattern({ rtmpUrl: gateway.rtmpUrl(BROADCAST) });
-    browser = await launchBrowser();
+    // Fake camera and microphone for the WHIP case (the publish page), loopback ICE allowed.
+    browser = await launchBrowser({ extraArgs: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection'] });
   }, 60_000);
 
   afterAll(async () => {
@@ -115,13 +116,14 @@ describe.skipIf(!haveTools('ffmpeg', 'chromium'))('Shaka Player (MSF over MoQT, 
       push?.stderr() || `(no errors; exit code ${push?.process.exitCode ?? 'running'})`,
     ].join('\n');
 
-  async function play(version: 'draft-14' | 'draft-16'): Promise<void> {
+  /** `videoFrames`: whether decoded video must keep up with the clock (see the WHIP case). */
+  async function play(version: 'draft-14' | 'draft-16', namespace = ['live', 'shaka'], audioCodec: RegExp = /^mp4a\.40/, videoFrames = true): Promise<Sample[]> {
     const page: Page = await browser!.newPage();
     const samples: Sample[] = [];
     try {
       await page.goto(pageUrl);
       const server = `https://127.0.0.1:${gateway!.httpPort}/`;
-      await page.evaluate(([s, o, v]) => (window as unknown as { startShaka(...a: unknown[]): Promise<void> }).startShaka(s, o, ['live', 'shaka'], v), [server, gateway!.url, version] as const);
+      await page.evaluate(([s, o, v, n]) => (window as unknown as { startShaka(...a: unknown[]): Promise<void> }).startShaka(s, o, n, v), [server, gateway!.url, version, namespace] as const);
       const sample = () => page.evaluate(() => (window as unknown as { sample(): Sample }).sample());
       // Playback has started once the clock moves; from then on it must run for 5 s of media.
       const deadline = Date.now() + 30_000;
@@ -131,7 +133,7 @@ describe.skipIf(!haveTools('ffmpeg', 'chromium'))('Shaka Player (MSF over MoQT, 
         last = await sample();
         samples.push(last);
         if (last.errors.length > 0) break;
-        if (!first && last.currentTime > 0 && last.frames > 0) first = last;
+        if (!first && last.currentTime > 0 && (last.frames > 0 || !videoFrames)) first = last;
         if (first && last.currentTime - first.currentTime > 5.5) break;
         await page.waitForTimeout(500);
       }
@@ -139,13 +141,16 @@ describe.skipIf(!haveTools('ffmpeg', 'chromium'))('Shaka Player (MSF over MoQT, 
       expect(last?.errors, why).toEqual([]);
       expect(first, `playback never started\n${why}`).toBeDefined();
       expect(last!.currentTime - first!.currentTime, why).toBeGreaterThan(5);
-      expect(last!.frames - first!.frames, why).toBeGreaterThan(60);
-      expect([last!.width, last!.height], why).toEqual([320, 240]);
-      expect(last!.audioCodec, why).toMatch(/^mp4a\.40/);
+      if (videoFrames) expect(last!.frames - first!.frames, why).toBeGreaterThan(60);
+      if (namespace[1] === 'shaka') expect([last!.width, last!.height], why).toEqual([320, 240]);
+      else expect(last!.width, why).toBeGreaterThan(0);
+      expect(last!.videoCodec, why).toMatch(/^avc3\./);
+      expect(last!.audioCodec, why).toMatch(audioCodec);
       const audioSeconds = last!.audioBuffered.reduce((sum, [start, end]) => sum + (end - start), 0);
       expect(audioSeconds, why).toBeGreaterThan(0.5);
       const bufferedAudioEnd = Math.max(...last!.audioBuffered.map(([, end]) => end));
       expect(bufferedAudioEnd, `audio buffered past the playhead\n${why}`).toBeGreaterThan(last!.currentTime - 1);
+      return samples;
     } finally {
       if (SHAKA_DEBUG) await writeFile(`/tmp/shaka-${version}.log`, browser!.consoleLines.join('\n'));
       browser!.consoleLines.length = 0;
@@ -160,4 +165,21 @@ describe.skipIf(!haveTools('ffmpeg', 'chromium'))('Shaka Player (MSF over MoQT, 
   it('over draft 14', async () => {
     await play('draft-14');
   }, 60_000);
+
+  // Shaka decodes the WHIP video's first frames only (26 frames in 9 s here: the buffer stops
+  // growing after the first three, with Chromium's encoder changing resolution in its first
+  // seconds and sending few key frames): what is asserted is what works, both tracks selected
+  // (the video track needs the measured frame rate in the MSF catalog) and the Opus audio playing.
+  it('a WHIP broadcast from Chromium (H.264 + Opus) over draft 16: both tracks, Opus audio plays', async () => {
+    const publisher = await browser!.newPage();
+    try {
+      await publisher.goto(`${gateway!.url}/publish/live/whip-shaka`);
+      await publisher.selectOption('#codec', 'H264');
+      await publisher.click('#start');
+      await publisher.waitForSelector('#state[data-state="live"]', { timeout: 20_000 });
+      await play('draft-16', ['live', 'whip-shaka'], /^opus$/, false);
+    } finally {
+      await publisher.close();
+    }
+  }, 90_000);
 });

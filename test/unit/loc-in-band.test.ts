@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TrackInfo, VideoTrackInfo } from '../../src/media/frame.ts';
+import { estimateFramerate } from '../../src/media/frame-rate.ts';
 import { buildAvcC } from '../../src/media/h264.ts';
 import { buildHvcC } from '../../src/media/h265.ts';
 import { inBandParameterSets, locCodecString } from '../../src/media/loc/in-band.ts';
@@ -82,6 +83,31 @@ describe('LOC parameter sets in band', () => {
     expect(track).toMatchObject({ name: 'video', packaging: 'loc', codec: 'avc3.64000d', framerate: 30 });
     expect(track).not.toHaveProperty('timescale');
     expect(catalog.initDataList).toEqual([{ id: track.initRef, type: 'inline', data: Buffer.from(AVCC).toString('base64') }]);
+  });
+});
+
+describe('measured frame rate (WHIP video has none)', () => {
+  it('is the median step of the presentation timestamps, in any order', () => {
+    const at30 = Array.from({ length: 20 }, (_, i) => Math.round((i * 1_000_000) / 30));
+    expect(estimateFramerate(at30)).toBe(30);
+    // B-frame order, one late frame and one duplicate do not move the median.
+    expect(estimateFramerate([0, 100_000, 33_333, 66_667, 133_333, 166_667, 266_667, 300_000, 300_000])).toBe(30);
+    expect(estimateFramerate([0, 50_000, 100_000, 150_000])).toBe(20);
+    expect(estimateFramerate([0, 40_000])).toBeUndefined(); // one step is not a rate
+    expect(estimateFramerate([0, 1, 2, 3])).toBeUndefined(); // 1 MHz: a glitch
+    expect(estimateFramerate([])).toBeUndefined();
+  });
+
+  it('fills the MSF catalog only where the source gave no frame rate', () => {
+    const tracks = new Map<string, TrackInfo>([
+      ['camera', { ...video('avc1.64000d', AVCC), framerate: undefined }],
+      ['rtmp', video('avc1.64000d', AVCC)],
+    ]);
+    const catalog = msfCatalogFromTracks(tracks, { measuredFramerate: () => 19.5 });
+    expect(catalog.tracks.map((t) => [t.name, t.framerate])).toEqual([
+      ['camera', 19.5],
+      ['rtmp', 30],
+    ]);
   });
 });
 

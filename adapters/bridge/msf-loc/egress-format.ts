@@ -16,6 +16,7 @@ import type { Broadcast } from '../../../src/relay/broadcast.ts';
 import { CATALOG_TRACK } from '../../../src/media/hang/catalog.ts';
 import { decodeLegacyFrame } from '../../../src/media/hang/container.ts';
 import type { TrackInfo } from '../../../src/media/frame.ts';
+import { estimateFramerate } from '../../../src/media/frame-rate.ts';
 import { inBandParameterSets, type InBandParameterSets } from '../../../src/media/loc/in-band.ts';
 import { type LocProperty, locDraft03TimestampProperties, locTimestampProperties } from '../../../src/media/loc/properties.ts';
 import { encodeMsfCatalog, MSF_CATALOG_TRACK } from '../../../src/media/msf/catalog.ts';
@@ -27,7 +28,7 @@ import { type HangCatalog, latestHangCatalogFrame, parse, probeHangCatalog } fro
 export async function resolveEgressTrack(broadcast: Broadcast, ietfName: string, probeMs: number, peer?: IetfPeer): Promise<EgressTrack> {
   if (ietfName === MSF_CATALOG_TRACK) {
     const catalog = await probeHangCatalog(broadcast, probeMs);
-    if (catalog) return { relayName: CATALOG_TRACK, format: async () => msfFromHangFrame };
+    if (catalog) return { relayName: CATALOG_TRACK, format: async () => msfFromHangFrames(broadcast) };
     return { relayName: ietfName, format: async () => passthrough };
   }
   if (ietfName === CATALOG_TRACK) return { relayName: ietfName, format: async () => passthrough };
@@ -92,11 +93,35 @@ function legacyToLocFormat(timestamps: (us: number) => LocProperty[], parameterS
 /** hang legacy frame → LOC object with standard properties and the payload untouched. */
 export const legacyToLoc: ObjectFormat = legacyToLocFormat(locTimestampProperties, undefined);
 
-/** One catalog.json frame → one independent MSF catalog object (§5: every group starts complete). */
-const msfFromHangFrame: ObjectFormat = {
-  extensions: false,
-  convert(frame) {
-    const catalog: HangCatalog = parse(frame) ?? new Map();
-    return { extensions: [], payload: encodeMsfCatalog(msfCatalogFromTracks(catalog)) };
-  },
-};
+/**
+ * One catalog.json frame → one independent MSF catalog object (§5: every group starts complete).
+ * A video track without a frame rate gets the one its cached frames show.
+ */
+function msfFromHangFrames(broadcast: Broadcast): ObjectFormat {
+  return {
+    extensions: false,
+    convert(frame) {
+      const catalog: HangCatalog = parse(frame) ?? new Map();
+      return { extensions: [], payload: encodeMsfCatalog(msfCatalogFromTracks(catalog, { measuredFramerate: (name) => cachedFramerate(broadcast, name) })) };
+    },
+  };
+}
+
+/** Frame rate of the relay track's latest cached group (or the one before, when it has just begun). */
+function cachedFramerate(broadcast: Broadcast, name: string): number | undefined {
+  const track = broadcast.tracks().find((t) => t.name === name && !t.ended);
+  const groups = track ? [track.latest, ...track.cachedGroups().slice(-2, -1)] : [];
+  for (const group of groups) {
+    const timestamps: number[] = [];
+    for (const frame of group?.frames.slice(-60) ?? []) {
+      try {
+        timestamps.push(decodeLegacyFrame(frame).timestamp);
+      } catch {
+        return undefined;
+      }
+    }
+    const fps = estimateFramerate(timestamps);
+    if (fps) return fps;
+  }
+  return undefined;
+}

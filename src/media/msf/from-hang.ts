@@ -18,6 +18,12 @@ import { type MsfCatalog, type MsfInitData, type MsfTrack, MSF_VERSION } from '.
 export interface MsfFromHangOptions {
   /** Wall-clock ms for `generatedAt`; omitted when undefined. */
   generatedAt?: number;
+  /**
+   * The measured frame rate of a video track the hang catalog gives none for (WHIP). MSF
+   * "Framerate" is optional, but Shaka Player 5.2.12 derives a LOC video frame's duration from it
+   * and skips a video track without one.
+   */
+  measuredFramerate?: (name: string) => number | undefined;
 }
 
 export function msfCatalogFromTracks(tracks: ReadonlyMap<string, TrackInfo>, options: MsfFromHangOptions = {}): MsfCatalog {
@@ -35,7 +41,8 @@ export function msfCatalogFromTracks(tracks: ReadonlyMap<string, TrackInfo>, opt
     if (info.kind === 'video') {
       if (info.codedWidth > 0) track.width = info.codedWidth;
       if (info.codedHeight > 0) track.height = info.codedHeight;
-      if (info.framerate) track.framerate = info.framerate;
+      const framerate = info.framerate || options.measuredFramerate?.(name);
+      if (framerate) track.framerate = framerate;
     } else {
       if (info.sampleRate > 0) track.samplerate = info.sampleRate;
       if (info.numberOfChannels > 0) track.channelConfig = String(info.numberOfChannels);

@@ -117,7 +117,7 @@ describe.skipIf(!haveTools('ffmpeg', 'chromium'))('Shaka Player (MSF over MoQT, 
     ].join('\n');
 
   /** `videoFrames`: whether decoded video must keep up with the clock (see the WHIP case). */
-  async function play(version: 'draft-14' | 'draft-16', namespace = ['live', 'shaka'], audioCodec: RegExp = /^mp4a\.40/, videoFrames = true): Promise<Sample[]> {
+  async function play(annotate: (note: string) => void, version: 'draft-14' | 'draft-16', namespace = ['live', 'shaka'], audioCodec: RegExp = /^mp4a\.40/, videoFrames = true): Promise<Sample[]> {
     const page: Page = await browser!.newPage();
     const samples: Sample[] = [];
     try {
@@ -127,13 +127,18 @@ describe.skipIf(!haveTools('ffmpeg', 'chromium'))('Shaka Player (MSF over MoQT, 
       const sample = () => page.evaluate(() => (window as unknown as { sample(): Sample }).sample());
       // Playback has started once the clock moves; from then on it must run for 5 s of media.
       const deadline = Date.now() + 30_000;
+      const loadedAt = Date.now();
       let first: Sample | undefined;
+      let firstAt = 0;
       let last: Sample | undefined;
       while (Date.now() < deadline) {
         last = await sample();
         samples.push(last);
         if (last.errors.length > 0) break;
-        if (!first && last.currentTime > 0 && (last.frames > 0 || !videoFrames)) first = last;
+        if (!first && last.currentTime > 0 && (last.frames > 0 || !videoFrames)) {
+          first = last;
+          firstAt = Date.now();
+        }
         if (first && last.currentTime - first.currentTime > 5.5) break;
         await page.waitForTimeout(500);
       }
@@ -150,6 +155,11 @@ describe.skipIf(!haveTools('ffmpeg', 'chromium'))('Shaka Player (MSF over MoQT, 
       expect(audioSeconds, why).toBeGreaterThan(0.5);
       const bufferedAudioEnd = Math.max(...last!.audioBuffered.map(([, end]) => end));
       expect(bufferedAudioEnd, `audio buffered past the playhead\n${why}`).toBeGreaterThan(last!.currentTime - 1);
+      annotate(
+        `${version} ${namespace.join('/')}: first frame ${((firstAt - loadedAt) / 1000).toFixed(1)} s after load(); ` +
+          `clock +${(last!.currentTime - first!.currentTime).toFixed(2)} s in ${((Date.now() - firstAt) / 1000).toFixed(1)} s; ` +
+          `${last!.frames - first!.frames} frames decoded (${last!.dropped} dropped); audio buffered ${audioSeconds.toFixed(2)} s (${last!.audioCodec})`,
+      );
       return samples;
     } finally {
       if (SHAKA_DEBUG) await writeFile(`/tmp/shaka-${version}.log`, browser!.consoleLines.join('\n'));
@@ -158,12 +168,12 @@ describe.skipIf(!haveTools('ffmpeg', 'chromium'))('Shaka Player (MSF over MoQT, 
     }
   }
 
-  it('over draft 16', async () => {
-    await play('draft-16');
+  it('over draft 16', async (ctx) => {
+    await play((note) => ctx.annotate(note), 'draft-16');
   }, 60_000);
 
-  it('over draft 14', async () => {
-    await play('draft-14');
+  it('over draft 14', async (ctx) => {
+    await play((note) => ctx.annotate(note), 'draft-14');
   }, 60_000);
 
   // Shaka decodes only the WHIP video's first frames (26 in 9 s here), not for want of anything
@@ -172,14 +182,14 @@ describe.skipIf(!haveTools('ffmpeg', 'chromium'))('Shaka Player (MSF over MoQT, 
   // decode-time gap over twice the frame duration, waits for a random access point and drops
   // the P frames; WHIP key frames are rare. Asserted is what works: both tracks selected (the
   // video needs the measured frame rate in the MSF catalog) and the Opus audio playing.
-  it('a WHIP broadcast from Chromium (H.264 + Opus) over draft 16: both tracks, Opus audio plays', async () => {
+  it('a WHIP broadcast from Chromium (H.264 + Opus) over draft 16: both tracks, Opus audio plays', async (ctx) => {
     const publisher = await browser!.newPage();
     try {
       await publisher.goto(`${gateway!.url}/publish/live/whip-shaka`);
       await publisher.selectOption('#codec', 'H264');
       await publisher.click('#start');
       await publisher.waitForSelector('#state[data-state="live"]', { timeout: 20_000 });
-      await play('draft-16', ['live', 'whip-shaka'], /^opus$/, false);
+      await play((note) => ctx.annotate(note), 'draft-16', ['live', 'whip-shaka'], /^opus$/, false);
     } finally {
       await publisher.close();
     }

@@ -156,7 +156,7 @@ describe.each(['draft-16', 'draft-14'] as const)('hang broadcast → IETF subscr
     expect([...next.objects[0]!.payload]).toEqual([0, 0, 0, 4, 0x67, 0x64, 0x00, 0x28, ...pps, ...idr]);
   });
 
-  it('a Shaka Player peer: SUBSCRIBE_OK without Track Extensions, LOC Timestamp under id 0x06; others unchanged', async () => {
+  it('a Shaka Player peer: SUBSCRIBE_OK without Track Extensions, LOC Timestamp under id 0x06 (public and private); others unchanged', async () => {
     // Shaka Player 5.2.12 parses draft-16 Track Extensions as the next control message and reads
     // only LOC draft-03's Timestamp id (src/moq/ietf/session/peer.ts, src/media/loc/properties.ts).
     const shaka = await setup(version, { implementation: 'ShakaPlayer/v5.2.12' });
@@ -177,6 +177,10 @@ describe.each(['draft-16', 'draft-14'] as const)('hang broadcast → IETF subscr
       { type: LocPropertyType.timestamp, value: 1_500_000n },
     ]);
     expect(shakaObject!.extensions).toEqual([{ type: 0x06n, value: 1_500_000n }]);
+    // And a LOC Private Properties block in front (count 1, type 0x06, varint 1 500 000), so
+    // Shaka's guess at one never cuts into the codec data.
+    expect([...shakaObject!.payload]).toEqual([1, 0x06, 0x80, 0x16, 0xe3, 0x60, ...payload(7, 40)]);
+    expect([...otherObject!.payload]).toEqual([...payload(7, 40)]);
     if (version === 'draft-16') {
       expect(shakaOk.properties).toEqual({ other: [] });
       expect(otherOk.properties).toMatchObject({ publisherPriority: expect.any(Number), groupOrder: 'descending' });

@@ -10,7 +10,8 @@
  * - Anything else (no catalog, unknown track, other containers) passes through as opaque objects.
  *
  * Shaka Player (MOQT IMPLEMENTATION `ShakaPlayer/...`) gets its LOC timestamps under LOC draft-03's
- * id, the only one it reads (src/media/loc/properties.ts).
+ * id, the only one it reads, in the object's properties and in a LOC Private Properties block in
+ * front of the payload, which it would otherwise guess at (src/media/loc/properties.ts).
  */
 import type { Broadcast } from '../../../src/relay/broadcast.ts';
 import { CATALOG_TRACK } from '../../../src/media/hang/catalog.ts';
@@ -18,7 +19,7 @@ import { decodeLegacyFrame } from '../../../src/media/hang/container.ts';
 import type { TrackInfo } from '../../../src/media/frame.ts';
 import { estimateFramerate } from '../../../src/media/frame-rate.ts';
 import { inBandParameterSets, type InBandParameterSets } from '../../../src/media/loc/in-band.ts';
-import { type LocProperty, locDraft03TimestampProperties, locTimestampProperties } from '../../../src/media/loc/properties.ts';
+import { type LocProperty, locDraft03TimestampProperties, locTimestampProperties, withLocDraft03PrivateTimestamp } from '../../../src/media/loc/properties.ts';
 import { encodeMsfCatalog, MSF_CATALOG_TRACK } from '../../../src/media/msf/catalog.ts';
 import { msfCatalogFromTracks } from '../../../src/media/msf/from-hang.ts';
 import { type EgressTrack, type IetfPeer, type ObjectFormat, passthrough } from '../../../src/moq/ietf/media-bridge.ts';
@@ -42,12 +43,16 @@ export async function resolveEgressTrack(broadcast: Broadcast, ietfName: string,
 function mediaFormat(broadcast: Broadcast, catalog: HangCatalog | undefined, name: string, peer: IetfPeer | undefined): ObjectFormat {
   const info = catalog?.get(name);
   if (!info) return passthrough;
-  const timestamps = readsOnlyDraft03Timestamps(peer) ? locDraft03TimestampProperties : locTimestampProperties;
-  return legacyToLocFormat(timestamps, currentParameterSets(broadcast, name, info));
+  const parameterSets = currentParameterSets(broadcast, name, info);
+  if (!isShaka(peer)) return legacyToLocFormat(locTimestampProperties, parameterSets);
+  return legacyToLocFormat(locDraft03TimestampProperties, parameterSets, withLocDraft03PrivateTimestamp);
 }
 
-/** Shaka Player 5.2.12 (and its main branch as of this writing) reads LOC Timestamp 0x06 only. */
-function readsOnlyDraft03Timestamps(peer: IetfPeer | undefined): boolean {
+/**
+ * Shaka Player 5.2.12 reads LOC Timestamp 0x06 only, and strips a LOC Private Properties block
+ * from each payload, guessing when there is none (src/media/loc/properties.ts).
+ */
+function isShaka(peer: IetfPeer | undefined): boolean {
   return /^ShakaPlayer\//.test(peer?.implementation ?? '');
 }
 
@@ -71,7 +76,11 @@ function currentParameterSets(broadcast: Broadcast, name: string, initial: Track
 }
 
 /** hang legacy frame → LOC object; a frame that is not legacy goes through without properties. */
-function legacyToLocFormat(timestamps: (us: number) => LocProperty[], parameterSets: (() => InBandParameterSets | undefined) | undefined): ObjectFormat {
+function legacyToLocFormat(
+  timestamps: (us: number) => LocProperty[],
+  parameterSets: (() => InBandParameterSets | undefined) | undefined,
+  privateProperties?: (payload: Uint8Array, us: number) => Uint8Array,
+): ObjectFormat {
   // Key frames are told apart by their NAL headers with the track's first description; its NAL
   // length size does not change within a track.
   const first = parameterSets?.();
@@ -82,6 +91,7 @@ function legacyToLocFormat(timestamps: (us: number) => LocProperty[], parameterS
         const legacy = decodeLegacyFrame(frame);
         let payload = legacy.payload;
         if (first?.needsParameterSets(payload)) payload = parameterSets?.()?.withParameterSets(payload) ?? payload;
+        if (privateProperties) payload = privateProperties(payload, legacy.timestamp);
         return { extensions: timestamps(legacy.timestamp), payload };
       } catch {
         return { extensions: [], payload: frame };

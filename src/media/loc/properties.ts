@@ -6,6 +6,8 @@
  * Without a Timescale property LOC reads a Timestamp as wall-clock µs since the Unix epoch (§2.3.1),
  * so media-time timestamps always travel with Timescale = 1 000 000.
  */
+import { encodeVarint } from '../../wire/varint.ts';
+
 
 /** A key-value pair as carried in object extension headers (even types: varint, odd: bytes). */
 export interface LocProperty {
@@ -39,6 +41,25 @@ export const LOC_DRAFT03_TIMESTAMP = 0x06n;
  */
 export function locDraft03TimestampProperties(timestampUs: number): LocProperty[] {
   return [{ type: LOC_DRAFT03_TIMESTAMP, value: BigInt(Math.max(0, Math.round(timestampUs))) }];
+}
+
+/**
+ * `payload` behind a LOC Private Properties block (LOC "MOQ Object Mapping": the MOQ Object
+ * Payload is LOC Private Properties followed by the LOC Payload) holding the draft-03 Timestamp,
+ * as a count-prefixed list of key-value pairs. Shaka Player 5.2.12 strips such a block from every
+ * LOC object it gets, guessing one is there when the first bytes parse as one: raw AAC starts
+ * with a byte it reads as a count of 32 to 63 pairs, and when the frame happens to parse that
+ * far its head is cut off and the decoder fails (seen once in ~850 frames). A real block, one
+ * pair it reads right, makes the cut land exactly at the codec data. A copy of the payload.
+ */
+export function withLocDraft03PrivateTimestamp(payload: Uint8Array, timestampUs: number): Uint8Array {
+  const value = encodeVarint(BigInt(Math.max(0, Math.round(timestampUs))));
+  const out = new Uint8Array(2 + value.byteLength + payload.byteLength);
+  out[0] = 1; // one pair
+  out[1] = Number(LOC_DRAFT03_TIMESTAMP); // even type: a varint value follows
+  out.set(value, 2);
+  out.set(payload, 2 + value.byteLength);
+  return out;
 }
 
 /** Timescale + Timestamp for a media timestamp in µs. */

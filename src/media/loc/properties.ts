@@ -24,7 +24,7 @@ export const LocPropertyType = {
   timestamp: 0x10n,
 } as const;
 
-export const MICROSECONDS_PER_SECOND = 1_000_000;
+const MICROSECONDS_PER_SECOND = 1_000_000;
 
 /**
  * The Timestamp id of LOC draft-03's IANA table (0x06; the current draft moved it to 0x10 and
@@ -32,7 +32,7 @@ export const MICROSECONDS_PER_SECOND = 1_000_000;
  * (0x08) is given, and without it falls back to group number × frame duration, which stacks every
  * frame of a GOP at one time.
  */
-export const LOC_DRAFT03_TIMESTAMP = 0x06n;
+const LOC_DRAFT03_TIMESTAMP = 0x06n;
 
 /**
  * The one property such a player reads right on every draft: alone in the block, its type reads

@@ -144,20 +144,25 @@ export function pushTestPattern(opts: TestPatternOptions): TestPatternHandle {
   };
 }
 
-/** A port free on TCP (and on UDP too when asked) on 127.0.0.1. */
+/**
+ * A port free on TCP (and on UDP too when asked) on 127.0.0.1, from below Linux's ephemeral range
+ * (32768-60999): a gateway binds it seconds later (under --workers, after forking), and meanwhile
+ * any outgoing connection could take an ephemeral port as its local port and make that bind fail.
+ */
 export async function freePort(opts: { udp?: boolean } = {}): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
-    if (!opts.udp || (await udpFree(port))) return port;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const candidate = 20_000 + Math.floor(Math.random() * 12_000);
+    if ((await tcpFree(candidate)) && (!opts.udp || (await udpFree(candidate)))) return candidate;
   }
   throw new Error('no free port found');
+}
+
+function tcpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 function udpFree(port: number): Promise<boolean> {

@@ -19,6 +19,7 @@ import { connectLite, type LiteClient } from '../../src/moq/lite/client.ts';
 import { connectQuic } from '../../src/transport/quic/index.ts';
 import { startLossyUdpProxy } from '../helpers/lossy-udp-proxy.ts';
 import { clientOffer } from '../helpers/whip-offer.ts';
+import { loadSigningKey, mintToken } from '../../src/auth/index.ts';
 
 let gateway: GatewayProcess | undefined;
 afterEach(async () => {
@@ -48,11 +49,11 @@ function getOnFreshConnection<T>(
 const infoOnFreshConnection = (port: number) => getOnFreshConnection<ApiInfo>(port, '/api/info').then((answer) => answer.body);
 
 /** What one worker says: its /api/info, and /api/sessions and /api/broadcasts (for every worker), on one kept-alive connection. */
-async function askOneWorker(port: number): Promise<{ index: number; mesh: ApiInfo['workers']['mesh']; sessions: ApiSession[]; broadcasts: ApiBroadcast[] }> {
+async function askOneWorker(port: number, jwt?: string): Promise<{ index: number; mesh: ApiInfo['workers']['mesh']; sessions: ApiSession[]; broadcasts: ApiBroadcast[] }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const get = <T>(path: string) =>
     new Promise<T>((resolve, reject) => {
-      const req = http.get({ host: '127.0.0.1', port, path, agent, timeout: 3000 }, (res) => {
+      const req = http.get({ host: '127.0.0.1', port, path: jwt ? `${path}?jwt=${jwt}` : path, agent, timeout: 3000 }, (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
         res.on('end', () => resolve(JSON.parse(body) as T));
@@ -438,6 +439,49 @@ describe('--workers 2', () => {
       }
     }
     expect(new Set(owners).size).toBe(2);
+  });
+
+  it('with --auth-key, every worker refuses a viewer without a token and serves one with a token, across the mesh', async () => {
+    const SECRET = 'workers-test-secret-at-least-32-bytes!';
+    gateway = await startGateway({ args: ['--workers', '2', '--auth-key', SECRET] });
+    await until(() => gateway!.logs().some((line) => line.includes('listening with 2 workers')), 'the supervisor');
+    const port = gateway.httpPort;
+    const key = await loadSigningKey(SECRET);
+    const token = (claims: { put?: string; get?: string }) => mintToken(key, { root: 'secure', ...claims, expiresAt: Math.floor(Date.now() / 1000) + 600 });
+    const connect = async (jwt: string) => {
+      const url = new URL(`http://127.0.0.1:${port}/`);
+      url.searchParams.set('jwt', jwt);
+      return within(Moq.Connection.connect(url), 'connect', 10_000);
+    };
+    const connections: Moq.Connection.Established[] = [];
+    try {
+      const publisher = await connect(await token({ put: '' }));
+      connections.push(publisher);
+      const broadcast = new Moq.Broadcast();
+      publisher.publish('secure/cam' as Moq.Path.Valid, broadcast);
+      // No token: refused at the upgrade, by whichever worker takes it.
+      for (let i = 0; i < 6; i++) expect(await upgradeStatus(port)).toBe(401);
+      // Viewers with a read token, until both workers hold some: every one gets the frames.
+      const viewerToken = await token({ get: '' });
+      const tracks: Moq.Track[] = [];
+      for (let i = 0; i < 6; i++) {
+        const viewer = await connect(viewerToken);
+        connections.push(viewer);
+        tracks.push(viewer.consume('secure/cam' as Moq.Path.Valid).subscribe('video', 60));
+      }
+      const operator = await mintToken(key, { root: '', put: '', get: '', expiresAt: Math.floor(Date.now() / 1000) + 600 });
+      await until(async () => (await askOneWorker(port, operator)).broadcasts.find((b) => b.path === 'secure/cam')?.viewers === tracks.length, 'every viewer subscribed', 15_000);
+      const request = await within(broadcast.requested(), 'upstream request', 10_000);
+      const group = request!.track.appendGroup();
+      group.writeFrame(frameOf(0, 0));
+      group.close();
+      for (const track of tracks) {
+        const received = await within(track.nextGroupOrdered(), 'a group on every viewer', 10_000);
+        expect(Buffer.from((await received!.readFrame())!).equals(Buffer.from(frameOf(0, 0)))).toBe(true);
+      }
+    } finally {
+      for (const connection of connections) connection.close();
+    }
   });
 
   it('keeps QUIC viewers through NAT rebinding: packets reach the owning worker by connection ID', async () => {

@@ -72,6 +72,25 @@ async function askEveryWorker(port: number, count: number): Promise<Map<number, 
   return answers;
 }
 
+/**
+ * Serves a @moq/lite publisher's requests: the catalog (which the owner's /api/broadcasts asks for,
+ * to list the tracks) with one video track; resolves with the video request, the test's media.
+ */
+function serveRequests(broadcast: Moq.Broadcast): Promise<Moq.TrackRequest> {
+  return new Promise((resolve) => {
+    void (async () => {
+      for (let request = await broadcast.requested(); request; request = await broadcast.requested()) {
+        if (request.track.name === 'video') resolve(request);
+        else if (request.track.name === 'catalog.json') {
+          const catalog = request.track.appendGroup();
+          catalog.writeFrame(new TextEncoder().encode(JSON.stringify({ video: { renditions: { video: { codec: 'avc1.64001f', codedWidth: 64, codedHeight: 64 } } } })));
+          catalog.close();
+        }
+      }
+    })();
+  });
+}
+
 /** Frame f of group g: its place, then a pattern. */
 function frameOf(g: number, f: number): Uint8Array {
   const bytes = new Uint8Array(f === 0 ? 20_000 : 1500);
@@ -170,6 +189,7 @@ describe('--workers 2', () => {
       connections.push(publisher);
       const broadcast = new Moq.Broadcast();
       publisher.publish('workers/mesh' as Moq.Path.Valid, broadcast);
+      const videoRequested = serveRequests(broadcast);
       let owner = -1;
       await until(async () => {
         for (const [index, answer] of await askEveryWorker(gateway!.httpPort, 2)) if (answer.broadcasts.some((b) => b.path === 'workers/mesh')) owner = index;
@@ -189,8 +209,7 @@ describe('--workers 2', () => {
       const onOther = (await askEveryWorker(gateway.httpPort, 2)).get(other)!.sessions.length;
       expect(onOther).toBeGreaterThan(0);
 
-      const request = await within(broadcast.requested(), 'upstream request', 10_000);
-      expect(request?.track.name).toBe('video');
+      const request = await within(videoRequested, 'upstream request', 10_000);
       const GROUPS = 4;
       const FRAMES = 10;
       const receiving = tracks.map(async (track) => {
@@ -226,6 +245,8 @@ describe('--workers 2', () => {
       const answers = await askEveryWorker(gateway.httpPort, 2);
       expect(answers.get(owner)!.sessions.length).toBe(1 + (tracks.length - onOther) + 1);
       expect(answers.get(other)!.mesh).toEqual({ remoteBroadcasts: 1, workerConnections: 1, upstreamSubscriptions: 1 });
+      // The owner lists the MoQ publisher's track from its catalog.
+      expect(answers.get(owner)!.broadcasts.find((b) => b.path === 'workers/mesh')?.tracks).toMatchObject([{ name: 'video', kind: 'video', codec: 'avc1.64001f' }]);
       expect(answers.get(owner)!.mesh).toMatchObject({ upstreamSubscriptions: 0 });
 
       // The owner dies: the broadcast ends for the other worker's viewers too (they may
@@ -250,6 +271,7 @@ describe('--workers 2', () => {
     try {
       const broadcast = new Moq.Broadcast();
       publisher.publish('workers/rebind' as Moq.Path.Valid, broadcast);
+      const videoRequested = serveRequests(broadcast);
       await until(async () => [...(await askEveryWorker(gateway!.httpPort, 2)).values()].some((a) => a.broadcasts.some((b) => b.path === 'workers/rebind')), 'the broadcast');
       // Ten viewers: each lands on either worker, and each one's new address after the rebind
       // again on either, so without steering about half of them would lose their connection.
@@ -269,7 +291,7 @@ describe('--workers 2', () => {
           }
         })();
       }
-      const request = await within(broadcast.requested(), 'upstream request', 10_000);
+      const request = await within(videoRequested, 'upstream request', 10_000);
       const publishGroups = async (from: number, to: number) => {
         for (let g = from; g < to; g++) {
           const group = request!.track.appendGroup();

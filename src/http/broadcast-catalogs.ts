@@ -87,11 +87,11 @@ export class BroadcastCatalogs {
   }
 }
 
-/** Reads the newest catalog group by group until the subscription ends; keeps the last good one. */
+/** Reads the catalog group by group until the subscription ends; keeps the last good one. */
 async function follow(entry: Entry): Promise<void> {
   try {
     for (;;) {
-      const group = await entry.subscription.nextGroup({ newestFirst: true });
+      const group = await entry.subscription.nextGroup();
       if (!group) return;
       const frame = await group.reader().readFrame();
       if (!frame) continue;

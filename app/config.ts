@@ -23,7 +23,7 @@ export const OPTIONS = {
   host: opt({ key: 'host', flag: 'host', env: 'MOQ_HOST', type: 'string', default: '0.0.0.0', help: 'Address to listen on (HTTP, WebSocket, QUIC, RTMP)' }),
   port: opt({ key: 'port', flag: 'port', env: 'MOQ_PORT', type: 'int', default: 4443, help: 'HTTP + WebSocket on TCP, WebTransport + QUIC on UDP (same number)' }),
   rtmpPort: opt({ key: 'rtmp.port', flag: 'rtmp-port', env: 'MOQ_RTMP_PORT', type: 'int', default: 1935, help: 'RTMP ingest port (TCP); -1 disables RTMP' }),
-  workers: opt({ key: 'workers', flag: 'workers', env: 'MOQ_WORKERS', type: 'int', default: 1, help: 'Gateway processes sharing the ports (SO_REUSEPORT); 0 = one per core (os.availableParallelism()); 1 = a single process, no supervisor' }),
+  workers: opt({ key: 'workers', flag: 'workers', env: 'MOQ_WORKERS', type: 'int', default: 0, help: 'Gateway processes sharing the ports (SO_REUSEPORT); 0 (default) = one per core (os.availableParallelism()); 1 = a single process, no supervisor' }),
   quic: opt({ key: 'quic.enabled', flag: 'quic', env: 'MOQ_QUIC', type: 'bool', default: true, help: 'Serve WebTransport (HTTP/3) and raw QUIC on UDP --port (--no-quic or MOQ_QUIC=false turns it off)' }),
   tlsCert: opt({ key: 'tls.cert', flag: 'tls-cert', env: 'MOQ_TLS_CERT', type: 'string', default: '', help: 'Certificate chain (PEM) for HTTPS/WSS and QUIC; empty = dev mode: a self-signed ECDSA certificate, renewed, its hash at /certificate.sha256' }),
   tlsKey: opt({ key: 'tls.key', flag: 'tls-key', env: 'MOQ_TLS_KEY', type: 'string', default: '', help: 'Private key (PEM) for --tls-cert' }),

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { nodeTokenSource, startCluster, WorkerMesh, type Cluster } from '../src/cluster/index.ts';
 import { Origin, type TrackOptions } from '../src/relay/index.ts';
-import { PublisherRegistry } from '../src/media/publishers.ts';
+import { PublisherRegistry, PublishRefusedError } from '../src/media/publishers.ts';
 import { HttpError, HttpServer } from '../src/http/server.ts';
 import { RtmpIngest } from '../adapters/ingest/rtmp/index.ts';
 import { createWhipService, type WhipService } from '../adapters/ingest/whip/index.ts';
-import { createHlsService, type HlsService } from '../adapters/egress/hls/index.ts';
-import { mountApi } from '../src/http/api.ts';
+import { createHlsService, parseHlsPath, type HlsService } from '../adapters/egress/hls/index.ts';
+import { mountApi, type LocalApi } from '../src/http/api.ts';
 import { GatewayMetrics } from '../src/http/metrics.ts';
 import { mountPages } from '../src/http/pages.ts';
 import { mountAccessCheck } from '../src/http/access-check.ts';
@@ -22,16 +23,13 @@ import type { WorkerRole } from './workers/worker-role.ts';
 import { isSteeringPeersMessage, isWorkerMeshMessage, type WorkerMeshMessage } from './workers/worker-messages.ts';
 import { SteeringLink } from './workers/steering-link.ts';
 import { SharedDevCertificate } from './workers/shared-dev-certificate.ts';
+import { WorkerFleet } from './workers/fleet.ts';
+import { FleetApi } from './workers/fleet-api.ts';
+import { HttpForwarder } from './workers/http-forward.ts';
+import type { FleetQuery } from './workers/worker-messages.ts';
 import type { MediaSink } from '../src/media/frame.ts';
 import type { Logger } from '../src/logger.ts';
-
-export interface GatewayPorts {
-  http: number;
-  rtmp: number | undefined;
-  rtmps?: number;
-  /** --metrics-listen: the separate /metrics listener. */
-  metrics?: number;
-}
+import type { GatewayPorts } from './gateway-ports.ts';
 
 /**
  * Wires the parts together: ingest adapters → publisher registry → relay origin → MoQ
@@ -54,6 +52,12 @@ export class Gateway {
   mesh: WorkerMesh | undefined;
   #meshHttp: HttpServer | undefined;
   #steering: SteeringLink | undefined;
+  /** Under `--workers N`: HLS requests for a broadcast another worker holds go there. */
+  #forwarder: HttpForwarder | undefined;
+  /** This process's own API answers (the fleet asks for them under `--workers N`). */
+  readonly #api: LocalApi;
+  /** Under `--workers N > 1`: the other workers, through the supervisor. */
+  readonly #fleet: WorkerFleet | undefined;
   /** --metrics-listen: /metrics on a listener of its own. */
   #metricsHttp: HttpServer | undefined;
   ports: GatewayPorts = { http: 0, rtmp: undefined };
@@ -67,7 +71,10 @@ export class Gateway {
     const reusePort = worker !== undefined;
     this.origin = new Origin({ maxBroadcasts: config.maxBroadcasts, maxTracksPerBroadcast: config.maxTracksPerBroadcast });
     this.policy = new AccessPolicy(config);
-    this.sessions = new SessionRegistry(config.sessionsPerIp);
+    // Under --workers N > 1 the API, /metrics and per-address limits span every worker.
+    const fleet = worker && worker.count > 1 ? new WorkerFleet(process, (query) => this.#answerFleet(query)) : undefined;
+    this.#fleet = fleet;
+    this.sessions = new SessionRegistry(config.sessionsPerIp, worker && fleet ? { shared: fleet, ids: { first: worker.index + 1, step: worker.count }, worker: worker.index } : {});
     const trackOptions: TrackOptions = { cacheBytes: config.cacheBytes, maxGroupBytes: config.maxGroupBytes };
     this.publishers = new PublisherRegistry(this.origin, {
       reconnectGraceMs: config.reconnectGrace,
@@ -90,7 +97,7 @@ export class Gateway {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('ok\n');
     });
-    mountApi(this.http, {
+    this.#api = mountApi(this.http, {
       origin: this.origin,
       publishers: this.publishers,
       info: () => ({ httpPort: this.ports.http, rtmpPort: this.ports.rtmp, version: VERSION, udp: udpMode(), workers: { count: worker?.count ?? 1, index: worker?.index ?? 0, ...(this.mesh ? { mesh: this.mesh.stats() } : {}) } }),
@@ -99,6 +106,8 @@ export class Gateway {
       kickSession: (id) => this.sessions.kick(id),
       authorize: (req) => this.policy.operator(req),
       cluster: () => this.cluster?.stats(),
+      fleet: worker && fleet && new FleetApi(fleet, worker.index),
+      relayed: () => this.mesh?.relayed() ?? [],
     });
     this.whip = createWhipService({
       logger: logger.child({ component: 'whip' }),
@@ -110,23 +119,20 @@ export class Gateway {
           return withRelease(sink, release);
         }),
       authorize: (path, bearer) => this.policy.whipPublish(path, bearer),
+      beforeOpen: (path) => this.#claimAcrossWorkers(path),
       ...whipNatOptions(config),
     });
-    this.http.route('/whip/', (req, res, subpath) => this.whip.handle(req, res, subpath));
+    this.http.route('/whip/', (req, res, subpath) => this.#routeWhip(req, res, subpath));
     this.hls = createHlsService({
       origin: this.origin,
       logger: logger.child({ component: 'hls' }),
       authorize: (broadcast, token) => this.policy.hlsSubscribe(broadcast, token),
     });
-    this.http.route('/hls/', (req, res, subpath) => this.hls.handle(req, res, subpath));
+    this.http.route('/hls/', (req, res, subpath) => this.#routeHls(req, res, subpath));
     this.metrics = this.#createMetrics();
     const metricsListen = parseHostPort(config.metricsListen);
-    if (metricsListen) {
-      this.#metricsHttp = new HttpServer({ ...metricsListen, headersTimeoutMs: config.handshakeTimeout, logger, reusePort });
-      this.metrics.mount(this.#metricsHttp, config.metricsToken);
-    } else {
-      this.metrics.mount(this.http, config.metricsToken);
-    }
+    if (metricsListen) this.#metricsHttp = new HttpServer({ ...metricsListen, headersTimeoutMs: config.handshakeTimeout, logger, reusePort });
+    this.metrics.mount(this.#metricsHttp ?? this.http, config.metricsToken, fleet && (() => fleet.ask({ kind: 'metrics' })));
     mountPages(this.http, { logger: logger.child({ component: 'web' }) });
     mountAccessCheck(this.http, () => this.policy.authenticator, (broadcast) => this.origin.get(broadcast) !== undefined);
   }
@@ -153,6 +159,7 @@ export class Gateway {
             : undefined,
         openPublisher: async (req) => {
           const auth = await this.policy.rtmpPublish(req.broadcast, req.query);
+          await this.#claimAcrossWorkers(req.broadcast);
           return this.sessions.limited(req.remoteAddress, (release) => {
             const sink = this.publishers.open(req.broadcast, { protocol: 'rtmp', remoteAddress: req.remoteAddress }, req.terminate);
             this.policy.closeOnExpiry(auth, () => req.terminate('token expired'));
@@ -201,6 +208,38 @@ export class Gateway {
     return this.ports;
   }
 
+  /** Another worker's question (app/workers/fleet.ts): this process's part of the answer. */
+  #answerFleet(query: FleetQuery): unknown {
+    switch (query.kind) {
+      case 'api-broadcasts':
+        return this.#api.broadcasts(true).then((broadcasts) => ({ worker: this.worker?.index ?? 0, broadcasts }));
+      case 'api-sessions':
+        return this.#api.sessions();
+      case 'metrics':
+        return this.metrics.json();
+      case 'kick-session':
+        return this.#api.kickSession(query.id);
+      case 'kick-broadcast':
+        return this.#api.kickPublisher(query.path);
+      case 'release-publisher':
+        return this.publishers.yieldTo(query.path);
+    }
+  }
+
+  /**
+   * Under `--workers N`: a publisher of `path` arrives here while another worker holds the name
+   * (an encoder reconnecting within its grace lands on any worker). That worker gives it up as
+   * open() would in one process (refused while its publisher is connected, unless --takeover),
+   * and this one publishes once the release has reached it, so there is never a second owner.
+   */
+  async #claimAcrossWorkers(path: string): Promise<void> {
+    if (!this.#fleet || !this.mesh?.ownerOf(path)) return;
+    const answers = await this.#fleet.ask({ kind: 'release-publisher', path });
+    if (answers.includes('held')) throw new PublishRefusedError(`broadcast ${path} is already being published`);
+    const deadline = Date.now() + CLAIM_WAIT_MS;
+    while (this.mesh.ownerOf(path) && Date.now() < deadline) await sleep(10);
+  }
+
   /** This worker's QUIC steering port, when it serves QUIC under a supervisor. */
   get steeringPort(): number | undefined {
     return this.#steering?.port;
@@ -209,7 +248,10 @@ export class Gateway {
   async #joinWorkerMesh(worker: WorkerRole): Promise<void> {
     // Loopback only, one per worker: a shared SO_REUSEPORT port would land a link on any worker.
     this.#meshHttp = new HttpServer({ host: '127.0.0.1', port: 0, logger: this.logger, headersTimeoutMs: this.config.handshakeTimeout });
-    this.#meshHttp.onUpgrade((req, socket, head) => this.#moq.handleUpgrade(req, socket, head));
+    this.#meshHttp.onUpgrade((req, socket, head) => this.#moq.handleUpgrade(req, socket, head, true));
+    this.#meshHttp.route('/hls/', (req, res, subpath) => this.hls.handle(req, res, subpath));
+    this.#meshHttp.route('/whip/', (req, res, subpath) => this.whip.handle(req, res, subpath));
+    this.#forwarder = new HttpForwarder();
     const port = await this.#meshHttp.listen();
     const mesh = new WorkerMesh({
       origin: this.origin,
@@ -226,8 +268,28 @@ export class Gateway {
     this.mesh = mesh;
   }
 
+  /**
+   * A packaging session (and every segment URL in its playlists) lives in one process, while a
+   * player's connections land on any worker: so the worker holding the broadcast serves all of
+   * its HLS requests, and the others forward them there.
+   */
+  #routeHls(req: IncomingMessage, res: ServerResponse, subpath: string): void {
+    const broadcast = parseHlsPath(subpath)?.broadcast;
+    const owner = broadcast === undefined ? undefined : this.mesh?.ownerOf(broadcast);
+    if (owner && this.#forwarder) this.#forwarder.forward(req, res, owner);
+    else this.hls.handle(req, res, subpath);
+  }
+
+  /** A WHIP session's resource (`/whip/<broadcast>/<id>`: trickle PATCH, DELETE) is on the worker holding its broadcast. */
+  async #routeWhip(req: IncomingMessage, res: ServerResponse, subpath: string): Promise<void> {
+    const segments = subpath.split('/').filter((s) => s.length > 0);
+    const owner = req.method === 'PATCH' || req.method === 'DELETE' ? this.mesh?.ownerOf(segments.slice(0, -1).join('/')) : undefined;
+    if (owner && this.#forwarder) this.#forwarder.forward(req, res, owner);
+    else await this.whip.handle(req, res, subpath);
+  }
+
   /** Dev mode: the certificate hash browsers pin (fetched cross-origin by @moq/watch). */
-  #serveCertificateHash(res: import('node:http').ServerResponse): void {
+  #serveCertificateHash(res: ServerResponse): void {
     const hash = this.#moq.devCertificateHash;
     if (hash === undefined) throw new HttpError(404, 'not in dev mode: the server has a real certificate');
     res.writeHead(200, { 'content-type': 'text/plain', 'access-control-allow-origin': '*', 'cache-control': 'no-cache' });
@@ -264,9 +326,12 @@ export class Gateway {
     await this.sessions.closeAll('server shutting down', SHUTDOWN_SESSION_CLOSE_MS);
     await Promise.allSettled([this.#moq.close(), this.#rtmp?.close(), this.whip.close(), this.http.close(SHUTDOWN_HTTP_GRACE_MS), this.#metricsHttp?.close(), this.#meshHttp?.close()]);
     this.#steering?.close();
+    this.#forwarder?.close();
   }
 }
 
+/** How long a new publisher waits for another worker's release of its name to arrive. */
+const CLAIM_WAIT_MS = 2000;
 /** How long shutdown lets the ends of tracks and last playlists flush before closing sessions. */
 const SHUTDOWN_DRAIN_MS = 250;
 /** How long closing sessions may take to say goodbye before their sockets are cut. */

@@ -32,14 +32,24 @@ export interface MoqAcceptorDeps {
 /** MALFORMED_PATH (draft-ietf-moq-transport-16 "Termination"): a raw QUIC SETUP with an unusable PATH. */
 const PATH_REFUSED = 0x9;
 
+/** What is known of a WebSocket peer before its session starts. */
+interface UpgradePeer {
+  access: SessionAccess | undefined;
+  /** A sibling worker's mesh link (app/gateway.ts): not a viewer, no per-address slot. */
+  internal: boolean;
+}
+
 export class MoqAcceptor {
-  readonly #ws: WebSocketAcceptor<SessionAccess>;
+  readonly #ws: WebSocketAcceptor<UpgradePeer>;
   #quic: QuicServer | undefined;
   /** Dev mode (no --tls-cert): a short-lived self-signed certificate, renewed. */
   #devCertificate: Pick<DevCertificateManager, 'current' | 'material' | 'stop'> | undefined;
 
   constructor(private readonly deps: MoqAcceptorDeps) {
-    this.#ws = new WebSocketAcceptor({ onSession: (session, info) => this.#accept(session, info), maxPayloadBytes: deps.config.maxFrameBytes + 64 * 1024 });
+    this.#ws = new WebSocketAcceptor<UpgradePeer>({
+      onSession: (session, { auth, ...info }) => this.#accept(session, { ...info, auth: auth?.access }, undefined, auth?.internal),
+      maxPayloadBytes: deps.config.maxFrameBytes + 64 * 1024,
+    });
   }
 
   /** The dev certificate's SHA-256 that browsers pin, or undefined with a real certificate. */
@@ -48,16 +58,16 @@ export class MoqAcceptor {
   }
 
   /** A MoQ WebSocket: `?jwt=` is verified before upgrading, so a refused client gets a plain 401/403. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, internal = false): void {
     const { logger, policy, registry } = this.deps;
     const url = new URL(req.url ?? '/', 'http://localhost');
     const remote = req.socket.remoteAddress ?? '';
-    if (registry.full(remote)) {
+    if (!internal && registry.full(remote)) {
       logger.warn({ remote, limit: registry.perAddress }, 'MoQ connection refused: too many sessions from this address');
       return rejectUpgrade(socket, 429, 'Too Many Requests');
     }
     policy.session(url).then(
-      (access) => this.#ws.handleUpgrade(req, socket, head, access),
+      (access) => this.#ws.handleUpgrade(req, socket, head, { access, internal }),
       (error: unknown) => {
         const status = refusalStatus(error);
         logger.info({ remote: req.socket.remoteAddress, reason: (error as Error).message }, 'MoQ connection refused');
@@ -133,7 +143,7 @@ export class MoqAcceptor {
   }
 
   /** `setupVersions`: the CLIENT_SETUP's versions when #acceptQuic already peeked it. */
-  #accept(session: WebTransport, info: TransportSessionInfo<SessionAccess>, setupVersions?: number[]): void {
+  #accept(session: WebTransport, info: TransportSessionInfo<SessionAccess>, setupVersions?: number[], internal = false): void {
     const { config, registry, policy } = this.deps;
     const id = registry.nextId();
     const logger = this.deps.logger.child({ session: id, transport: info.transport, remote: info.remoteAddress });
@@ -157,7 +167,7 @@ export class MoqAcceptor {
       },
     );
     if (access) policy.closeOnExpiry(access, () => handle.close(0x2, 'token expired'), handle.closed);
-    const refusal = registry.add(id, handle, { protocol: info.protocol || MoqProtocolName.compat, transport: info.transport, remoteAddress: info.remoteAddress });
+    const refusal = registry.add(id, handle, { protocol: info.protocol || MoqProtocolName.compat, transport: info.transport, remoteAddress: info.remoteAddress }, internal);
     // Raced past the early check: refused now.
     if (refusal) logger.warn({ reason: refusal.message }, 'MoQ session refused');
     void handle.closed.then((closeInfo) => logger.info({ close: closeInfo }, 'session closed'));

@@ -6,11 +6,13 @@
 import type { ApiClosedSession as ClosedSession, ApiSession } from '../src/http/api-types.ts';
 import { sumBy, type Totals } from '../src/http/metrics.ts';
 import type { MoqSessionHandle, MoqSessionStats } from '../src/moq/serve.ts';
-import { SessionLimiter } from './session-limiter.ts';
+import { SessionLimiter, type SharedLimits } from './session-limiter.ts';
 
 interface LiveSession {
   handle: MoqSessionHandle;
   info: ApiSession;
+  /** A sibling worker's mesh link: closed at shutdown like the rest, never listed or counted. */
+  internal: boolean;
 }
 
 export type SessionFacts = Omit<ApiSession, 'id' | 'startedAt'>;
@@ -24,10 +26,25 @@ export class SessionRegistry {
   readonly #sessions = new Map<number, LiveSession>();
   readonly #ended = new Map<string, MoqSessionStats>();
   readonly #closed: ClosedSession[] = [];
-  #nextId = 1;
+  #nextId: number;
+  readonly #idStep: number;
+  readonly #worker: number | undefined;
 
-  constructor(perAddress: number) {
-    this.#limiter = new SessionLimiter(perAddress);
+  constructor(
+    perAddress: number,
+    options: {
+      /** Under `--workers N`: what the other workers hold per address. */
+      shared?: SharedLimits;
+      /** Under `--workers N`: worker i numbers its sessions i+1, i+1+N, … so ids are unique across workers. */
+      ids?: { first: number; step: number };
+      /** Under `--workers N`: this worker's index, shown on each of its sessions. */
+      worker?: number;
+    } = {},
+  ) {
+    this.#limiter = new SessionLimiter(perAddress, options.shared);
+    this.#nextId = options.ids?.first ?? 1;
+    this.#idStep = options.ids?.step ?? 1;
+    this.#worker = options.worker;
   }
 
   get perAddress(): number {
@@ -56,27 +73,30 @@ export class SessionRegistry {
 
   /** An id for the next MoQ session (for its logs, before it is added). */
   nextId(): number {
-    return this.#nextId++;
+    const id = this.#nextId;
+    this.#nextId += this.#idStep;
+    return id;
   }
 
   /**
    * A MoQ session joins: it holds a slot of its address, shows in the API and counts in /metrics
    * until it closes. When its address raced past the limit it is closed, and the refusal returned.
    */
-  add(id: number, handle: MoqSessionHandle, facts: SessionFacts): Error | undefined {
+  add(id: number, handle: MoqSessionHandle, facts: SessionFacts, internal = false): Error | undefined {
     let release = () => {};
     let refusal: Error | undefined;
     try {
-      release = this.#limiter.acquire(facts.remoteAddress);
+      if (!internal) release = this.#limiter.acquire(facts.remoteAddress);
     } catch (error) {
       refusal = error as Error;
       handle.close(0x2, refusal.message);
     }
-    this.#sessions.set(id, { handle, info: { id, ...facts, startedAt: new Date().toISOString() } });
+    this.#sessions.set(id, { handle, info: { id, ...facts, startedAt: new Date().toISOString(), ...(this.#worker !== undefined ? { worker: this.#worker } : {}) }, internal });
     void handle.closed.then((closeInfo) => {
       release();
       const live = this.#sessions.get(id);
       this.#sessions.delete(id);
+      if (internal) return;
       if (live) {
         this.#closed.push({ ...live.info, closedAt: new Date().toISOString(), reason: closeReason(closeInfo) });
         if (this.#closed.length > CLOSED_KEPT) this.#closed.shift();
@@ -90,7 +110,7 @@ export class SessionRegistry {
   }
 
   list(): ApiSession[] {
-    return [...this.#sessions.values()].map((s) => s.info);
+    return this.#external().map((s) => s.info);
   }
 
   /** The last closed sessions with why they ended, oldest first. */
@@ -100,21 +120,27 @@ export class SessionRegistry {
 
   kick(id: number): boolean {
     const session = this.#sessions.get(id);
-    session?.handle.close(0, 'kicked by the API');
-    return session !== undefined;
+    if (!session || session.internal) return false;
+    session.handle.close(0, 'kicked by the API');
+    return true;
   }
 
   /** Live MoQ sessions by protocol family and transport (a gauge). */
   counts(): Totals {
-    return sumBy([...this.#sessions.values()].map((s) => ({ labels: { protocol: s.handle.family, transport: s.info.transport }, value: 1 })));
+    return sumBy(this.#external().map((s) => ({ labels: { protocol: s.handle.family, transport: s.info.transport }, value: 1 })));
   }
 
   /** `key` summed over every MoQ session ever served, by protocol family (a counter). */
   totals(key: keyof MoqSessionStats): Totals {
     return sumBy([
       ...[...this.#ended].map(([protocol, s]) => ({ labels: { protocol }, value: s[key] })),
-      ...[...this.#sessions.values()].map((s) => ({ labels: { protocol: s.handle.family }, value: s.handle.stats()[key] })),
+      ...this.#external().map((s) => ({ labels: { protocol: s.handle.family }, value: s.handle.stats()[key] })),
     ]);
+  }
+
+  /** Sessions of clients, not of sibling workers' mesh links. */
+  #external(): LiveSession[] {
+    return [...this.#sessions.values()].filter((s) => !s.internal);
   }
 
   /** Shutdown, first step: ask peers to go elsewhere where the protocol can. */

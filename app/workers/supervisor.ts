@@ -10,12 +10,14 @@ import { DEV_CERTIFICATE_ENV, encodeDevCertificate, type DevCertificateMessage }
 import { devCertificateHosts } from '../moq-acceptor.ts';
 import { DevCertificateManager } from '../../src/transport/tls/index.ts';
 import { MeshRelay } from './mesh-relay.ts';
+import { FleetRelay } from './fleet-relay.ts';
 
 /**
  * `--workers N` (N > 1): this process serves nothing itself. It forks N gateways with the same
  * CLI arguments, each binding the same HTTP/WebSocket and RTMP ports with SO_REUSEPORT (the
  * kernel spreads new connections over them), relays the worker mesh's announcements between them
- * (MeshRelay), restarts one that dies, and on SIGTERM stops them all within SUPERVISOR_DRAIN_MS.
+ * (MeshRelay) and their questions to each other (FleetRelay: API, /metrics, per-address
+ * limits), restarts one that dies, and on SIGTERM stops them all within SUPERVISOR_DRAIN_MS.
  */
 export interface SupervisorOptions {
   config: GatewayConfig;
@@ -51,6 +53,7 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<number> {
   const slots: Slot[] = Array.from({ length: count }, (_, index) => ({ index, child: undefined, startedAt: 0, restarts: 0 }));
   let stopping = false;
   const mesh = new MeshRelay();
+  const fleet = new FleetRelay((index) => slots[index]?.child, count);
   // QUIC on every worker: one dev certificate for all (browsers pin its hash), and each
   // worker's steering port for the others.
   const devCertificate = config.quic && !config.tlsCert ? new DevCertificateManager({ hosts: devCertificateHosts(config) }) : undefined;
@@ -83,9 +86,11 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<number> {
     slot.child = child;
     const ready = new Promise<WorkerReady | undefined>((resolve) => {
       child.on('message', (message: unknown) => {
+        if (fleet.handle(slot.index, message)) return;
         if (isWorkerMeshMessage(message)) toOthers(slot.index, mesh.report(slot.index, message.announcement));
         else if (isWorkerReady(message)) {
           for (const announcement of mesh.snapshotFor(slot.index)) sendMesh(child, announcement);
+          for (const limit of fleet.limitsFor(slot.index)) child.send(limit, () => undefined);
           steeringPorts[slot.index] = message.steeringPort ?? 0;
           announceSteering();
           resolve(message);
@@ -95,6 +100,7 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<number> {
     });
     child.once('exit', (code, signal) => {
       slot.child = undefined;
+      fleet.workerGone(slot.index);
       for (const announcement of mesh.withdraw(slot.index)) toOthers(slot.index, announcement);
       if (stopping) return;
       const lived = Date.now() - slot.startedAt;

@@ -43,6 +43,11 @@ export class RemoteBroadcasts {
     return broadcast;
   }
 
+  /** The live copies held now (being watched or recently asked for). */
+  copies(): Broadcast[] {
+    return [...this.#cache.values()].map((entry) => entry.broadcast).filter((broadcast) => !broadcast.ended);
+  }
+
   /** Cached broadcasts (being watched or recently asked for). */
   get size(): number {
     return this.#cache.size;

@@ -8,7 +8,7 @@
  * Workers reach each other on a private loopback listener each (`self.url`, ws://: no QUIC), so a
  * link never lands on the wrong worker the way a shared SO_REUSEPORT port would.
  */
-import type { Origin, TrackOptions } from '../relay/index.ts';
+import { normalizePath, type Broadcast, type Origin, type TrackOptions } from '../relay/index.ts';
 import type { StructuredLogger } from '../logger.ts';
 import { RemoteDirectory } from './directory.ts';
 import { applyDirectoryChange } from './directory-announcements.ts';
@@ -79,6 +79,17 @@ export class WorkerMesh {
   /** Another worker's change, relayed by the supervisor. */
   apply(announcement: MeshAnnouncement): void {
     if (!this.#closed) this.#directory.apply(announcement);
+  }
+
+  /** The private URL of the worker holding `path`, when another worker holds it. */
+  ownerOf(path: string): URL | undefined {
+    const address = this.#directory.get(normalizePath(path));
+    return address ? new URL(address.url) : undefined;
+  }
+
+  /** Copies of other workers' broadcasts this worker holds for its viewers (not in Origin.list()). */
+  relayed(): Broadcast[] {
+    return this.#remote.copies();
   }
 
   stats(): WorkerMeshStats {

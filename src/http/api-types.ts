@@ -54,6 +54,8 @@ export interface ApiBroadcast {
   /** ISO date-time. */
   startedAt: string;
   uptimeSeconds: number;
+  /** Under `--workers N`: the worker holding its publisher (absent when relayed from another node). */
+  worker?: number;
 }
 
 /** An entry of `GET /api/sessions`. */
@@ -64,6 +66,8 @@ export interface ApiSession {
   remoteAddress: string;
   /** ISO date-time. */
   startedAt: string;
+  /** Under `--workers N`: the worker serving it. */
+  worker?: number;
 }
 
 /** An entry of `closed` in `GET /api/sessions`: a recently ended session and why it ended. */

@@ -18,19 +18,54 @@ export interface ApiDeps {
   cluster: () => unknown;
   /** Rejects (HttpError 401/403) when the request may not use the API. */
   authorize: (req: http.IncomingMessage) => Promise<void>;
+  /** Under `--workers N`: the other workers' part of each answer (app/workers/fleet-api.ts). */
+  fleet?: ApiFleet;
+  /** Under `--workers N`: copies of other workers' broadcasts held here (their viewers count in the merge). */
+  relayed?: () => Broadcast[];
 }
 
-/** The JSON API under /api/ (documented in docs/openapi.yaml). */
-export function mountApi(server: HttpServer, deps: ApiDeps): void {
+export interface ApiSessionList {
+  sessions: ApiSession[];
+  closed: ApiClosedSession[];
+}
+
+/** What this process answers by itself; under `--workers N` every worker's is merged. */
+export interface LocalApi {
+  /** `withRelayed`: with the copies of other workers' broadcasts (`ApiDeps.relayed`), for the fleet's merge. */
+  broadcasts(withRelayed?: boolean): Promise<ApiBroadcast[]>;
+  sessions(): ApiSessionList;
+  kickSession(id: number): boolean;
+  /** Ends the broadcast where its publisher is connected; false when none is here. */
+  kickPublisher(path: string): boolean;
+}
+
+/** Merges the other workers' answers into this one's, so any worker answers for the gateway. */
+export interface ApiFleet {
+  broadcasts(local: ApiBroadcast[]): Promise<ApiBroadcast[]>;
+  sessions(local: ApiSessionList): Promise<ApiSessionList>;
+  kickSession(id: number): Promise<boolean>;
+  kickPublisher(path: string): Promise<boolean>;
+}
+
+/** The JSON API under /api/ (documented in docs/openapi.yaml). Returns this process's own answers. */
+export function mountApi(server: HttpServer, deps: ApiDeps): LocalApi {
   const bitrates = new BitrateMeter();
   const catalogs = new BroadcastCatalogs();
+  const local: LocalApi = {
+    broadcasts: (withRelayed = false) => listBroadcasts(deps, bitrates, catalogs, withRelayed),
+    sessions: () => ({ sessions: deps.sessions(), closed: deps.closedSessions() }),
+    kickSession: (id) => deps.kickSession(id),
+    kickPublisher: (path) => deps.publishers.kick(path, 'kicked by the API'),
+  };
+  const { fleet } = deps;
+  const broadcasts = async () => (fleet ? fleet.broadcasts(await local.broadcasts(true)) : local.broadcasts());
   server.route('/api/', async (req, res, subpath) => {
     const parts = subpath.split('/').filter(Boolean);
     if (req.method === 'OPTIONS') return sendJson(res, 204, undefined);
     await deps.authorize(req);
     if (req.method === 'GET' && subpath === 'info') return sendJson(res, 200, deps.info());
-    if (req.method === 'GET' && subpath === 'broadcasts') return sendJson(res, 200, { broadcasts: await listBroadcasts(deps, bitrates, catalogs) });
-    if (req.method === 'GET' && subpath === 'sessions') return sendJson(res, 200, { sessions: deps.sessions(), closed: deps.closedSessions() });
+    if (req.method === 'GET' && subpath === 'broadcasts') return sendJson(res, 200, { broadcasts: await broadcasts() });
+    if (req.method === 'GET' && subpath === 'sessions') return sendJson(res, 200, fleet ? await fleet.sessions(local.sessions()) : local.sessions());
     if (req.method === 'GET' && subpath === 'cluster') {
       const cluster = deps.cluster();
       if (cluster === undefined) throw new HttpError(404, 'this node is not in a cluster');
@@ -39,13 +74,13 @@ export function mountApi(server: HttpServer, deps: ApiDeps): void {
     if (parts[0] === 'broadcasts' && parts.length > 1) {
       const path = parts.slice(1).join('/');
       if (req.method === 'GET') {
-        const found = deps.origin.list().find((b) => b.path === path);
+        const found = (await broadcasts()).find((b) => b.path === path);
         if (!found) throw new HttpError(404, `no broadcast ${path}`);
-        const publisher = deps.publishers.list().find((p) => p.path === path);
-        return sendJson(res, 200, await describeBroadcast(found, publisher, bitrates, catalogs));
+        return sendJson(res, 200, found);
       }
       if (req.method === 'DELETE') {
-        if (!deps.publishers.kick(path, 'kicked by the API')) {
+        if (!local.kickPublisher(path) && !(await fleet?.kickPublisher(path))) {
+          // No publisher anywhere (a broadcast relayed from another node): end it here.
           const broadcast = deps.origin.get(path);
           if (!broadcast) throw new HttpError(404, `no broadcast ${path}`);
           broadcast.close();
@@ -54,21 +89,27 @@ export function mountApi(server: HttpServer, deps: ApiDeps): void {
       }
     }
     if (parts[0] === 'sessions' && parts.length === 2 && req.method === 'DELETE') {
-      if (!deps.kickSession(Number(parts[1]))) throw new HttpError(404, `no session ${parts[1]}`);
-      return sendJson(res, 200, { kicked: Number(parts[1]) });
+      const id = Number(parts[1]);
+      if (!local.kickSession(id) && !(await fleet?.kickSession(id))) throw new HttpError(404, `no session ${parts[1]}`);
+      return sendJson(res, 200, { kicked: id });
     }
     throw new HttpError(404, `no API endpoint ${req.method} /api/${subpath}`);
   });
+  return local;
 }
 
-async function listBroadcasts(deps: ApiDeps, bitrates: BitrateMeter, catalogs: BroadcastCatalogs): Promise<ApiBroadcast[]> {
+async function listBroadcasts(deps: ApiDeps, bitrates: BitrateMeter, catalogs: BroadcastCatalogs, withRelayed: boolean): Promise<ApiBroadcast[]> {
   const publishers = new Map(deps.publishers.list().map((p) => [p.path, p]));
-  return Promise.all(deps.origin.list().map((broadcast) => describeBroadcast(broadcast, publishers.get(broadcast.path), bitrates, catalogs)));
+  const own = deps.origin.list().map((broadcast) => describeBroadcast(broadcast, publishers.get(broadcast.path), bitrates, catalogs));
+  // Copies of other workers' broadcasts, for the fleet's merge: their owner lists the catalog.
+  const relayed = withRelayed ? (deps.relayed?.() ?? []).map((broadcast) => describeBroadcast(broadcast, undefined, bitrates, undefined)) : [];
+  return Promise.all([...own, ...relayed]);
 }
 
 type RegisteredPublisher = ReturnType<PublisherRegistry['list']>[number];
 
-async function describeBroadcast(broadcast: Broadcast, publisher: RegisteredPublisher | undefined, bitrates: BitrateMeter, catalogs: BroadcastCatalogs): Promise<ApiBroadcast> {
+/** `catalogs`: where to read the catalog of a broadcast without an ingest publisher here (none: list its live tracks only). */
+async function describeBroadcast(broadcast: Broadcast, publisher: RegisteredPublisher | undefined, bitrates: BitrateMeter, catalogs: BroadcastCatalogs | undefined): Promise<ApiBroadcast> {
   const live = new Map(broadcast.tracks().filter((t) => t.name !== CATALOG_TRACK && !t.ended).map((t) => [t.name, t]));
   let tracks: ApiTrack[];
   if (publisher) {
@@ -83,7 +124,7 @@ async function describeBroadcast(broadcast: Broadcast, publisher: RegisteredPubl
   } else {
     // A MoQ publisher, another node or worker: its tracks exist in the relay only while
     // subscribed, so the catalog names them; what flows is measured on the relay track.
-    const listed = await catalogs.tracks(broadcast);
+    const listed = catalogs ? await catalogs.tracks(broadcast) : [];
     const names = new Set([...listed.map((t) => t.name), ...live.keys()]);
     tracks = [...names].map((name) => {
       const summary = listed.find((t) => t.name === name);
@@ -100,7 +141,7 @@ async function describeBroadcast(broadcast: Broadcast, publisher: RegisteredPubl
   // A viewer is a session subscribed to any of the tracks (the catalog too: a player between
   // two video subscriptions, or a muted one watching video only, is still watching).
   const viewers = broadcast.subscriberOwners();
-  viewers.delete(catalogs.owner);
+  if (catalogs) viewers.delete(catalogs.owner);
   return {
     path: broadcast.path,
     tracks,

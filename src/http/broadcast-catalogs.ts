@@ -3,8 +3,8 @@ import type { Broadcast, TrackSubscription } from '../relay/index.ts';
 
 /** A catalog subscription the API no longer looks at is dropped after this long. */
 const IDLE_MS = 30_000;
-/** The first look at a broadcast waits this long for its catalog. */
-const FIRST_WAIT_MS = 1000;
+/** The first look at a broadcast waits this long for its catalog (a worker answers the others within 1 s). */
+const FIRST_WAIT_MS = 500;
 /** A catalog track that ended while its broadcast lives is asked for again after this long. */
 const RETRY_MS = 5000;
 
@@ -32,7 +32,7 @@ export class BroadcastCatalogs {
   readonly #entries = new Map<Broadcast, Entry>();
   #sweep: NodeJS.Timeout | undefined;
 
-  /** The tracks the broadcast's latest catalog lists; the first look waits up to a second for it. */
+  /** The tracks the broadcast's latest catalog lists; the first look waits up to half a second for it. */
   async tracks(broadcast: Broadcast): Promise<CatalogTrackSummary[]> {
     let entry = this.#entries.get(broadcast);
     if (entry?.endedAt !== undefined && Date.now() - entry.endedAt > RETRY_MS) {

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { HttpServer } from './server.ts';
 
 /** Totals by label set, sampled from the live parts of the gateway at scrape time. */
@@ -55,6 +55,8 @@ export class GatewayMetrics {
           for (const t of read()) if (t.value > 0) this.inc(t.labels, t.value);
         },
       });
+    // Under --workers N a scrape sums every worker's registry: this one says how many answered.
+    gauge('moq_gateway_processes', 'Gateway processes whose metrics this scrape sums (the workers that answered)', [], () => 1);
     gauge('moq_gateway_sessions', 'Open sessions by protocol and transport', ['protocol', 'transport'], sources.sessions);
     gauge('moq_gateway_broadcasts', 'Live broadcasts held by this node', [], sources.broadcasts);
     gauge('moq_gateway_cluster_upstreams', 'Upstream subscriptions to other cluster nodes', [], sources.clusterUpstreams);
@@ -74,12 +76,17 @@ export class GatewayMetrics {
     });
   }
 
+  /** This process's metrics as prom-client JSON, for the worker that sums a scrape. */
+  json(): Promise<object> {
+    return this.registry.getMetricsAsJSON();
+  }
+
   /**
    * Serves /metrics on `server`. With a token, a scrape needs `Authorization: Bearer <token>`
    * (Prometheus `authorization: { credentials: ... }`); label values carry protocol and
    * transport names only, never a broadcast path, token or stream key.
    */
-  mount(server: HttpServer, token = ''): void {
+  mount(server: HttpServer, token = '', others?: () => Promise<unknown[]>): void {
     const expected = Buffer.from(`Bearer ${token}`);
     server.route('/metrics', async (req, res) => {
       if (token !== '' && !sameSecret(req.headers.authorization, expected)) {
@@ -87,7 +94,10 @@ export class GatewayMetrics {
         res.end('/metrics needs Authorization: Bearer <the --metrics-token>\n');
         return;
       }
-      const body = await this.registry.metrics();
+      // `others`: the other workers' registries (as JSON), summed with ours by prom-client's rules
+      // (counters and gauges add up, version info is the first's).
+      const registry = others ? AggregatorRegistry.aggregate([await this.registry.getMetricsAsJSON(), ...(await others())] as object[]) : this.registry;
+      const body = await registry.metrics();
       res.writeHead(200, { 'content-type': this.registry.contentType, 'cache-control': 'no-store' });
       res.end(body);
     });

@@ -110,6 +110,20 @@ export class PublisherRegistry {
     return [...this.#entries].map(([path, e]) => ({ path, meta: e.meta, connected: e.active !== undefined, writer: e.writer }));
   }
 
+  /**
+   * A new publisher of `path` arrived in another process (`--workers N`: an encoder reconnecting
+   * within its grace lands on any worker). Gives the name up, as open() would here: at once when
+   * the encoder is away (reconnect grace) or with takeover on; 'held' while it is connected.
+   */
+  yieldTo(rawPath: string): 'released' | 'held' | 'absent' {
+    const path = normalizePath(rawPath);
+    const entry = this.#entries.get(path);
+    if (!entry) return 'absent';
+    if (entry.active && !this.#takeover) return 'held';
+    this.kick(path, entry.active ? 'taken over by a new publisher' : 'its encoder reconnected to another worker');
+    return 'released';
+  }
+
   /** End a publisher now (API kick): no reconnect grace. Returns false if unknown. */
   kick(rawPath: string, reason = 'kicked'): boolean {
     const path = normalizePath(rawPath);

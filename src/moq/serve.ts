@@ -110,7 +110,7 @@ function lite(transport: WebTransport, info: MoqSessionInfo, root: string, deps:
     family: 'moq-lite',
     closed: session.closed,
     close: (code, reason) => session.close(code, reason),
-    goAway: () => {},
+    goAway: () => session.goAway(),
     stats: () => {
       const s = session.stats();
       return { bytesSent: s.bytesSent, groupsSent: s.groupsSent, groupsDropped: s.groupsDropped + s.groupsSkipped, bytesReceived: s.bytesReceived, viewersStalled: s.stalled };

@@ -176,18 +176,18 @@ describe('docs/openapi.yaml', () => {
 
   it('has the same fields as the ApiBroadcast and ApiSession types', () => {
     // Records keyed by the TypeScript types: the type checker fails if a field is added or renamed there.
-    const broadcastFields: Record<keyof ApiBroadcast, true> = { path: true, tracks: true, publisher: true, viewers: true, startedAt: true, uptimeSeconds: true };
+    const broadcastFields: Record<keyof ApiBroadcast, true> = { path: true, tracks: true, publisher: true, viewers: true, startedAt: true, uptimeSeconds: true, worker: true };
     const trackFields: Record<keyof ApiBroadcast['tracks'][number], true> = { name: true, kind: true, codec: true, bitrate: true, subscribers: true };
     const publisherFields: Record<keyof NonNullable<ApiBroadcast['publisher']>, true> = { protocol: true, remoteAddress: true, connected: true };
-    const sessionFields: Record<keyof ApiSession, true> = { id: true, protocol: true, transport: true, remoteAddress: true, startedAt: true };
+    const sessionFields: Record<keyof ApiSession, true> = { id: true, protocol: true, transport: true, remoteAddress: true, startedAt: true, worker: true };
     const props = (name: string) => Object.keys(spec.components.schemas[name]!.properties ?? {}).sort();
     expect(props('ApiBroadcast')).toEqual(Object.keys(broadcastFields).sort());
     expect(props('ApiTrack')).toEqual(Object.keys(trackFields).sort());
     expect(props('ApiPublisher')).toEqual(Object.keys(publisherFields).sort());
     expect(props('ApiSession')).toEqual(Object.keys(sessionFields).sort());
-    // Only `publisher` is optional (undefined for relayed broadcasts, so JSON leaves it out).
-    expect(spec.components.schemas.ApiBroadcast!.required!.sort()).toEqual(Object.keys(broadcastFields).filter((k) => k !== 'publisher').sort());
-    expect(spec.components.schemas.ApiSession!.required!.sort()).toEqual(Object.keys(sessionFields).sort());
+    // Optional: `publisher` (undefined for relayed broadcasts, so JSON leaves it out) and `worker` (only under --workers N).
+    expect(spec.components.schemas.ApiBroadcast!.required!.sort()).toEqual(Object.keys(broadcastFields).filter((k) => k !== 'publisher' && k !== 'worker').sort());
+    expect(spec.components.schemas.ApiSession!.required!.sort()).toEqual(Object.keys(sessionFields).filter((k) => k !== 'worker').sort());
   });
 
   it('the validator itself catches missing fields and wrong types', () => {

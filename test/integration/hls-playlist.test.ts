@@ -221,6 +221,9 @@ describe('LL-HLS playlists', () => {
     await packaging(2);
     await source.play(2100);
     await Promise.all([v, a]);
+    // Up to the end of a GOP: the new description takes effect at the very next frame, a keyframe.
+    const gopUs = 1_000_000;
+    source.advance((Math.ceil(source.timeUs / gopUs) * gopUs - source.timeUs) / 1000 - 1);
     const level31 = TEST_AVCC.slice();
     level31[3] = 0x1f;
     source.writer.setTrack('video', { kind: 'video', codec: 'avc1.64001f', description: level31, codedWidth: 640, codedHeight: 480 });
@@ -232,6 +235,18 @@ describe('LL-HLS playlists', () => {
     expect(switched.map).toMatch(/-init2\.mp4$/);
     const init = await get(`live/synth/video/${switched.map}`);
     expect(Buffer.from(await init.arrayBuffer()).toString('hex')).toContain('0164001f');
+    // The new init's first segment starts with the keyframe (a player's decoder restarts there),
+    // and the segment before keeps every frame up to it: no hole at the discontinuity.
+    const firstFrame = async (uri: string) => {
+      const bytes = Buffer.from(await (await get(`live/synth/video/${uri}`)).arrayBuffer());
+      const data = bytes.indexOf('mdat') + 4; // the synthetic samples: 4-byte length, NAL header, frame number
+      return { nalHeader: bytes[data + 4], frame: bytes[data + 5]! };
+    };
+    const before = video.segments[video.segments.indexOf(switched) - 1]!;
+    const [first, last] = [await firstFrame(before.uri!), await firstFrame(switched.uri!)];
+    expect(first.nalHeader).toBe(0x65);
+    expect(last.nalHeader).toBe(0x65);
+    expect(before.duration).toBeCloseTo((last.frame - first.frame) / 30, 3);
     const audio = await mediaPlaylist('audio');
     expect(audio.segments.find((s) => s.discontinuity)?.msn).toBe(switched.msn);
     const master = await (await get('live/synth/index.m3u8')).text();

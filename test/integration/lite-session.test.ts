@@ -398,6 +398,39 @@ describe('session close', () => {
     expect(await within(client.closed, 'client closed')).toEqual({ closeCode: 0, reason: 'bye' });
   });
 
+  it('goAway() opens a Goaway stream (0x5) with an empty URI on lite-04, and nothing before lite-04', async () => {
+    const { client, session } = start('moq-lite-04');
+    await within(session.ready, 'ready');
+    session.goAway();
+    // The session's own ANNOUNCE_PLEASE (0x1) comes first; the Goaway stream after it.
+    const incoming = client.incomingBidirectionalStreams.getReader();
+    let first: number[] = [];
+    while (first[0] !== 0x05) {
+      const stream = (await within(incoming.read(), 'the Goaway stream')).value!;
+      first = [...(await within(stream.readable.getReader().read(), 'its bytes')).value!];
+    }
+    // Stream type 0x5, then GOAWAY { Message Length = 1, New Session URI = "" (length 0) }.
+    expect(first).toEqual([0x05, 0x01, 0x00]);
+    incoming.releaseLock();
+
+    const older = start('moq-lite-03');
+    await within(older.session.ready, 'ready');
+    older.session.goAway();
+    const streams = older.client.incomingBidirectionalStreams.getReader();
+    const types: number[] = [];
+    const reading = (async () => {
+      for (;;) {
+        const next = await streams.read();
+        if (next.done) return;
+        types.push((await next.value.readable.getReader().read()).value![0]!);
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(types).toEqual([0x01]); // its ANNOUNCE_PLEASE only
+    older.session.close();
+    await reading.catch(() => undefined);
+  });
+
   it('a relay subscription to a closed session ends cleanly', async () => {
     const { origin, client, session } = start('moq-lite-04');
     const connection = await connectReference(client);

@@ -1,9 +1,9 @@
-import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWhipService, type WhipService } from '../../adapters/ingest/whip/index.ts';
 import { HttpServer } from '../../src/http/server.ts';
 import { PublisherRegistry } from '../../src/media/publishers.ts';
 import { Origin } from '../../src/relay/index.ts';
+import { clientOffer } from '../helpers/whip-offer.ts';
 
 /**
  * The WHIP HTTP surface (RFC 9725) against offers from a second WebRTC implementation (a werift
@@ -12,32 +12,6 @@ import { Origin } from '../../src/relay/index.ts';
 
 const ICE_TIMEOUT_MS = 1500;
 const TOKEN = 'secret-token';
-
-/** A werift client's complete offer (host candidates included); its sockets are closed again. */
-async function clientOffer(video: 'H264' | 'none' = 'H264'): Promise<string> {
-  const pc = new RTCPeerConnection({
-    iceAdditionalHostAddresses: ['127.0.0.1'],
-    codecs: {
-      audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 })],
-      video: [new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90000, parameters: 'packetization-mode=1;profile-level-id=42e01f', rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] })],
-    },
-  });
-  try {
-    pc.addTransceiver(new MediaStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
-    if (video !== 'none') pc.addTransceiver(new MediaStreamTrack({ kind: 'video' }), { direction: 'sendonly' });
-    await pc.setLocalDescription(await pc.createOffer());
-    await new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (pc.iceGatheringState === 'complete') resolve();
-      };
-      pc.iceGatheringStateChange.subscribe(check);
-      check();
-    });
-    return pc.localDescription!.sdp;
-  } finally {
-    await pc.close();
-  }
-}
 
 const udpSockets = (): number => process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length;
 

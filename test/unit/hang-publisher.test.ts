@@ -93,6 +93,37 @@ describe('hang broadcast writer', () => {
     expect(catalog.get('video')).toMatchObject({ codedWidth: 640 });
   });
 
+  it('publishes a changed description with the group it starts, not before (issue 24.3)', () => {
+    const origin = new Origin();
+    const sink = new PublisherRegistry(origin).open('live/order', { protocol: 'test', remoteAddress: '' });
+    sink.setTrack('video', video);
+    const broadcast = origin.get('live/order')!;
+    const catalogTrack = broadcast.getTrack(CATALOG_TRACK)!;
+    const joinPoint = () => ({
+      width: (parseCatalog(catalogTrack.latest!.frames[0]!).get('video') as { codedWidth: number }).codedWidth,
+      group: broadcast.getTrack('video')!.latest?.sequence,
+    });
+    sink.writeFrame('video', frame(0, true, 1));
+    sink.writeFrame('video', frame(1000, false, 2));
+    expect(joinPoint()).toEqual({ width: 320, group: 0 });
+    const catalogs = catalogTrack.latestSequence;
+    // The new description arrives ahead of its keyframe: a viewer joining now still starts at
+    // group 0, so the catalog must still describe group 0.
+    sink.setTrack('video', { ...video, codedWidth: 640, codedHeight: 480 });
+    expect(joinPoint()).toEqual({ width: 320, group: 0 });
+    sink.writeFrame('video', frame(2000, false, 3)); // dropped: a new description starts at a keyframe
+    expect(joinPoint()).toEqual({ width: 320, group: 0 });
+    sink.writeFrame('video', frame(3000, true, 4));
+    expect(joinPoint()).toEqual({ width: 640, group: 1 });
+    expect(catalogTrack.latestSequence).toBe(catalogs + 1);
+    // Changed and changed back before a keyframe: no new catalog.
+    sink.setTrack('video', { ...video, codedWidth: 160, codedHeight: 120 });
+    sink.setTrack('video', { ...video, codedWidth: 640, codedHeight: 480 });
+    sink.writeFrame('video', frame(4000, true, 5));
+    expect(joinPoint()).toEqual({ width: 640, group: 2 });
+    expect(catalogTrack.latestSequence).toBe(catalogs + 1);
+  });
+
   it('groups audio by duration', async () => {
     const origin = new Origin();
     const sink = new PublisherRegistry(origin).open('live/a', { protocol: 'test', remoteAddress: '' });

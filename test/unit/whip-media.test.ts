@@ -48,7 +48,8 @@ describe('H.264 normalizer', () => {
     const avcc = parseAvcC(key.info!.description!);
     expect(avcc.sps).toEqual([SPS]);
     expect(avcc.pps).toEqual([PPS]);
-    expect(splitLengthPrefixed(key.payload)).toEqual([IDR]); // parameter sets live in the avcC
+    // The avcC describes the track; the IDR keeps its parameter sets in-band so each group describes itself.
+    expect(splitLengthPrefixed(key.payload)).toEqual([SPS, PPS, IDR]);
     const delta = n.normalize(frame(cat(START, P_SLICE)))!;
     expect(delta).toEqual({ payload: cat(hex('00000004'), P_SLICE), keyframe: false });
     // Repeated identical parameter sets: no new description.
@@ -64,10 +65,29 @@ describe('H.264 normalizer', () => {
       const next = n.normalize(frame(x264))!;
       expect(next.keyframe).toBe(true);
       expect(next.info).toMatchObject({ codec: expect.stringMatching(/^avc1\.42c0/), codedWidth: 320, codedHeight: 240 });
-      expect(splitLengthPrefixed(next.payload).map((nal) => nal[0]! & 0x1f)).not.toContain(7);
+      const nals = splitLengthPrefixed(next.payload);
+      expect(nals.map((nal) => nal[0]! & 0x1f).slice(0, 2)).toEqual([7, 8]);
+      expect(parseAvcC(next.info!.description!).sps).toEqual([nals[0]]); // the in-band set is the described one
     } finally {
       dir.remove();
     }
+  });
+
+  it('holds new parameter sets that arrive without an IDR until one comes (dropping the frames between)', () => {
+    const SPS_320 = hex('6742c0158c8d40a0f93506060607844235'); // Chromium's 320x240
+    const n = new H264Normalizer();
+    expect(n.normalize(frame(cat(START, SPS, START, PPS, START, IDR)))!.info).toMatchObject({ codedWidth: 640 });
+    expect(n.normalize(frame(cat(START, P_SLICE)))).toMatchObject({ keyframe: false });
+    // New SPS/PPS in their own access unit, then slices that are not an IDR: undecodable with either set.
+    expect(n.normalize(frame(cat(START, SPS_320, START, PPS)))).toBeUndefined();
+    expect(n.normalize(frame(cat(START, P_SLICE)))).toBeUndefined();
+    expect(n.normalize(frame(cat(START, P_SLICE)))).toBeUndefined();
+    // The IDR brings the held description with it, and carries the sets that describe it.
+    const key = n.normalize(frame(cat(START, IDR)))!;
+    expect(key.keyframe).toBe(true);
+    expect(key.info).toMatchObject({ codedWidth: 320, codedHeight: 240 });
+    expect(splitLengthPrefixed(key.payload)).toEqual([SPS_320, PPS, IDR]);
+    expect(n.normalize(frame(cat(START, P_SLICE)))).toEqual({ payload: cat(hex('00000004'), P_SLICE), keyframe: false });
   });
 
   it('rejects broken NAL units', () => {

@@ -30,7 +30,8 @@ export class AudioSampleClock {
     return [{ dts, duration, compositionOffset: 0, keyframe: true, groupStart, timeUs: ptsUs, data }];
   }
 
-  flush(): TimedSample[] {
+  /** Nothing is held back: each audio frame knows its own duration. */
+  flush(_nextPtsUs?: number): TimedSample[] {
     return [];
   }
 }

@@ -48,6 +48,8 @@ export class HlsBroadcastSession {
   readonly #catalogChanged = new Notify();
   #catalog: Map<string, TrackInfo> | undefined;
   #catalogReader: RelayTrackReader | undefined;
+  /** Sequence of the catalog group applied last (by the reader or by a packager's peek). */
+  #catalogSequence = -1;
   /** Catalog entries are replaced, not mutated, on updates: memoise per entry object. */
   readonly #described = new WeakMap<TrackInfo, CmafTrackResult>();
   #legacy: LegacyTsPackager | undefined;
@@ -119,6 +121,7 @@ export class HlsBroadcastSession {
       schedule: this.#schedule,
       options: this.options,
       logger: this.logger,
+      syncCatalog: () => this.#peekCatalog(),
     });
     this.#renditions.set(track, packager);
     packager.start();
@@ -293,14 +296,33 @@ export class HlsBroadcastSession {
       const frame = await reader.next();
       if (!frame) break;
       if (frame.index !== 0) continue; // one JSON document per group (hang §Catalog)
-      try {
-        this.#applyCatalog(parseCatalog(frame.bytes));
-      } catch (error) {
-        if (!(error instanceof MediaParseError)) throw error;
-        this.logger.warn({ broadcast: this.path, err: error }, 'hls: malformed catalog ignored');
-      }
+      this.#takeCatalog(frame.groupSequence, frame.bytes);
     }
     this.#catalogChanged.notify();
+  }
+
+  /**
+   * Apply the relay's newest catalog group now, if not yet applied. Packagers call this as a
+   * group starts: a publisher writes the catalog that describes a new group just before the
+   * group (src/media/hang/publisher.ts), so the new description reaches the packager with the
+   * group's first frame instead of racing it through the catalog reader.
+   */
+  #peekCatalog(): void {
+    if (!this.#catalogReader || this.#closed) return;
+    const latest = this.broadcast.getTrack(CATALOG_TRACK)?.latest;
+    const document = latest?.frames[0];
+    if (latest && document) this.#takeCatalog(latest.sequence, document);
+  }
+
+  #takeCatalog(sequence: number, document: Uint8Array): void {
+    if (sequence <= this.#catalogSequence) return;
+    this.#catalogSequence = sequence;
+    try {
+      this.#applyCatalog(parseCatalog(document));
+    } catch (error) {
+      if (!(error instanceof MediaParseError)) throw error;
+      this.logger.warn({ broadcast: this.path, err: error }, 'hls: malformed catalog ignored');
+    }
   }
 
   #applyCatalog(catalog: Map<string, TrackInfo>): void {

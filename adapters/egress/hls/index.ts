@@ -4,3 +4,4 @@
  */
 export { createHlsService, type HlsService, type HlsServiceOptions, type HlsStats } from './hls-service.ts';
 export type { SessionStats, RenditionStats } from './broadcast-session.ts';
+export { parseHlsPath } from './hls-urls.ts';

@@ -37,6 +37,8 @@ export interface RenditionContext {
   schedule: CutSchedule;
   options: PackagingOptions;
   logger: Logger;
+  /** Apply the broadcast's newest catalog now (called at each group start). */
+  syncCatalog?: () => void;
 }
 
 type SampleClock = VideoSampleClock | AudioSampleClock;
@@ -164,6 +166,10 @@ export class RenditionPackager {
         throw error;
       }
       const groupStart = frame.index === 0;
+      if (groupStart) {
+        this.context.syncCatalog?.();
+        if (this.#stopped) break; // the newest catalog no longer lists this track
+      }
       if (groupStart && this.#pendingInfo) {
         this.#info = this.#pendingInfo;
         this.#pendingInfo = undefined;
@@ -180,6 +186,8 @@ export class RenditionPackager {
         // New parameter sets take effect at the next keyframe: new init segment, discontinuity.
         if (groupStart && this.#cmaf && this.#inBand.config !== this.#inBandApplied) this.#cmaf = undefined;
       }
+      // A new init segment starts here: what the previous one described goes out first, under it.
+      if (!this.#cmaf && groupStart && this.#sampleClock) this.#feed(this.#sampleClock.flush(timestamp));
       if (!this.#cmaf && !this.#describe(groupStart)) {
         if (this.#unsupported) return;
         continue;

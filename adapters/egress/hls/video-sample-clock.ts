@@ -39,11 +39,20 @@ export class VideoSampleClock {
     return out;
   }
 
-  /** End of stream: everything still waiting. */
-  flush(): TimedSample[] {
+  /**
+   * Everything still waiting: at the end of the stream, or before a new init segment (then
+   * `nextPtsUs`, the first presentation time after the change, ends the last sample, so the
+   * old configuration's samples all go out under the old init and leave no hole).
+   */
+  flush(nextPtsUs?: number): TimedSample[] {
     const out: TimedSample[] = [];
     for (const f of this.#reorder.flush()) this.#timed(f.pts, f.dts, f.frame, out);
-    if (this.#held) out.push({ ...this.#held.sample, duration: this.#lastDuration });
+    if (this.#held) {
+      const held = this.#held.sample;
+      const until = nextPtsUs === undefined ? undefined : this.clock.ticks(nextPtsUs, VideoSampleClock.timescale) - held.dts;
+      const duration = until !== undefined && until > 0 ? Math.min(until, this.maxDurationTicks) : this.#lastDuration;
+      out.push({ ...held, duration });
+    }
     this.#held = undefined;
     return out;
   }

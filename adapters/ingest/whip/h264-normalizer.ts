@@ -12,12 +12,24 @@ const OUT_OF_BAND = new Set<number>([H264NalType.Sps, H264NalType.Pps, H264NalTy
  * H.264 access units from RTP (RFC 6184; werift writes them Annex B) → AVCC samples. Senders
  * repeat SPS/PPS in-band before IDRs (RFC 6184 §8.4); they become the avcC description, and a
  * changed set (resolution switch) declares the track again.
+ *
+ * A new description takes effect at an IDR, never mid-GOP: the frames after parameter sets
+ * that came without an IDR are dropped (undefined: the ingest asks for a key frame with a PLI)
+ * until one arrives, so the description handed out with a frame always matches it and the
+ * group it opens.
+ *
+ * Every IDR sample keeps the parameter sets in-band as well (AVCC, ahead of the slices), so
+ * each group describes itself whatever catalog a decoder was configured from: @moq/watch
+ * replays the groups it cached (up to 5 s) into a decoder configured from a newer catalog, and
+ * feeds a new group to the decoder of the older one until it switches. ISO/IEC 14496-15 lets
+ * an `avc1` stream repeat parameter sets in its samples; LOC §"Parameter Sets In Payload" and
+ * Shaka's LOC transmuxer expect them there too.
  */
 export class H264Normalizer implements FrameNormalizer {
   #sps: Uint8Array[] = [];
   #pps: Uint8Array[] = [];
   #info: VideoTrackInfo | undefined;
-  /** A new description not yet handed out: parameter sets may come in an access unit of their own. */
+  /** A new description not yet handed out: it waits for the IDR that starts using it. */
   #pendingInfo: VideoTrackInfo | undefined;
 
   normalize(frame: CodecFrame): NormalizedFrame | undefined {
@@ -31,9 +43,12 @@ export class H264Normalizer implements FrameNormalizer {
     const sample = nalus.filter((n) => !OUT_OF_BAND.has(n[0]! & 0x1f));
     if (!this.#info || sample.length === 0) return undefined;
     const keyframe = sample.some((n) => (n[0]! & 0x1f) === H264NalType.Idr);
+    // New parameter sets without an IDR: what follows cannot be decoded with the old ones.
+    if (this.#pendingInfo && !keyframe) return undefined;
     const info = this.#pendingInfo;
     this.#pendingInfo = undefined;
-    return { payload: joinLengthPrefixed(sample), keyframe, ...(info ? { info } : {}) };
+    const payload = joinLengthPrefixed(keyframe ? [...this.#sps, ...this.#pps, ...sample] : sample);
+    return { payload, keyframe, ...(info ? { info } : {}) };
   }
 
   /** New in-band parameter sets: a new description when they differ from the current ones. */

@@ -23,6 +23,8 @@ export type OpenWhipPublisher = (path: string, meta: PublisherMeta, terminate: (
 export interface WhipServiceOptions {
   /** Claim a broadcast name (throws PublishRefusedError when taken): `gateway.publishers.open`. */
   openPublisher: OpenWhipPublisher;
+  /** Runs before openPublisher once the request is authorized (may throw PublishRefusedError): the gateway's claim across workers. */
+  beforeOpen?: (path: string) => Promise<void>;
   logger?: StructuredLogger;
   /**
    * Addresses (or interface names, e.g. `eth0`) to offer host candidates on. Default: 127.0.0.1
@@ -202,6 +204,7 @@ class WhipServiceImpl implements WhipService {
     if (this.#byId.size >= (this.#options.maxSessions ?? DEFAULTS.maxSessions)) throw new HttpError(503, 'too many WHIP sessions');
     const plan = planWhipOffer(offerText, { videoCodecs: this.#options.videoCodecs ?? DEFAULT_VIDEO_CODECS });
     await this.listen();
+    await this.#options.beforeOpen?.(path);
 
     const id = randomUUID();
     const remoteAddress = req.socket.remoteAddress ?? 'unknown';

@@ -16,6 +16,11 @@ interface MediaTrackState {
   groupStart: number;
   /** A new description was set: the next frame must open a new group (at a keyframe for video). */
   restart: boolean;
+  /**
+   * A changed description not yet in the catalog: it is published with the group it starts, so
+   * the catalog always describes the newest group (where a joining viewer starts).
+   */
+  pendingInfo: TrackInfo | undefined;
   lastTimestamp: number;
   frames: number;
   bytes: number;
@@ -60,19 +65,30 @@ export class HangBroadcastWriter {
     return new Map([...this.#tracks].map(([name, state]) => [name, state.info]));
   }
 
+  /**
+   * Declare a track, or change its description. A change takes effect with the next group
+   * (video: the next keyframe), and the catalog announcing it is written in the same turn, just
+   * before that group opens. So at every point a viewer can join, the newest catalog describes
+   * the newest group: a viewer that subscribes after reading a new catalog starts at a group
+   * of that description, never at the last group of the old one.
+   */
   setTrack(name: string, info: TrackInfo): void {
     const state = this.#tracks.get(name);
     if (state) {
-      if (sameInfo(state.info, info)) return;
-      state.info = info;
+      if (sameInfo(state.info, info)) {
+        state.pendingInfo = undefined; // changed back before it took effect
+        return;
+      }
+      if (state.pendingInfo && sameInfo(state.pendingInfo, info)) return;
+      state.pendingInfo = info;
       state.restart = true;
-    } else {
-      const track = this.broadcast.createTrack(name, {
-        priority: info.kind === 'video' ? TRACK_PRIORITY.video : TRACK_PRIORITY.audio,
-      });
-      if (info.kind === 'video') track.onSubscribe = () => this.onKeyframeWanted?.();
-      this.#tracks.set(name, { info, track, group: undefined, groupStart: 0, restart: true, lastTimestamp: -1, frames: 0, bytes: 0 });
+      return;
     }
+    const track = this.broadcast.createTrack(name, {
+      priority: info.kind === 'video' ? TRACK_PRIORITY.video : TRACK_PRIORITY.audio,
+    });
+    if (info.kind === 'video') track.onSubscribe = () => this.onKeyframeWanted?.();
+    this.#tracks.set(name, { info, track, group: undefined, groupStart: 0, restart: true, pendingInfo: undefined, lastTimestamp: -1, frames: 0, bytes: 0 });
     this.#publishCatalog();
   }
 
@@ -99,6 +115,11 @@ export class HangBroadcastWriter {
         return;
       }
       state.group?.close();
+      if (state.pendingInfo) {
+        state.info = state.pendingInfo;
+        state.pendingInfo = undefined;
+        this.#publishCatalog();
+      }
       state.group = state.track.appendGroup();
       state.groupStart = dts;
       state.restart = false;

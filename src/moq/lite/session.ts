@@ -14,12 +14,13 @@ import { normalizePath, RelayErrorCode } from '../../relay/index.ts';
 import { ProtocolError, StreamAbortedError } from '../../wire/errors.ts';
 import { StreamReader } from '../../wire/stream-reader.ts';
 import { StreamWriter } from '../../wire/stream-writer.ts';
+import { ByteWriter } from '../../wire/byte-writer.ts';
 import { decodeAnnouncePlease } from './announce.ts';
 import { ClientBroadcasts } from './client-broadcasts.ts';
 import { LiteCloseCode } from './close-code.ts';
 import { emptyCounters, type SessionContext, type SessionCounters, type Stoppable } from './context.ts';
 import { decodeFetch } from './fetch.ts';
-import { decodeGoaway } from './goaway.ts';
+import { decodeGoaway, encodeGoaway } from './goaway.ts';
 import { answerSetup, type Negotiated } from './handshake.ts';
 import { DEFAULT_LITE_LIMITS, SILENT_LOGGER, type LiteLimits, type LiteSessionOptions, type SessionLogger } from './options.ts';
 import { SendBudget } from './send-budget.ts';
@@ -70,6 +71,8 @@ export interface LiteSession {
   /** Resolves (never rejects) when the session is over. */
   readonly closed: Promise<LiteSessionCloseInfo>;
   close(code?: number, reason?: string): void;
+  /** lite-04 GOAWAY: asks the client to end the session (shutdown); earlier versions have none. */
+  goAway(uri?: string): void;
   stats(): LiteSessionStats;
 }
 
@@ -153,6 +156,21 @@ class LiteServerSession implements LiteSession {
       // already closed
     }
     this.#finish(info);
+  }
+
+  /**
+   * A Goaway stream (draft-lcurley-moq-lite "Goaway", type 0x5) with one GOAWAY; `uri` '' asks
+   * the client to simply close. The stream stays open: its FIN would say we are ready to
+   * terminate, and the gateway closes the session itself when its drain ends.
+   */
+  goAway(uri = ''): void {
+    const version = this.#version;
+    if (this.#closing || version === undefined || !hasGoaway(version)) return;
+    const message = encodeGoaway({ uri }, version);
+    void this.#transport
+      .createBidirectionalStream()
+      .then((bidi) => new StreamWriter(bidi.writable).write(new ByteWriter(message.byteLength + 1).varint(BidiStreamType.Goaway).bytes(message).finish()))
+      .catch(() => undefined); // the session is ending anyway
   }
 
   stats(): LiteSessionStats {

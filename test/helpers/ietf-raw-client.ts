@@ -54,15 +54,18 @@ export class RawIetfClient {
   }
 
   /** Connects over WebSocket with `moqt-16` (draft-16) or `moql` (draft-14 via CLIENT_SETUP's version list). */
-  static async connect(url: URL, version: IetfVersion, setup: { maxRequestId?: number } = {}): Promise<RawIetfClient> {
+  static async connect(url: URL, version: IetfVersion, setup: { maxRequestId?: number; implementation?: string } = {}): Promise<RawIetfClient> {
     const protocol = version === 'draft-16' ? IETF_ALPN['draft-16'] : 'moql';
     const session = new Session(url, { protocols: [protocol], versions: { [protocol]: null }, requireProtocol: true });
     await session.ready;
     return RawIetfClient.over(session as unknown as WebTransport, version, setup);
   }
 
-  /** Runs on a session already connected (e.g. raw QUIC); `setup.path` goes in CLIENT_SETUP's PATH. */
-  static async over(session: WebTransport, version: IetfVersion, setup: { maxRequestId?: number; path?: string } = {}): Promise<RawIetfClient> {
+  /**
+   * Runs on a session already connected (e.g. raw QUIC); `setup.path` goes in CLIENT_SETUP's PATH,
+   * `setup.implementation` in MOQT IMPLEMENTATION (default `raw-test-client`).
+   */
+  static async over(session: WebTransport, version: IetfVersion, setup: { maxRequestId?: number; path?: string; implementation?: string } = {}): Promise<RawIetfClient> {
     const client = new RawIetfClient(session, version);
     const control = await session.createBidirectionalStream();
     client.#writer = control.writable.getWriter();
@@ -70,7 +73,7 @@ export class RawIetfClient {
     await client.send({
       type: 'client_setup',
       versions: version === 'draft-14' ? [0xff0dad02, IETF_VERSION_NUMBER['draft-14']] : [],
-      parameters: { authorizationTokens: [], maxRequestId: setup.maxRequestId ?? 100, implementation: 'raw-test-client', path: setup.path },
+      parameters: { authorizationTokens: [], maxRequestId: setup.maxRequestId ?? 100, implementation: setup.implementation ?? 'raw-test-client', path: setup.path },
     });
     void client.#readControl();
     void client.#acceptUnis();

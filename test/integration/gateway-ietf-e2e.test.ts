@@ -4,7 +4,9 @@
  *
  * 1. RTMP (ffmpeg) in → IETF subscribers (draft-16 and draft-14) read the MSF catalog and LOC
  *    objects while a moq-lite subscriber reads the same broadcast: payloads are byte-identical to
- *    the hang legacy frames' and each LOC Timestamp equals the legacy timestamp.
+ *    the hang legacy frames', but for the video key frames, which carry the SPS and PPS in front
+ *    (an `avc3` track: LOC "Parameter Sets In Payload"), and each LOC Timestamp equals the legacy
+ *    timestamp.
  * 2. IETF publisher (@moq/net: PUBLISH_NAMESPACE + serving SUBSCRIBE) in → moq-lite subscriber:
  *    opaque tracks pass through untouched; an MSF catalog + LOC track becomes catalog.json + legacy
  *    frames with the LOC timestamps.
@@ -20,6 +22,7 @@ import type { ApiBroadcast } from '../../src/http/api-types.ts';
 import { parseCatalog } from '../../src/media/hang/catalog.ts';
 import { decodeLegacyFrame } from '../../src/media/hang/container.ts';
 import { LocPropertyType } from '../../src/media/loc/properties.ts';
+import { splitLengthPrefixed } from '../../src/media/nal.ts';
 import type { IetfVersion } from '../../src/moq/ietf/index.ts';
 import { startGateway, until, within } from '../helpers/gateway.ts';
 import { connectNet, moqlDraft14FirstObject, type NetConnection, propertyValue, type TappedNetConnection, tappedGroups } from '../helpers/gateway-ietf-net.ts';
@@ -160,6 +163,16 @@ interface MsfTrackJson {
   samplerate?: number;
 }
 
+/**
+ * NAL types of the length-prefixed units `object` carries in front of `frame` (and nothing else);
+ * [] when `object` does not end with `frame`.
+ */
+function parameterSetsBefore(object: Uint8Array, frame: Uint8Array): number[] {
+  const head = object.byteLength - frame.byteLength;
+  if (head < 0 || !same(object.subarray(head), frame)) return [];
+  return splitLengthPrefixed(object.subarray(0, head), 4).map((nalu) => nalu[0]! & 0x1f);
+}
+
 describe.skipIf(!tools)('RTMP in, IETF (draft-16 / draft-14) and moq-lite out of the same gateway', () => {
   it('MSF catalog, LOC objects byte-equal to the moq-lite frames, LOC timestamps = legacy timestamps', async () => {
     const name = 'live/x';
@@ -188,7 +201,9 @@ describe.skipIf(!tools)('RTMP in, IETF (draft-16 / draft-14) and moq-lite out of
         const video = catalog.tracks.find((t) => t.role === 'video');
         const audio = catalog.tracks.find((t) => t.role === 'audio');
         expect(video, version).toMatchObject({ packaging: 'loc', width: 320, height: 240 });
-        expect(video!.codec, version).toMatch(/^avc1\./);
+        // Parameter sets in band as well as in initDataList: avc3 (LOC "Parameter Sets In Payload").
+        expect(video!.codec, version).toMatch(/^avc3\./);
+        expect(video, version).not.toHaveProperty('timescale');
         expect(audio, version).toMatchObject({ packaging: 'loc', codec: 'mp4a.40.2', samplerate: 48_000 });
         const [videoGroups, audioGroups] = await Promise.all([
           collectNet(subscribeNet(tapped.connection, name, video!.name), stop),
@@ -203,7 +218,7 @@ describe.skipIf(!tools)('RTMP in, IETF (draft-16 / draft-14) and moq-lite out of
     const moqlTracks = (JSON.parse(new TextDecoder().decode(moql.object.payload)) as { tracks: MsfTrackJson[] }).tracks;
     expect(moqlTracks.map((t) => [t.role, t.packaging, t.codec?.replace(/\..*/, '')]).sort()).toEqual([
       ['audio', 'loc', 'mp4a'],
-      ['video', 'loc', 'avc1'],
+      ['video', 'loc', 'avc3'],
     ]);
     const [liteVideoGroups, liteAudioGroups] = await Promise.all([liteVideo, liteAudio]);
     expect([...liteVideoGroups.values()].flat().length).toBeGreaterThanOrEqual(60);
@@ -230,9 +245,13 @@ describe.skipIf(!tools)('RTMP in, IETF (draft-16 / draft-14) and moq-lite out of
           expect(netFrames.length, `${what} group ${g}`).toBe(liteFrames.length);
           expect(objects.length, `${what} group ${g} on the wire`).toBe(liteFrames.length);
           liteFrames.forEach((frame, i) => {
-            expect(same(netFrames[i]!, frame.payload), `${what} group ${g} object ${i} payload`).toBe(true);
+            // The key frame opening a video group: SPS + PPS (4-byte lengths, as ffmpeg's avcC) + the frame.
+            const inBand = kind === 'video' && i === 0 ? parameterSetsBefore(netFrames[i]!, frame.payload) : [];
+            if (kind === 'video' && i === 0) expect(inBand, `${what} group ${g} key frame NAL types in front`).toEqual([7, 8]);
+            const expected = inBand.length > 0 ? netFrames[i]! : frame.payload;
+            expect(same(netFrames[i]!, expected), `${what} group ${g} object ${i} payload`).toBe(true);
             expect(objects[i]!.objectId).toBe(i);
-            expect(same(objects[i]!.payload, frame.payload)).toBe(true);
+            expect(same(objects[i]!.payload, expected)).toBe(true);
             expect(propertyValue(objects[i]!, LocPropertyType.timestamp), `${what} group ${g} object ${i} LOC timestamp`).toBe(BigInt(frame.timestamp));
             expect(propertyValue(objects[i]!, LocPropertyType.timescale)).toBe(1_000_000n);
             compared++;

@@ -62,11 +62,12 @@ function extensionValue(object: { extensions: { type: bigint; value: bigint | Ui
 
 const { servers, clients } = ietfFixtures();
 
-async function setup(version: IetfVersion, options: { largestObjectJoinsGroup?: boolean } = {}) {
+async function setup(version: IetfVersion, options: { largestObjectJoinsGroup?: boolean; implementation?: string } = {}) {
+  const { implementation, ...serverOptions } = options;
   const origin = new Origin();
-  const server = await startIetfServer({ protocols: [version === 'draft-16' ? 'moqt-16' : 'moql'], origin, ...options });
+  const server = await startIetfServer({ protocols: [version === 'draft-16' ? 'moqt-16' : 'moql'], origin, ...serverOptions });
   servers.push(server);
-  const client = await RawIetfClient.connect(server.url, version);
+  const client = await RawIetfClient.connect(server.url, version, { implementation });
   clients.push(client);
   return { origin, server, client };
 }
@@ -93,7 +94,10 @@ describe.each(['draft-16', 'draft-14'] as const)('hang broadcast → IETF subscr
     const msf: MsfCatalog = parseMsfCatalog(fetched.objects[0]!.payload);
     expect(msf.version).toBe('draft-01');
     const video = msf.tracks.find((t) => t.name === 'video')!;
-    expect(video).toMatchObject({ packaging: 'loc', role: 'video', codec: 'avc1.64001f', width: 1280, height: 720, framerate: 30, bitrate: 2_000_000, isLive: true });
+    // avc3: the key frames carry the avcC's SPS/PPS too (LOC "Parameter Sets In Payload").
+    expect(video).toMatchObject({ packaging: 'loc', role: 'video', codec: 'avc3.64001f', width: 1280, height: 720, framerate: 30, bitrate: 2_000_000, isLive: true });
+    // No catalog timescale: every LOC object has its own (and Shaka cannot take one, see from-hang.ts).
+    expect(video).not.toHaveProperty('timescale');
     const videoInit = msf.initDataList?.find((entry) => entry.id === video.initRef);
     expect(Buffer.from(videoInit!.data, 'base64')).toEqual(Buffer.from(AVCC));
     expect(msf.tracks.find((t) => t.name === 'audio')).toMatchObject({ packaging: 'loc', role: 'audio', codec: 'mp4a.40.2', samplerate: 48_000, channelConfig: '2' });
@@ -121,6 +125,69 @@ describe.each(['draft-16', 'draft-14'] as const)('hang broadcast → IETF subscr
     });
     // The subscription's group 0 was before the filter: nothing from it arrives.
     expect(client.subgroups.some((s) => s.header.groupId === 0)).toBe(false);
+  });
+
+  it('puts the avcC parameter sets in front of each IDR access unit, other frames untouched', async () => {
+    const { origin, client } = await setup(version);
+    const source = hangBroadcast(origin, 'live/demo');
+    const requestId = client.requestId();
+    await client.send({ type: 'subscribe', requestId, namespace: NS, name: bytes('video'), subscriberPriority: 10, forward: true, filter: { type: 'nextGroupStart' }, parameters: { authorizationTokens: [] } });
+    const ok = await client.next('subscribe_ok', (m) => m.requestId === requestId);
+    const idr = Uint8Array.of(0, 0, 0, 3, 0x65, 0x88, 0x01);
+    const p = Uint8Array.of(0, 0, 0, 2, 0x41, 0x9a);
+    writeGroup(source.video, [
+      { ts: 0, payload: idr },
+      { ts: 33_333, payload: p },
+    ]);
+    const received = await client.until(() => client.subgroups.find((s) => s.header.trackAlias === ok.trackAlias && s.objects.length === 2));
+    // SPS (4 bytes) and PPS (2 bytes) from AVCC, with the stream's 4-byte NAL lengths.
+    const sps = [0, 0, 0, 4, 0x67, 0x64, 0x00, 0x1f];
+    const pps = [0, 0, 0, 2, 0x68, 0xee];
+    expect([...received.objects[0]!.payload]).toEqual([...sps, ...pps, ...idr]);
+    expect([...received.objects[1]!.payload]).toEqual([...p]);
+
+    // A new SPS (level 0x28) comes with a new catalog; the next key frame carries the new one.
+    const avcc2 = Uint8Array.of(0x01, 0x64, 0x00, 0x28, 0xff, 0xe1, 0x00, 0x04, 0x67, 0x64, 0x00, 0x28, 0x01, 0x00, 0x02, 0x68, 0xee);
+    const catalog = source.catalog.appendGroup();
+    catalog.writeFrame(encodeCatalog(new Map([...TRACKS, ['video', { ...TRACKS.get('video')!, codec: 'avc1.640028', description: avcc2 } as TrackInfo]])));
+    catalog.close();
+    writeGroup(source.video, [{ ts: 66_666, payload: idr }]);
+    const next = await client.until(() => client.subgroups.find((s) => s.header.trackAlias === ok.trackAlias && s.header.groupId === received.header.groupId + 1 && s.objects.length === 1));
+    expect([...next.objects[0]!.payload]).toEqual([0, 0, 0, 4, 0x67, 0x64, 0x00, 0x28, ...pps, ...idr]);
+  });
+
+  it('a Shaka Player peer: SUBSCRIBE_OK without Track Extensions, LOC Timestamp under id 0x06 (public and private); others unchanged', async () => {
+    // Shaka Player 5.2.12 parses draft-16 Track Extensions as the next control message and reads
+    // only LOC draft-03's Timestamp id (src/moq/ietf/session/peer.ts, src/media/loc/properties.ts).
+    const shaka = await setup(version, { implementation: 'ShakaPlayer/v5.2.12' });
+    const other = await setup(version);
+    const sources = [hangBroadcast(shaka.origin, 'live/demo'), hangBroadcast(other.origin, 'live/demo')];
+    const subscribe = async (client: RawIetfClient) => {
+      const requestId = client.requestId();
+      // Group Order 0 (undefined here): the publisher's preference, as Shaka sends it.
+      await client.send({ type: 'subscribe', requestId, namespace: NS, name: bytes('video'), subscriberPriority: 0, forward: true, filter: { type: 'nextGroupStart' }, parameters: { authorizationTokens: [] } });
+      return client.next('subscribe_ok', (m) => m.requestId === requestId);
+    };
+    const [shakaOk, otherOk] = [await subscribe(shaka.client), await subscribe(other.client)];
+    for (const source of sources) writeGroup(source.video, [{ ts: 1_500_000, payload: payload(7, 40) }]);
+    const objectOf = (client: RawIetfClient, alias: number) => client.until(() => client.subgroups.find((s) => s.header.trackAlias === alias && s.objects.length === 1)?.objects[0]);
+    const [shakaObject, otherObject] = [await objectOf(shaka.client, shakaOk.trackAlias), await objectOf(other.client, otherOk.trackAlias)];
+    expect(otherObject!.extensions).toEqual([
+      { type: LocPropertyType.timescale, value: 1_000_000n },
+      { type: LocPropertyType.timestamp, value: 1_500_000n },
+    ]);
+    expect(shakaObject!.extensions).toEqual([{ type: 0x06n, value: 1_500_000n }]);
+    // And a LOC Private Properties block in front (count 1, type 0x06, varint 1 500 000), so
+    // Shaka's guess at one never cuts into the codec data.
+    expect([...shakaObject!.payload]).toEqual([1, 0x06, 0x80, 0x16, 0xe3, 0x60, ...payload(7, 40)]);
+    expect([...otherObject!.payload]).toEqual([...payload(7, 40)]);
+    if (version === 'draft-16') {
+      expect(shakaOk.properties).toEqual({ other: [] });
+      expect(otherOk.properties).toMatchObject({ publisherPriority: expect.any(Number), groupOrder: 'descending' });
+    } else {
+      // draft-14 SUBSCRIBE_OK has no Track Extensions; Shaka reads its Group Order byte fine.
+      expect(shakaOk.groupOrder).toBe('descending');
+    }
   });
 
   it('Largest Object joins after the last object; a joining FETCH brings the head', async () => {

@@ -101,6 +101,32 @@ describe('control message layouts', () => {
     expect(() => controlCodec('draft-16').decode({ type: 0x03, body: Uint8Array.of(2, 1, 1, 0x61, 1, 0x74, 1, 0x22, 3) })).toThrow(/invalid group order 3/);
   });
 
+  it('reads Group Order 0 as "none stated" where a draft lists only 1 and 2, with the message default', () => {
+    /** Encodes `message`, sets the byte at `at` (from the end when negative) to 0, decodes. */
+    const withZero = (version: 'draft-14' | 'draft-16', message: ControlMessage, at: number) => {
+      const codec = controlCodec(version);
+      const raw = codec.encode(message);
+      const body = raw.body.slice();
+      const index = at < 0 ? body.length + at : at;
+      expect(body[index], `${message.type} group order byte`).toBeGreaterThan(0);
+      body[index] = 0;
+      return codec.decode({ type: raw.type, body });
+    };
+    const properties: TrackProperties = { other: [] };
+    // draft-14 SUBSCRIBE_OK: Request ID, Track Alias, Expires, Group Order (8).
+    const subscribeOk: ControlMessage = { type: 'subscribe_ok', requestId: 1, trackAlias: 2, expiresMs: 0, groupOrder: 'descending', properties };
+    expect(withZero('draft-14', subscribeOk, 3)).toMatchObject({ type: 'subscribe_ok', groupOrder: 'ascending' });
+    // draft-14 PUBLISH_OK: Request ID, Forward (8), Subscriber Priority (8), Group Order (8): 0 = PUBLISH's order.
+    const publishOk: ControlMessage = { type: 'publish_ok', requestId: 1, forward: true, subscriberPriority: 9, groupOrder: 'descending', filter: { type: 'largestObject' }, parameters: { authorizationTokens: [] } };
+    expect(withZero('draft-14', publishOk, 3)).toMatchObject({ type: 'publish_ok', groupOrder: undefined, subscriberPriority: 9 });
+    // draft-14 FETCH_OK: Request ID, Group Order (8).
+    const fetchOk: ControlMessage = { type: 'fetch_ok', requestId: 1, groupOrder: 'descending', endOfTrack: false, endLocation: { group: 3, object: 0 }, properties };
+    expect(withZero('draft-14', fetchOk, 1)).toMatchObject({ type: 'fetch_ok', groupOrder: 'ascending' });
+    // draft-16 SUBSCRIBE_OK ending with the DEFAULT_PUBLISHER_GROUP_ORDER track extension (0x22 = 2 → 0).
+    const decoded = withZero('draft-16', { ...subscribeOk, properties: { other: [], groupOrder: 'descending' } }, -1);
+    expect(decoded).toMatchObject({ type: 'subscribe_ok', properties: { groupOrder: undefined } });
+  });
+
   it('draft-16 REQUEST_ERROR has a retry interval, draft-14 errors are per request kind', () => {
     const error: ControlMessage = { type: 'request_error', kind: 'fetch', requestId: 4, code: 0x5, retryInterval: 0, reason: 'x' };
     expect(controlCodec('draft-16').encode(error)).toEqual({ type: 0x05, body: Uint8Array.of(4, 5, 0, 1, 0x78) });

@@ -44,6 +44,8 @@ function stalledTransport() {
 function fakeContext(transport: WebTransport, sent: ControlMessage[]): SessionContext {
   return {
     version: 'draft-16',
+    peer: { version: 'draft-16', implementation: undefined },
+    quirks: { dropsTrackExtensions: false },
     data: dataCodec('draft-16'),
     transport,
     origin: new Origin(),

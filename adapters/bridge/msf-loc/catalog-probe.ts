@@ -38,6 +38,12 @@ export async function probeHangCatalog(broadcast: Broadcast, timeoutMs: number):
   }
 }
 
+/** The broadcast's current catalog.json frame, if one is cached (no waiting). */
+export function latestHangCatalogFrame(broadcast: Broadcast): Uint8Array | undefined {
+  const track = broadcast.tracks().find((t) => t.name === CATALOG_TRACK && !t.ended);
+  return track && firstFrame(track.latest);
+}
+
 export function parse(frame: Uint8Array): HangCatalog | undefined {
   try {
     return parseCatalog(frame);

@@ -15,6 +15,7 @@ import { decodeLegacyFrame, encodeLegacyFrame } from '../../../src/media/hang/co
 import { avcCodecString, buildAvcC, isH264Keyframe, parseAvcC, parseSps } from '../../../src/media/h264.ts';
 import { buildHvcC, hevcCodecString, isH265Keyframe, parseHevcSps, parseHvcC } from '../../../src/media/h265.ts';
 import { InBandParameterSets } from '../../../src/media/in-band-parameter-sets.ts';
+import { inBandParameterSets, locCodecString } from '../../../src/media/loc/in-band.ts';
 import { locTimestampUs } from '../../../src/media/loc/properties.ts';
 import { encodeMsfCatalog, parseMsfCatalog } from '../../../src/media/msf/catalog.ts';
 import { locTrackNames, tracksFromMsfCatalog } from '../../../src/media/msf/to-hang.ts';
@@ -199,6 +200,23 @@ export const mediaTargets: FuzzTarget[] = [
     run(bytes) {
       tolerate(() => new InBandParameterSets('avc').push(bytes));
       new InBandParameterSets('hevc').push(bytes);
+    },
+  },
+  {
+    // Relay frames (from RTMP, WHIP or MoQ publishers) on their way out as LOC: the key frame scan
+    // and the parameter sets in front (src/media/loc/in-band.ts); the description is the
+    // publisher's too. Never throws.
+    name: 'media.loc-in-band',
+    seeds: [Uint8Array.of(0, 0, 0, 3, 0x65, 0x88, 0x80), Uint8Array.of(0, 0, 0, 2, 0x26, 0x01), Uint8Array.of(0, 0, 0, 9, 0x65), AVCC, HVCC],
+    allowed: () => false,
+    run(bytes) {
+      const described = [
+        inBandParameterSets({ kind: 'video', codec: 'avc1.64000d', description: AVCC, codedWidth: 0, codedHeight: 0 }),
+        inBandParameterSets({ kind: 'video', codec: 'hvc1.1.6.L93.B0', description: HVCC, codedWidth: 0, codedHeight: 0 }),
+        inBandParameterSets({ kind: 'video', codec: 'avc1.64000d', description: bytes, codedWidth: 0, codedHeight: 0 }),
+      ];
+      for (const sets of described) if (sets?.needsParameterSets(bytes)) sets.withParameterSets(bytes);
+      locCodecString({ kind: 'video', codec: 'hev1.1.6.L93.B0', description: bytes, codedWidth: 0, codedHeight: 0 });
     },
   },
   {

@@ -6,6 +6,8 @@
  * Without a Timescale property LOC reads a Timestamp as wall-clock µs since the Unix epoch (§2.3.1),
  * so media-time timestamps always travel with Timescale = 1 000 000.
  */
+import { encodeVarint } from '../../wire/varint.ts';
+
 
 /** A key-value pair as carried in object extension headers (even types: varint, odd: bytes). */
 export interface LocProperty {
@@ -22,7 +24,45 @@ export const LocPropertyType = {
   timestamp: 0x10n,
 } as const;
 
-export const MICROSECONDS_PER_SECOND = 1_000_000;
+const MICROSECONDS_PER_SECOND = 1_000_000;
+
+/**
+ * The Timestamp id of LOC draft-03's IANA table (0x06; the current draft moved it to 0x10 and
+ * leaves 0x06 unassigned). Shaka Player 5.2.12 reads only this id, in µs when no Timescale
+ * (0x08) is given, and without it falls back to group number × frame duration, which stacks every
+ * frame of a GOP at one time.
+ */
+const LOC_DRAFT03_TIMESTAMP = 0x06n;
+
+/**
+ * The one property such a player reads right on every draft: alone in the block, its type reads
+ * the same whether the peer decodes types as deltas (draft-16) or absolute (draft-14, and Shaka on
+ * both), which a Timescale before or after it would not.
+ */
+export function locDraft03TimestampProperties(timestampUs: number): LocProperty[] {
+  return [{ type: LOC_DRAFT03_TIMESTAMP, value: BigInt(Math.max(0, Math.round(timestampUs))) }];
+}
+
+/**
+ * `payload` behind a LOC Private Properties block (LOC "MOQ Object Mapping": the MOQ Object
+ * Payload is LOC Private Properties followed by the LOC Payload) holding the draft-03 Timestamp,
+ * as a count-prefixed list of key-value pairs. Shaka Player 5.2.12 strips such a block from every
+ * LOC object it gets, guessing one is there when the first byte reads as a count of 1 to 64 and
+ * that many pairs parse: raw AAC frames start with their first syntax element (ffmpeg's mono AAC:
+ * 0x00 in 930 of 939 frames, 0x01 in 5; a stereo CPE element is 0x20-0x3f), so now and then the
+ * head of a frame is cut off and Chromium's decoder fails (PIPELINE_ERROR_DECODE, player error
+ * 3016, seen in 1 of 3 test runs). A real block, one pair it reads right, makes the cut land
+ * exactly at the codec data. A copy of the payload.
+ */
+export function withLocDraft03PrivateTimestamp(payload: Uint8Array, timestampUs: number): Uint8Array {
+  const value = encodeVarint(BigInt(Math.max(0, Math.round(timestampUs))));
+  const out = new Uint8Array(2 + value.byteLength + payload.byteLength);
+  out[0] = 1; // one pair
+  out[1] = Number(LOC_DRAFT03_TIMESTAMP); // even type: a varint value follows
+  out.set(value, 2);
+  out.set(payload, 2 + value.byteLength);
+  return out;
+}
 
 /** Timescale + Timestamp for a media timestamp in µs. */
 export function locTimestampProperties(timestampUs: number): LocProperty[] {

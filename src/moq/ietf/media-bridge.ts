@@ -6,7 +6,14 @@
  */
 import type { Broadcast } from '../../relay/broadcast.ts';
 import type { MoqObject } from './data/objects.ts';
+import type { IetfVersion } from './version.ts';
 import type { KeyValuePair } from './wire/key-value.ts';
+
+/** The IETF peer a conversion is for: its draft and its MOQT IMPLEMENTATION string, when it sent one. */
+export interface IetfPeer {
+  version: IetfVersion;
+  implementation: string | undefined;
+}
 
 // --- egress: relay frames → IETF objects ---
 
@@ -66,8 +73,11 @@ export interface IngestTranslator {
 
 /** Media knowledge for IETF sessions, both directions. */
 export interface IetfMediaBridge {
-  /** The relay track and conversion that serve IETF track `ietfName` of `broadcast`; waits at most `probeMs` for a catalog. */
-  egressTrack(broadcast: Broadcast, ietfName: string, probeMs: number): Promise<EgressTrack>;
+  /**
+   * The relay track and conversion that serve IETF track `ietfName` of `broadcast` to `peer`; waits
+   * at most `probeMs` for a catalog.
+   */
+  egressTrack(broadcast: Broadcast, ietfName: string, probeMs: number, peer: IetfPeer): Promise<EgressTrack>;
   /** A translator for a new IETF-published broadcast; media tracks wait at most `catalogWaitMs` for its catalog. */
   ingestTranslator(catalogWaitMs: number): IngestTranslator;
 }

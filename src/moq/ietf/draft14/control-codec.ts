@@ -100,7 +100,7 @@ function decodeBody(type: number, r: ByteReader): ControlMessage {
       const namespace = readNamespace(r);
       const name = readTrackName(r, namespace);
       const subscriberPriority = r.u8();
-      const groupOrder = decodeGroupOrder(r.u8(), true);
+      const groupOrder = decodeGroupOrder(r.u8());
       const forward = readFlag(r, 'Forward');
       const filter = readFilter(r);
       const parameters = readParameters(r, DRAFT14_PARAMETERS);
@@ -112,7 +112,7 @@ function decodeBody(type: number, r: ByteReader): ControlMessage {
       const requestId = r.varint();
       const trackAlias = r.varint();
       const expiresMs = r.varint();
-      const groupOrder = decodeGroupOrder(r.u8(), false)!;
+      const groupOrder = decodeGroupOrder(r.u8()) ?? 'ascending';
       const largest = readFlag(r, 'Content Exists') ? readLocation(r) : undefined;
       const parameters = readParameters(r, DRAFT14_PARAMETERS);
       if (type === T.trackStatusOk) return { type: 'track_status_ok', requestId, largest, groupOrder, expiresMs };
@@ -157,7 +157,7 @@ function decodeBody(type: number, r: ByteReader): ControlMessage {
       const namespace = readNamespace(r);
       const name = readTrackName(r, namespace);
       const trackAlias = r.varint();
-      const groupOrder = decodeGroupOrder(r.u8(), false);
+      const groupOrder = decodeGroupOrder(r.u8());
       const largest = readFlag(r, 'Content Exists') ? readLocation(r) : undefined;
       const forward = readFlag(r, 'Forward');
       const parameters = readParameters(r, DRAFT14_PARAMETERS);
@@ -168,20 +168,20 @@ function decodeBody(type: number, r: ByteReader): ControlMessage {
       const requestId = r.varint();
       const forward = readFlag(r, 'Forward');
       const subscriberPriority = r.u8();
-      const groupOrder = decodeGroupOrder(r.u8(), false);
+      const groupOrder = decodeGroupOrder(r.u8());
       const filter = readFilter(r);
       return { type: 'publish_ok', requestId, forward, subscriberPriority, groupOrder, filter, parameters: readParameters(r, DRAFT14_PARAMETERS) };
     }
     case T.fetch: {
       const requestId = r.varint();
       const subscriberPriority = r.u8();
-      const groupOrder = decodeGroupOrder(r.u8(), true);
+      const groupOrder = decodeGroupOrder(r.u8());
       const range = readFetchRange(r);
       return { type: 'fetch', requestId, subscriberPriority, groupOrder, range, parameters: readParameters(r, DRAFT14_PARAMETERS) };
     }
     case T.fetchOk: {
       const requestId = r.varint();
-      const groupOrder = decodeGroupOrder(r.u8(), false)!;
+      const groupOrder = decodeGroupOrder(r.u8()) ?? 'ascending';
       const endOfTrack = readFlag(r, 'End Of Track');
       const endLocation = readLocation(r);
       const parameters = readParameters(r, DRAFT14_PARAMETERS);

@@ -38,7 +38,7 @@ export function readTrackExtensions(reader: ByteReader): TrackProperties {
         break;
       }
       case TrackExtension.defaultPublisherGroupOrder:
-        properties.groupOrder = decodeGroupOrder(varintValue(pair, 'DEFAULT_PUBLISHER_GROUP_ORDER'), false);
+        properties.groupOrder = decodeGroupOrder(varintValue(pair, 'DEFAULT_PUBLISHER_GROUP_ORDER'));
         break;
       default:
         properties.other.push(pair);

@@ -38,7 +38,7 @@ export async function resolveTrack(
   if ((await ctx.authorize('subscribe', path, tokens)) !== 'ok') return { ok: false, reason: 'unauthorized', message: 'not authorized' };
   const broadcast = ctx.origin.get(path);
   if (!broadcast) return { ok: false, reason: 'doesNotExist', message: `broadcast ${path} not found` };
-  const { relayName, format } = await ctx.media.egressTrack(broadcast, name, ctx.tuning.catalogProbeMs);
+  const { relayName, format } = await ctx.media.egressTrack(broadcast, name, ctx.tuning.catalogProbeMs, ctx.peer);
   return { ok: true, path, name, broadcast, egress: { relayName, format: () => format().then((f) => countingSent(f, ctx.counters)) } };
 }
 

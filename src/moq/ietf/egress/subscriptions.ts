@@ -74,7 +74,7 @@ export class EgressSubscriptions {
         subscription.close();
         return refuse('invalidRange', resolution.reason);
       }
-      const groupOrder = message.groupOrder ?? PUBLISHER_GROUP_ORDER;
+      const groupOrder = message.groupOrder ?? (ctx.quirks.dropsTrackExtensions ? 'ascending' : PUBLISHER_GROUP_ORDER);
       const publisherPriority = ietfPriority(track.priority);
       const served = new ServedSubscription(
         ctx,
@@ -108,7 +108,9 @@ export class EgressSubscriptions {
         expiresMs: 0,
         groupOrder,
         largest,
-        properties: { other: [], publisherPriority: publisherPriority === DEFAULT_PRIORITY ? undefined : publisherPriority, groupOrder },
+        properties: ctx.quirks.dropsTrackExtensions
+          ? { other: [] }
+          : { other: [], publisherPriority: publisherPriority === DEFAULT_PRIORITY ? undefined : publisherPriority, groupOrder },
       });
       void served.run().catch((error: unknown) => ctx.fail(error));
     } finally {

@@ -5,13 +5,14 @@
 import type { Origin } from '../../../relay/origin.ts';
 import type { ControlCodec } from '../control-codec.ts';
 import type { DataCodec } from '../data/data-codec.ts';
-import type { IetfMediaBridge } from '../media-bridge.ts';
+import type { IetfMediaBridge, IetfPeer } from '../media-bridge.ts';
 import type { ControlMessage } from '../messages.ts';
 import type { IetfVersion } from '../version.ts';
 import type { AuthToken } from '../wire/token.ts';
 import type { IetfSessionCounters } from './counters.ts';
 import type { StructuredLogger } from '../../../logger.ts';
 import type { AuthorizeAction } from './options.ts';
+import type { PeerQuirks } from './peer.ts';
 
 export interface SessionTuning {
   maxObjectBytes: number;
@@ -28,6 +29,10 @@ export type AuthorizationResult = 'ok' | 'unauthorized';
 
 export interface SessionContext {
   readonly version: IetfVersion;
+  /** The peer's draft and implementation (known once CLIENT_SETUP was read). */
+  readonly peer: IetfPeer;
+  /** Workarounds for the peer's known limits (see peer.ts). */
+  readonly quirks: PeerQuirks;
   readonly codec: ControlCodec;
   readonly data: DataCodec;
   readonly transport: WebTransport;

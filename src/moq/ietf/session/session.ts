@@ -26,7 +26,7 @@ import { FetchRoutes } from '../ingest/fetch-routes.ts';
 import { IngestPublishers } from '../ingest/publishers.ts';
 import { receiveSubgroup } from '../ingest/subgroup-receiver.ts';
 import { DEFAULT_MAX_OBJECT_BYTES } from '../limits.ts';
-import { type IetfMediaBridge, passthroughBridge } from '../media-bridge.ts';
+import { type IetfMediaBridge, type IetfPeer, passthroughBridge } from '../media-bridge.ts';
 import type { ClientSetup, ControlMessage } from '../messages.ts';
 import { checkOfferedVersion, readClientSetupFrom } from '../setup.ts';
 import { IETF_VERSION_NUMBER, type IetfVersion } from '../version.ts';
@@ -38,6 +38,7 @@ import { MessageStream } from './message-stream.ts';
 import type { StructuredLogger } from '../../../logger.ts';
 import type { AuthorizeAction, ServeIetfSessionOptions, SessionHandle } from './options.ts';
 import { OutboundRequests } from './outbound-requests.ts';
+import { type PeerQuirks, peerQuirks } from './peer.ts';
 import { InboundRequestIds, OutboundRequestIds } from './request-ids.ts';
 import { streamError } from './stream-error.ts';
 import { withTimeout } from './timers.ts';
@@ -53,6 +54,8 @@ const STREAM_HEADER_TIMEOUT_MS = 10_000;
 
 export class IetfSession implements SessionContext, SessionHandle {
   readonly version: IetfVersion;
+  peer: IetfPeer;
+  quirks: PeerQuirks;
   readonly codec: ControlCodec;
   readonly data: DataCodec;
   readonly origin: Origin;
@@ -87,6 +90,8 @@ export class IetfSession implements SessionContext, SessionHandle {
   ) {
     this.#options = options;
     this.version = options.version;
+    this.peer = { version: options.version, implementation: undefined };
+    this.quirks = peerQuirks(this.peer);
     this.codec = controlCodec(options.version);
     this.data = dataCodec(options.version);
     this.origin = options.origin;
@@ -240,6 +245,8 @@ export class IetfSession implements SessionContext, SessionHandle {
   }
 
   #configure(setup: ClientSetup): void {
+    this.peer = { version: this.version, implementation: setup.parameters.implementation };
+    this.quirks = peerQuirks(this.peer);
     this.#outboundIds = new OutboundRequestIds(setup.parameters.maxRequestId ?? 0);
     this.#sessionTokens = this.#authTokens.resolve(setup.parameters.authorizationTokens, true).values;
   }

@@ -34,11 +34,19 @@ export function writeFilter(writer: ByteWriter, filter: SubscriptionFilter): voi
   if (filter.type === 'absoluteRange') writer.varint(filter.endGroup);
 }
 
-/** Group Order byte/varint: 0 = publisher's choice (only where `allowDefault`), 1 ascending, 2 descending. */
-export function decodeGroupOrder(value: number | bigint, allowDefault: boolean): GroupOrder | undefined {
+/**
+ * Group Order byte/varint: 1 ascending, 2 descending, and 0 read as "no order stated" (undefined)
+ * in every message of every draft: the requester's "publisher's preference" (draft-14 SUBSCRIBE
+ * and FETCH, draft-16 §7.1 "Priorities"), and where a draft lists only 1 and 2 (draft-14
+ * SUBSCRIBE_OK, PUBLISH, PUBLISH_OK, FETCH_OK; draft-16 GROUP_ORDER and
+ * DEFAULT_PUBLISHER_GROUP_ORDER) the same "nothing said" the message's default covers. Shaka
+ * Player's MSF client sends 0 on every SUBSCRIBE of both drafts; being liberal costs nothing here.
+ * Larger values stay a protocol violation.
+ */
+export function decodeGroupOrder(value: number | bigint): GroupOrder | undefined {
   if (value === 1 || value === 1n) return 'ascending';
   if (value === 2 || value === 2n) return 'descending';
-  if ((value === 0 || value === 0n) && allowDefault) return undefined;
+  if (value === 0 || value === 0n) return undefined;
   throw violation(`invalid group order ${value}`);
 }
 

@@ -101,7 +101,7 @@ function applyParameter(parameters: MessageParameters, name: ParameterName, pair
       // Definitions) has the publisher's preference used when the subscriber "did not express one
       // (by setting Group Order field to value 0x0)", and Shaka Player's MSF client sends 0 on every
       // SUBSCRIBE: be liberal and read 0 as "no preference", the same as omitting the parameter.
-      parameters.groupOrder = decodeGroupOrder(varintValue(pair, 'GROUP_ORDER'), true);
+      parameters.groupOrder = decodeGroupOrder(varintValue(pair, 'GROUP_ORDER'));
       return;
     case 'forward': {
       const value = varintValue(pair, 'FORWARD');

@@ -52,8 +52,9 @@ const isRelayed = (b: ApiBroadcast) => b.publisher === undefined || b.publisher.
  * One entry per broadcast path from every worker's list. A broadcast lives on the worker that took
  * its publisher; a worker with viewers of it holds a relayed copy whose every track is one upstream
  * subscription to that worker. So a track's subscribers are the sum over workers, less one on the
- * owner per relayed copy of it, and the viewers (sessions) the sum less one link per such worker. Without an owner among the workers (relayed from another cluster
- * node), each copy's viewers are real and simply add up.
+ * owner per relayed copy of it, and the viewers (sessions) the sum less one link session per such
+ * worker. Without an owner among the workers (relayed from another cluster node), each copy's
+ * viewers are real and simply add up.
  */
 export function mergeBroadcasts(perWorker: WorkerBroadcasts[]): ApiBroadcast[] {
   const byPath = new Map<string, ApiBroadcast[]>();

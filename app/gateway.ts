@@ -212,7 +212,7 @@ export class Gateway {
   #answerFleet(query: FleetQuery): unknown {
     switch (query.kind) {
       case 'api-broadcasts':
-        return { worker: this.worker?.index ?? 0, broadcasts: this.#api.broadcasts(true) };
+        return this.#api.broadcasts(true).then((broadcasts) => ({ worker: this.worker?.index ?? 0, broadcasts }));
       case 'api-sessions':
         return this.#api.sessions();
       case 'metrics':

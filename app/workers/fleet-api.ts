@@ -51,9 +51,10 @@ const isRelayed = (b: ApiBroadcast) => b.publisher === undefined || b.publisher.
 /**
  * One entry per broadcast path from every worker's list. A broadcast lives on the worker that took
  * its publisher; a worker with viewers of it holds a relayed copy whose every track is one upstream
- * subscription to that worker. So a track's viewers are the sum over workers, less one on the
- * owner per relayed copy of it. Without an owner among the workers (relayed from another cluster
- * node), each copy's viewers are real and simply add up.
+ * subscription to that worker. So a track's subscribers are the sum over workers, less one on the
+ * owner per relayed copy of it, and the viewers (sessions) the sum less one link session per such
+ * worker. Without an owner among the workers (relayed from another cluster node), each copy's
+ * viewers are real and simply add up.
  */
 export function mergeBroadcasts(perWorker: WorkerBroadcasts[]): ApiBroadcast[] {
   const byPath = new Map<string, ApiBroadcast[]>();
@@ -77,7 +78,11 @@ export function mergeBroadcasts(perWorker: WorkerBroadcasts[]): ApiBroadcast[] {
       }
     }
     const merged = [...tracks.values()].map((track) => ({ ...track, subscribers: Math.max(0, subscribers.get(track.name) ?? 0) }));
-    return { ...base, tracks: merged, viewers: Math.max(0, ...merged.map((t) => t.subscribers)), ...(owner ? { worker: ownerOf.get(owner) } : {}) };
+    // Viewers are sessions: each copy's own add up, less the owner's one link session per worker
+    // whose copy has viewers (it subscribes upstream for all of them).
+    const linked = owner ? copies.filter((copy) => copy !== owner && copy.viewers > 0).length : 0;
+    const viewers = Math.max(0, copies.reduce((n, copy) => n + copy.viewers, 0) - linked);
+    return { ...base, tracks: merged, viewers, ...(owner ? { worker: ownerOf.get(owner) } : {}) };
   });
 }
 

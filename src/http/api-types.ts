@@ -23,9 +23,14 @@ export interface ApiInfo {
 
 export interface ApiTrack {
   name: string;
+  /** `video`, `audio`, or `unknown` (a subscribed track the catalog does not name). */
   kind: string;
+  /** WebCodecs codec string from the publisher's track description or the broadcast's catalog. */
   codec: string;
-  /** Ingest bits per second, averaged over at least the last second. */
+  /**
+   * Ingest bits per second, averaged over at least the last second. RTMP and WHIP tracks are
+   * measured watched or not; a MoQ-published track flows (and reads above 0) only while subscribed.
+   */
   bitrate: number;
   subscribers: number;
 }
@@ -40,9 +45,11 @@ export interface ApiPublisher {
 /** An entry of `GET /api/broadcasts`, and `GET /api/broadcasts/{path}`. */
 export interface ApiBroadcast {
   path: string;
+  /** Media tracks; for a MoQ publisher or a relayed broadcast, those its catalog names. */
   tracks: ApiTrack[];
   /** Undefined (left out of the JSON) for a broadcast relayed from another node. */
   publisher: ApiPublisher | undefined;
+  /** Sessions subscribed to any of its tracks (catalog included), each once; HLS counts as one. */
   viewers: number;
   /** ISO date-time. */
   startedAt: string;

@@ -2,7 +2,8 @@ import type http from 'node:http';
 import type { Broadcast, Origin } from '../relay/index.ts';
 import type { PublisherRegistry } from '../media/publishers.ts';
 import { CATALOG_TRACK } from '../media/hang/catalog.ts';
-import type { ApiBroadcast, ApiClosedSession, ApiInfo, ApiSession } from './api-types.ts';
+import type { ApiBroadcast, ApiClosedSession, ApiInfo, ApiSession, ApiTrack } from './api-types.ts';
+import { BroadcastCatalogs } from './broadcast-catalogs.ts';
 import { HttpError, type HttpServer } from './server.ts';
 
 export interface ApiDeps {
@@ -31,7 +32,7 @@ export interface ApiSessionList {
 /** What this process answers by itself; under `--workers N` every worker's is merged. */
 export interface LocalApi {
   /** `withRelayed`: with the copies of other workers' broadcasts (`ApiDeps.relayed`), for the fleet's merge. */
-  broadcasts(withRelayed?: boolean): ApiBroadcast[];
+  broadcasts(withRelayed?: boolean): Promise<ApiBroadcast[]>;
   sessions(): ApiSessionList;
   kickSession(id: number): boolean;
   /** Ends the broadcast where its publisher is connected; false when none is here. */
@@ -49,14 +50,15 @@ export interface ApiFleet {
 /** The JSON API under /api/ (documented in docs/openapi.yaml). Returns this process's own answers. */
 export function mountApi(server: HttpServer, deps: ApiDeps): LocalApi {
   const bitrates = new BitrateMeter();
+  const catalogs = new BroadcastCatalogs();
   const local: LocalApi = {
-    broadcasts: (withRelayed = false) => listBroadcasts(deps, bitrates, withRelayed),
+    broadcasts: (withRelayed = false) => listBroadcasts(deps, bitrates, catalogs, withRelayed),
     sessions: () => ({ sessions: deps.sessions(), closed: deps.closedSessions() }),
     kickSession: (id) => deps.kickSession(id),
     kickPublisher: (path) => deps.publishers.kick(path, 'kicked by the API'),
   };
   const { fleet } = deps;
-  const broadcasts = () => (fleet ? fleet.broadcasts(local.broadcasts(true)) : local.broadcasts());
+  const broadcasts = async () => (fleet ? fleet.broadcasts(await local.broadcasts(true)) : local.broadcasts());
   server.route('/api/', async (req, res, subpath) => {
     const parts = subpath.split('/').filter(Boolean);
     if (req.method === 'OPTIONS') return sendJson(res, 204, undefined);
@@ -96,55 +98,81 @@ export function mountApi(server: HttpServer, deps: ApiDeps): LocalApi {
   return local;
 }
 
-function listBroadcasts(deps: ApiDeps, bitrates: BitrateMeter, withRelayed: boolean): ApiBroadcast[] {
+async function listBroadcasts(deps: ApiDeps, bitrates: BitrateMeter, catalogs: BroadcastCatalogs, withRelayed: boolean): Promise<ApiBroadcast[]> {
   const publishers = new Map(deps.publishers.list().map((p) => [p.path, p]));
-  const held = withRelayed ? [...deps.origin.list(), ...(deps.relayed?.() ?? [])] : deps.origin.list();
-  return held.map((broadcast) => {
-    const publisher = publishers.get(broadcast.path);
-    const trackStats = publisher?.writer.stats().tracks ?? [];
-    const tracks = broadcast
-      .tracks()
-      .filter((t) => t.name !== CATALOG_TRACK)
-      .map((t) => {
-        const stat = trackStats.find((s) => s.name === t.name);
-        return {
-          name: t.name,
-          kind: stat?.kind ?? 'unknown',
-          codec: stat?.codec ?? 'unknown',
-          bitrate: stat ? bitrates.sample(`${broadcast.path}/${t.name}`, stat.bytes, broadcast.createdAt) : 0,
-          subscribers: t.subscriberCount,
-        };
-      });
-    return {
-      path: broadcast.path,
-      tracks,
-      publisher: publisher
-        ? { protocol: publisher.meta.protocol, remoteAddress: publisher.meta.remoteAddress, connected: publisher.connected }
-        : broadcast.info.protocol
-          ? { protocol: broadcast.info.protocol, remoteAddress: broadcast.info.remoteAddress ?? '', connected: true }
-          : undefined,
-      viewers: Math.max(0, ...tracks.map((t) => t.subscribers)),
-      startedAt: new Date(broadcast.createdAt).toISOString(),
-      uptimeSeconds: Math.round((Date.now() - broadcast.createdAt) / 1000),
-    };
-  });
+  const own = deps.origin.list().map((broadcast) => describeBroadcast(broadcast, publishers.get(broadcast.path), bitrates, catalogs));
+  // Copies of other workers' broadcasts, for the fleet's merge: their owner lists the catalog.
+  const relayed = withRelayed ? (deps.relayed?.() ?? []).map((broadcast) => describeBroadcast(broadcast, undefined, bitrates, undefined)) : [];
+  return Promise.all([...own, ...relayed]);
+}
+
+type RegisteredPublisher = ReturnType<PublisherRegistry['list']>[number];
+
+/** `catalogs`: where to read the catalog of a broadcast without an ingest publisher here (none: list its live tracks only). */
+async function describeBroadcast(broadcast: Broadcast, publisher: RegisteredPublisher | undefined, bitrates: BitrateMeter, catalogs: BroadcastCatalogs | undefined): Promise<ApiBroadcast> {
+  const live = new Map(broadcast.tracks().filter((t) => t.name !== CATALOG_TRACK && !t.ended).map((t) => [t.name, t]));
+  let tracks: ApiTrack[];
+  if (publisher) {
+    // An ingest publisher (RTMP, WHIP, ...): the gateway writes every track and counts its bytes.
+    tracks = publisher.writer.stats().tracks.map((stat) => ({
+      name: stat.name,
+      kind: stat.kind,
+      codec: stat.codec,
+      bitrate: bitrates.sample(`${broadcast.path}/${stat.name}`, stat.bytes, broadcast.createdAt),
+      subscribers: live.get(stat.name)?.subscriberCount ?? 0,
+    }));
+  } else {
+    // A MoQ publisher, another node or worker: its tracks exist in the relay only while
+    // subscribed, so the catalog names them; what flows is measured on the relay track.
+    const listed = catalogs ? await catalogs.tracks(broadcast) : [];
+    const names = new Set([...listed.map((t) => t.name), ...live.keys()]);
+    tracks = [...names].map((name) => {
+      const summary = listed.find((t) => t.name === name);
+      const track = live.get(name);
+      return {
+        name,
+        kind: summary?.kind ?? 'unknown',
+        codec: summary?.codec ?? 'unknown',
+        bitrate: track ? bitrates.sample(`${broadcast.path}/${name}`, track.bytesReceived, track.createdAt) : 0,
+        subscribers: track?.subscriberCount ?? 0,
+      };
+    });
+  }
+  // A viewer is a session subscribed to any of the tracks (the catalog too: a player between
+  // two video subscriptions, or a muted one watching video only, is still watching).
+  const viewers = broadcast.subscriberOwners();
+  if (catalogs) viewers.delete(catalogs.owner);
+  return {
+    path: broadcast.path,
+    tracks,
+    publisher: publisher
+      ? { protocol: publisher.meta.protocol, remoteAddress: publisher.meta.remoteAddress, connected: publisher.connected }
+      : broadcast.info.protocol
+        ? { protocol: broadcast.info.protocol, remoteAddress: broadcast.info.remoteAddress ?? '', connected: true }
+        : undefined,
+    viewers: viewers.size,
+    startedAt: new Date(broadcast.createdAt).toISOString(),
+    uptimeSeconds: Math.round((Date.now() - broadcast.createdAt) / 1000),
+  };
 }
 
 /**
  * Bits per second from a byte counter, averaged since the previous look (at least 1 s apart).
- * The first look has no previous one: it averages since `since` (the broadcast's start), so a
- * dashboard's first poll shows a rate rather than 0.
+ * The first look has no previous one: it averages since `since` (when the counter started), so
+ * a dashboard's first poll shows a rate rather than 0. A new `since` is a new counter.
  */
 class BitrateMeter {
-  readonly #last = new Map<string, { bytes: number; at: number; rate: number }>();
+  readonly #last = new Map<string, { bytes: number; at: number; rate: number; since: number }>();
 
   sample(key: string, bytes: number, since: number): number {
     const now = Date.now();
-    const last = this.#last.get(key);
+    let last = this.#last.get(key);
+    if (last && last.since !== since) last = undefined;
     if (!last) {
       if (now - since < 1000) return 0; // too early to say; the next look averages from the start
       const rate = Math.round((bytes * 8 * 1000) / (now - since));
-      this.#last.set(key, { bytes, at: now, rate });
+      if (this.#last.size >= 10_000) this.#last.clear();
+      this.#last.set(key, { bytes, at: now, rate, since });
       return rate;
     }
     if (now - last.at >= 1000) {
@@ -152,7 +180,6 @@ class BitrateMeter {
       last.bytes = bytes;
       last.at = now;
     }
-    if (this.#last.size > 10_000) this.#last.clear();
     return last.rate;
   }
 }

@@ -53,15 +53,22 @@ export class HttpServer {
     // header lived 10-27 s past a 10 s limit; sweep often enough to close it on time.
     const connectionsCheckingInterval = Math.max(100, Math.min(1000, Math.floor(headersTimeout / 10)));
     const serverOptions = { connectionsCheckingInterval, headersTimeout };
-    this.server = options.tls ? https.createServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key }, listener) : http.createServer(serverOptions, listener);
+    // Over TLS the header timer starts only after the handshake, which Node lets take 120 s:
+    // the TLS handshake gets the same limit (tls.createServer handshakeTimeout).
+    this.server = options.tls
+      ? https.createServer({ ...serverOptions, handshakeTimeout: headersTimeout, cert: options.tls.cert, key: options.tls.key }, listener)
+      : http.createServer(serverOptions, listener);
     this.server.requestTimeout = 0; // LL-HLS blocking reloads and WHIP are long-lived by design.
     this.server.on('upgrade', (req, socket, head) => {
       socket.on('error', () => socket.destroy());
       if (!this.#upgrade) return socket.destroy();
       this.#upgrade(req, socket, head);
     });
-    this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-      if (!socket.writable) return socket.destroy();
+    this.server.on('clientError', (error: NodeJS.ErrnoException & { library?: string }, socket) => {
+      // A TLS failure (handshake timeout, bad record) has no HTTP to answer with: a plaintext
+      // reply would wait behind the unfinished handshake and keep the socket open.
+      const tlsFailure = /^ERR_(TLS|SSL)_/.test(error.code ?? '') || error.library !== undefined;
+      if (!socket.writable || tlsFailure) return socket.destroy();
       // RFC 9110 §15.5.9: 408 for a request that did not arrive in time (headersTimeout).
       const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
       socket.end(timedOut ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');

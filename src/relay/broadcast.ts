@@ -111,9 +111,16 @@ export class Broadcast {
     return requested;
   }
 
-  /** Subscriber side: subscribe to a track, starting at its latest group. */
-  subscribe(name: string, priority = 0): TrackSubscription | undefined {
-    return this.getTrack(name, priority)?.subscribe();
+  /** Subscriber side: subscribe to a track, starting at its latest group (`owner`: see Track.subscribe). */
+  subscribe(name: string, priority = 0, owner?: object): TrackSubscription | undefined {
+    return this.getTrack(name, priority)?.subscribe(owner);
+  }
+
+  /** Everyone subscribed to any of its tracks, each once (a viewer of video and audio is one). */
+  subscriberOwners(): Set<object> {
+    const owners = new Set<object>();
+    for (const track of this.#tracks.values()) for (const owner of track.subscriberOwners()) owners.add(owner);
+    return owners;
   }
 
   /** The publisher is done: every track ends cleanly. */

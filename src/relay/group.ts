@@ -13,6 +13,11 @@ export interface GroupListener {
   onEnd(): void;
 }
 
+/** A running total of bytes, shared by the groups of one track. */
+export interface ByteCounter {
+  bytes: number;
+}
+
 /**
  * A group: an ordered run of opaque frames that a subscriber can join at its start
  * (moq-lite §Group). Frames are kept by reference and shared by every reader, so a group's
@@ -33,11 +38,13 @@ export class Group {
    *   sends another keyframe) is aborted rather than held in memory without limit.
    * @param viaDatagrams its publisher sent it as datagrams, not on a stream: egress that can
    *   should forward it the same way (IETF moq-transport's Object Forwarding Preference).
+   * @param received every accepted frame's size is added to it (its track's ingest counter).
    */
   constructor(
     readonly sequence: number,
     readonly maxBytes = Number.POSITIVE_INFINITY,
     readonly viaDatagrams = false,
+    private readonly received?: ByteCounter,
   ) {}
 
   get bytes(): number {
@@ -63,6 +70,7 @@ export class Group {
     this.frames.push(payload);
     this.arrivals.push(performance.now());
     this.#bytes += payload.byteLength;
+    if (this.received) this.received.bytes += payload.byteLength;
     this.#changed.notify();
     for (const listener of this.#listeners) listener.onFrame();
   }

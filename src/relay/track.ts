@@ -1,4 +1,4 @@
-import { Group } from './group.ts';
+import { type ByteCounter, Group } from './group.ts';
 import { Notify } from './notify.ts';
 import { RelayError, RelayErrorCode } from './errors.ts';
 
@@ -34,6 +34,9 @@ export class Track {
   /** Cached groups in arrival order; the last one is the latest. */
   readonly #cache: Group[] = [];
   readonly #subscriptions = new Set<TrackSubscription>();
+  readonly #received: ByteCounter = { bytes: 0 };
+  /** When the track was created (ms since the epoch), the start of its byte count. */
+  readonly createdAt = Date.now();
   #latestSequence = -1;
   #ended = false;
   #error: RelayError | undefined;
@@ -65,6 +68,16 @@ export class Track {
     return this.#subscriptions.size;
   }
 
+  /** Who subscribes: each subscription's owner (a viewer session, say), or the subscription itself. */
+  *subscriberOwners(): IterableIterator<object> {
+    for (const subscription of this.#subscriptions) yield subscription.owner;
+  }
+
+  /** Bytes of every frame written to this track since it was created (codec-blind ingest count). */
+  get bytesReceived(): number {
+    return this.#received.bytes;
+  }
+
   /** The newest group, if any has been written. */
   get latest(): Group | undefined {
     return this.#cache.at(-1);
@@ -94,7 +107,7 @@ export class Track {
    */
   appendGroup(sequence = this.#latestSequence + 1, viaDatagrams = false): Group {
     if (this.#ended) throw new RelayError(`track ${this.name} has ended`, RelayErrorCode.internal);
-    const group = new Group(sequence, this.#maxGroupBytes, viaDatagrams);
+    const group = new Group(sequence, this.#maxGroupBytes, viaDatagrams, this.#received);
     if (sequence > this.#latestSequence) {
       this.#latestSequence = sequence;
       this.#cache.push(group);
@@ -116,10 +129,13 @@ export class Track {
     while (this.#cache.length > 2) this.#cache.shift();
   }
 
-  /** A new subscription, starting at the latest group. */
-  subscribe(): TrackSubscription {
+  /**
+   * A new subscription, starting at the latest group. `owner`: who it is for (a session), so that
+   * subscriptions of one viewer to several tracks count as one viewer.
+   */
+  subscribe(owner?: object): TrackSubscription {
     this.#evict();
-    const subscription = new TrackSubscription(this, this.#maxPending);
+    const subscription = new TrackSubscription(this, this.#maxPending, owner);
     this.#subscriptions.add(subscription);
     const latest = this.latest;
     if (latest) subscription.offer(latest);
@@ -175,11 +191,16 @@ export class TrackSubscription {
   #error: RelayError | undefined;
   readonly #changed = new Notify();
   droppedGroups = 0;
+  /** Who subscribed (see Track.subscribe); the subscription itself when not told. */
+  readonly owner: object;
 
   constructor(
     readonly track: Track,
     readonly maxPending: number,
-  ) {}
+    owner?: object,
+  ) {
+    this.owner = owner ?? this;
+  }
 
   get closed(): boolean {
     return this.#closed;

@@ -1,9 +1,12 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { type ServerOptions, WebSocketServer, type WebSocket } from 'ws';
 import type { MoqProtocol } from '../moq-protocols.ts';
 import { QmuxServerSession } from './qmux/session.ts';
 import { chooseSubprotocol } from './subprotocol.ts';
+
+/** How long a closed WebSocket's peer may keep its TCP side open (RFC 6455 §7.1.1: the server closes first). */
+const CLOSE_GRACE_MS = 1000;
 
 /** `Peer`: what the caller verified of the peer before accepting; the transport only carries it. */
 export interface TransportSessionInfo<Peer = unknown> {
@@ -35,13 +38,18 @@ export class WebSocketAcceptor<Peer = unknown> {
   readonly #wss: WebSocketServer;
 
   constructor(private readonly options: WebSocketAcceptorOptions<Peer>) {
-    this.#wss = new WebSocketServer({
+    // `closeTimeout` (ws 8.18+, not in @types/ws yet): after we close, how long the peer may take
+    // to end its side before ws destroys the socket (default 30 s); by then the session has sent
+    // its CONNECTION_CLOSE and the close frame.
+    const serverOptions: ServerOptions & { closeTimeout: number } = {
       noServer: true,
       maxPayload: options.maxPayloadBytes ?? 16 * 1024 * 1024,
       perMessageDeflate: false,
+      closeTimeout: CLOSE_GRACE_MS,
       // The upgrade handler has already chosen; echo it.
       handleProtocols: (_offered, req) => (req as RequestWithChoice).moqWire ?? false,
-    });
+    };
+    this.#wss = new WebSocketServer(serverOptions);
   }
 
   /** Accept a MoQ WebSocket; `auth` is what the caller verified of the peer beforehand. */

@@ -34,7 +34,7 @@ describe.skipIf(!haveTools('chromium', 'ffprobe'))('WHIP through the gateway', (
   }, 30_000);
 
   const listed = async () => {
-    const body = (await (await fetch(`${gateway!.url}/api/broadcasts`)).json()) as { broadcasts: { path: string; tracks: { codec: string }[] }[] };
+    const body = (await (await fetch(`${gateway!.url}/api/broadcasts`)).json()) as { broadcasts: { path: string; viewers: number; tracks: { codec: string }[] }[] };
     return body.broadcasts.find((b) => b.path === BROADCAST);
   };
 
@@ -53,6 +53,19 @@ describe.skipIf(!haveTools('chromium', 'ffprobe'))('WHIP through the gateway', (
     await viewer.goto(`${gateway!.url}/watch/${BROADCAST}`);
     const [first, second] = await waitForMovingVideo(viewer, { timeoutMs: 20_000 });
     expect(second.signature).not.toBe(first.signature);
+    // The watch page is a viewer, and so is the dashboard's muted preview (video only). They
+    // stay viewers through Chromium's resolution ramp, which makes players re-subscribe to video.
+    const dashboard = await browser!.newPage();
+    await dashboard.goto(`${gateway!.url}/#${encodeURIComponent(BROADCAST)}`);
+    await waitForMovingVideo(dashboard, { timeoutMs: 20_000 });
+    await until(async () => (await listed())?.viewers === 2, `the watch page and the preview are viewers: ${JSON.stringify(await listed())}`, 10_000);
+    await dashboard.waitForFunction((path) => document.querySelector(`[data-path="${path}"] [title="viewers"]`)?.textContent === '2 viewers', BROADCAST, { timeout: 10_000 });
+    for (let i = 0; i < 8; i++) {
+      await dashboard.waitForTimeout(500);
+      const now = await listed();
+      expect(now?.viewers, `viewers ${i * 0.5 + 0.5} s later: ${JSON.stringify(now)}`).toBe(2);
+    }
+    await dashboard.close();
 
     const { stdout } = await promisify(execFile)(
       'ffprobe',

@@ -15,6 +15,9 @@ import { pushTestPattern, type TestPatternHandle } from '../helpers/gateway-proc
 import { haveTools } from '../helpers/tools.ts';
 import { loadSigningKey, mintToken } from '../../src/auth/index.ts';
 import type { ApiBroadcast, ApiSession } from '../../src/http/api-types.ts';
+import { encodeCatalog } from '../../src/media/hang/catalog.ts';
+import { encodeLegacyFrame } from '../../src/media/hang/container.ts';
+import type { TrackInfo } from '../../src/media/frame.ts';
 const tools = haveTools('ffmpeg');
 const path = (value: string) => value as Moq.Path.Valid;
 
@@ -241,7 +244,9 @@ describe.skipIf(!tools)('API with a live RTMP broadcast and a MoQ viewer', () =>
     // No API look before the broadcast is 1.5 s old: the first look must already know its bitrate.
     await until(() => Date.now() - gw.gateway.origin.get(NAME)!.createdAt > 1500, 'broadcast 1.5 s old', 5000);
     const b = (await live())!;
-    expect(b.tracks.find((t) => t.name === 'video')!.bitrate, 'bitrate at the first look').toBeGreaterThan(0);
+    // Nobody watches: ingest is measured as it arrives, whoever subscribes.
+    expect(b.tracks.find((t) => t.name === 'video')!.bitrate, 'video bitrate at the first look').toBeGreaterThan(0);
+    expect(b.tracks.find((t) => t.name === 'audio')!.bitrate, 'audio bitrate at the first look').toBeGreaterThan(0);
     expect(b.tracks.map((t) => t.name).sort()).toEqual(['audio', 'video']);
     const video = b.tracks.find((t) => t.name === 'video')!;
     const audio = b.tracks.find((t) => t.name === 'audio')!;
@@ -283,6 +288,34 @@ describe.skipIf(!tools)('API with a live RTMP broadcast and a MoQ viewer', () =>
     expect(Number.isInteger(session.id)).toBe(true);
     expect(Date.now() - Date.parse(session.startedAt)).toBeLessThan(60_000);
     viewerSessionId = session.id;
+  });
+
+  it('counts viewers, not subscriptions: one per session, the catalog included', async () => {
+    // A second player: catalog and audio (a player between two video subscriptions, or one
+    // that listens only). Counted as the largest track's subscribers it was invisible.
+    const other = await within(Moq.Connection.connect(new URL(`${gw.httpUrl}/`)), 'second viewer connect');
+    try {
+      const consumer = other.consume(path(NAME));
+      const catalog = consumer.subscribe('catalog.json', 100);
+      const audio = consumer.subscribe('audio', 80);
+      await within(audio.nextGroupOrdered(), 'audio group');
+      await until(async () => (await live())?.viewers === 2, 'viewers = 2 (video one, catalog + audio the other)', 5000);
+      // Video as well: still two viewers (not one per track).
+      const video = consumer.subscribe('video', 60);
+      await within(video.nextGroupOrdered(), 'second viewer video group', 10_000);
+      await until(async () => (await live())?.tracks.find((t) => t.name === 'video')?.subscribers === 2, 'video subscribers = 2', 5000);
+      expect((await live())!.viewers).toBe(2);
+      // Media unsubscribed, catalog held: the player is still there.
+      audio.close();
+      video.close();
+      await until(async () => (await live())?.tracks.find((t) => t.name === 'audio')?.subscribers === 0, 'audio unsubscribed', 5000);
+      expect((await live())!.viewers).toBe(2);
+      catalog.close();
+    } finally {
+      other.close();
+    }
+    await until(async () => (await live())?.viewers === 1, 'back to one viewer', 5000);
+    await until(async () => (await sessions()).length === 1, 'second session gone', 5000);
   });
 
   it('every documented GET answers with its documented status and schema', async () => {
@@ -365,6 +398,93 @@ describe.skipIf(!tools)('API with a live RTMP broadcast and a MoQ viewer', () =>
 });
 
 // ---------------------------------------------------------------------------------------------
+
+describe('API with a broadcast published over MoQ (@moq/lite)', () => {
+  const NAME = 'live/moq';
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  const connections: Moq.Connection.Established[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  const live = async () => {
+    const res = await fetch(`${gw.httpUrl}/api/broadcasts`, { signal: AbortSignal.timeout(5000) });
+    return ((await res.json()) as { broadcasts: ApiBroadcast[] }).broadcasts.find((b) => b.path === NAME);
+  };
+
+  beforeAll(async () => {
+    for (const level of ['debug', 'log', 'info', 'warn', 'error'] as const) vi.spyOn(console, level).mockImplementation(() => undefined);
+    gw = await startGateway();
+  });
+  afterAll(async () => {
+    for (const timer of timers) clearInterval(timer);
+    for (const c of connections) c.close();
+    await gw?.stop();
+  });
+
+  it('lists the catalog\'s tracks (name, kind, codec), their subscribers and what flows', async () => {
+    const publisher = await within(Moq.Connection.connect(new URL(`${gw.httpUrl}/`)), 'publisher connect');
+    connections.push(publisher);
+    const broadcast = new Moq.Broadcast();
+    publisher.publish(path(NAME), broadcast);
+    const catalog = encodeCatalog(
+      new Map<string, TrackInfo>([
+        ['video', { kind: 'video', codec: 'avc1.64001f', codedWidth: 320, codedHeight: 240 }],
+        ['audio', { kind: 'audio', codec: 'opus', sampleRate: 48000, numberOfChannels: 2 }],
+      ]),
+    );
+    // Serve what the gateway asks for: the catalog once, media as a 30 fps stream of 1 kB frames.
+    void (async () => {
+      for (;;) {
+        const request = await broadcast.requested();
+        if (!request) return;
+        const { track } = request;
+        if (track.name === 'catalog.json') {
+          const group = track.appendGroup();
+          group.writeFrame(catalog);
+          group.close();
+          continue;
+        }
+        let group = track.appendGroup();
+        let n = 0;
+        timers.push(
+          setInterval(() => {
+            if (n > 0 && n % 30 === 0) {
+              group.close();
+              group = track.appendGroup();
+            }
+            group.writeFrame(encodeLegacyFrame(n++ * 33_333, new Uint8Array(1000)));
+          }, 33),
+        );
+      }
+    })();
+    await until(() => gw.gateway.origin.get(NAME) !== undefined, 'broadcast announced to the relay');
+    expect(gw.gateway.origin.get(NAME)!.tracks(), 'no relay track before anyone subscribes').toEqual([]);
+
+    // The first look already names the tracks (it waits briefly for the catalog).
+    const first = (await live())!;
+    expect(first.publisher?.protocol).toMatch(/^moq-lite/);
+    expect([...first.tracks].sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: 'audio', kind: 'audio', codec: 'opus', bitrate: 0, subscribers: 0 },
+      { name: 'video', kind: 'video', codec: 'avc1.64001f', bitrate: 0, subscribers: 0 },
+    ]);
+    expect(first.viewers, "the API's own catalog subscription is not a viewer").toBe(0);
+
+    // A viewer of video: it flows through the relay, which measures it.
+    const viewer = await within(Moq.Connection.connect(new URL(`${gw.httpUrl}/`)), 'viewer connect');
+    connections.push(viewer);
+    const video = viewer.consume(path(NAME)).subscribe('video', 60);
+    await within(video.nextGroupOrdered(), 'a video group', 10_000);
+    await until(async () => ((await live())?.tracks.find((t) => t.name === 'video')?.bitrate ?? 0) > 0, 'video bitrate > 0', 5000);
+    const watched = (await live())!;
+    const videoTrack = watched.tracks.find((t) => t.name === 'video')!;
+    expect(videoTrack.subscribers).toBe(1);
+    // 30 frames of ~1 kB a second: about 240 kbit/s.
+    expect(videoTrack.bitrate).toBeGreaterThan(100_000);
+    expect(videoTrack.bitrate).toBeLessThan(500_000);
+    expect(watched.tracks.find((t) => t.name === 'audio')).toMatchObject({ codec: 'opus', subscribers: 0, bitrate: 0 });
+    expect(watched.viewers).toBe(1);
+    const one = (await (await fetch(`${gw.httpUrl}/api/broadcasts/${NAME}`)).json()) as ApiBroadcast;
+    expect(one.tracks.map((t) => t.name).sort()).toEqual(['audio', 'video']);
+  });
+});
 
 describe('API authentication (documented 401/403)', () => {
   const SECRET = 'api-test-secret-that-is-at-least-32-bytes-long';

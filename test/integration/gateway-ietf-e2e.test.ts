@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Lite from '@moq/lite';
 import { WebSocket } from 'ws';
 import { loadSigningKey, mintToken } from '../../src/auth/index.ts';
+import type { ApiBroadcast } from '../../src/http/api-types.ts';
 import { parseCatalog } from '../../src/media/hang/catalog.ts';
 import { decodeLegacyFrame } from '../../src/media/hang/container.ts';
 import { LocPropertyType } from '../../src/media/loc/properties.ts';
@@ -306,6 +307,10 @@ describe('IETF publisher (@moq/net, draft-16) in, moq-lite out', () => {
     const hangCatalogGroup = await within(hangCatalogTrack.nextGroupOrdered(), 'catalog.json group');
     const hang = parseCatalog((await within(hangCatalogGroup!.readFrame(), 'catalog.json frame'))!);
     expect(hang.get('video')).toMatchObject({ kind: 'video', codec: 'avc1.64001f', codedWidth: 640, codedHeight: 360 });
+    // The API names the IETF publisher's tracks from its catalog (none is subscribed yet).
+    const listed = (await (await fetch(`${gw.httpUrl}/api/broadcasts/ietf/msf`)).json()) as ApiBroadcast;
+    expect(listed.publisher?.protocol).toBe('moqt-16');
+    expect(listed.tracks).toEqual([{ name: 'video', kind: 'video', codec: 'avc1.64001f', bitrate: 0, subscribers: 0 }]);
 
     let finish!: () => void;
     const finished = new Promise<void>((resolve) => (finish = resolve));

@@ -142,6 +142,40 @@ describe.skipIf(!tools)('limits', () => {
     expect((await fetch(`${gw.httpUrl}/healthz`)).status).toBe(200);
   });
 
+  it('handshake timeout: a WebSocket that never sends SETUP nor answers the close is closed on time', async () => {
+    const gw = await gateway({ handshakeTimeout: 1000 });
+    const serverConnections = () => new Promise<number>((resolve) => gw.gateway.http.server.getConnections((_, n) => resolve(n)));
+    // A raw client: upgrades, then never sends a byte (no MoQ SETUP, no WebSocket close reply).
+    // `halfOpen`: it does not even end its side when the server ends its own.
+    const rawClient = async (halfOpen: boolean) => {
+      const socket = net.connect({ port: Number(new URL(gw.httpUrl).port), host: '127.0.0.1', allowHalfOpen: halfOpen });
+      cleanups.push(() => socket.destroy());
+      socket.on('error', () => undefined);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      const key = Buffer.from('0123456789abcdef').toString('base64');
+      socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: qmux-00.moql\r\n\r\n`);
+      let received = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+      const started = Date.now();
+      await within(new Promise((resolve) => socket.once(halfOpen ? 'end' : 'close', resolve)), 'the server ends the TCP connection after the MoQ handshake timeout', 10_000);
+      const ended = Date.now() - started;
+      await until(async () => (await serverConnections()) === 0, 'the server let the TCP connection go', 10_000);
+      return { ended, gone: Date.now() - started, received };
+    };
+    // ws waited 30 s for the client's close frame before it let the TCP connection go.
+    const plain = await rawClient(false);
+    expect(plain.received.toString('latin1')).toMatch(/^HTTP\/1\.1 101 /);
+    // RFC 6455 §5.5.1: a close frame (FIN + opcode 8) before the connection ends.
+    expect(plain.received.includes(0x88), 'a WebSocket close frame was sent').toBe(true);
+    expect(plain.ended).toBeGreaterThanOrEqual(900);
+    expect(plain.ended).toBeLessThan(2500);
+    expect(plain.gone).toBeLessThan(2500);
+    const halfOpen = await rawClient(true);
+    expect(halfOpen.ended).toBeGreaterThanOrEqual(900);
+    expect(halfOpen.ended).toBeLessThan(2500);
+    expect(halfOpen.gone, 'a half-open client is let go after a short grace').toBeLessThan(3500);
+  });
+
   it('HTTP body size: an oversized WHIP offer is 413 and the server keeps answering', async () => {
     const gw = await gateway({ maxHttpBodyBytes: 1024 });
     const res = await fetch(`${gw.httpUrl}/whip/live/x`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: 'v=0\r\n'.repeat(1000) });

@@ -330,6 +330,15 @@ describe.skipIf(!hasFfmpeg)('RTMP ingest with ffmpeg', () => {
     expect(await oversized.closedByServer()).toBe(true);
     expect(await withTimeout(rawSink.closed, 5000, 'raw sink close')).toMatch(/exceeds/);
 
+    // SetChunkSize with the reserved top bit set (RTMP 1.0 §5.4.1: it MUST be 0) from a publishing
+    // client: refused with a clear reason, not read as the 4096 the other 31 bits say.
+    const reservedBit = await RawClient.open(h.port);
+    await reservedBit.publish('live', 'msb');
+    const msbSink = await h.sinkFor('live/msb');
+    reservedBit.write(message(1, 0, u32(0x80001000)));
+    expect(await reservedBit.closedByServer()).toBe(true);
+    expect(await withTimeout(msbSink.closed, 5000, 'msb sink close')).toMatch(/SetChunkSize 0x80001000 has the reserved top bit set/);
+
     const exit = await good;
     expect(exit.code, exit.stderr).toBe(0);
     await withTimeout(goodSink.closed, 5000, 'good sink close');

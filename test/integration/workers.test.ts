@@ -83,6 +83,25 @@ async function askEveryWorker(port: number, count: number): Promise<Map<number, 
   return answers;
 }
 
+/**
+ * Serves a @moq/lite publisher's requests: the catalog (which the owner's /api/broadcasts asks for,
+ * to list the tracks) with one video track; resolves with the video request, the test's media.
+ */
+function serveRequests(broadcast: Moq.Broadcast): Promise<Moq.TrackRequest> {
+  return new Promise((resolve) => {
+    void (async () => {
+      for (let request = await broadcast.requested(); request; request = await broadcast.requested()) {
+        if (request.track.name === 'video') resolve(request);
+        else if (request.track.name === 'catalog.json') {
+          const catalog = request.track.appendGroup();
+          catalog.writeFrame(new TextEncoder().encode(JSON.stringify({ video: { renditions: { video: { codec: 'avc1.64001f', codedWidth: 64, codedHeight: 64 } } } })));
+          catalog.close();
+        }
+      }
+    })();
+  });
+}
+
 /** Sessions the gateway lists on worker `index`. */
 const sessionsOn = (answer: { sessions: ApiSession[] }, index: number) => answer.sessions.filter((s) => s.worker === index).length;
 
@@ -206,6 +225,7 @@ describe('--workers 2', () => {
       connections.push(publisher);
       const broadcast = new Moq.Broadcast();
       publisher.publish('workers/mesh' as Moq.Path.Valid, broadcast);
+      const videoRequested = serveRequests(broadcast);
       let owner = -1;
       await until(async () => {
         owner = (await askOneWorker(gateway!.httpPort)).broadcasts.find((b) => b.path === 'workers/mesh')?.worker ?? -1;
@@ -225,8 +245,7 @@ describe('--workers 2', () => {
       const onOther = sessionsOn(await askOneWorker(gateway.httpPort), other);
       expect(onOther).toBeGreaterThan(0);
 
-      const request = await within(broadcast.requested(), 'upstream request', 10_000);
-      expect(request?.track.name).toBe('video');
+      const request = await within(videoRequested, 'upstream request', 10_000);
       const GROUPS = 4;
       const FRAMES = 10;
       const receiving = tracks.map(async (track) => {
@@ -262,6 +281,8 @@ describe('--workers 2', () => {
       const answers = await askEveryWorker(gateway.httpPort, 2);
       expect(sessionsOn(answers.get(owner)!, owner)).toBe(1 + (tracks.length - onOther));
       expect(answers.get(other)!.mesh).toEqual({ remoteBroadcasts: 1, workerConnections: 1, upstreamSubscriptions: 1 });
+      // The owner lists the MoQ publisher's track from its catalog.
+      expect(answers.get(owner)!.broadcasts.find((b) => b.path === 'workers/mesh')?.tracks).toMatchObject([{ name: 'video', kind: 'video', codec: 'avc1.64001f' }]);
       expect(answers.get(owner)!.mesh).toMatchObject({ upstreamSubscriptions: 0 });
 
       // The owner dies: the broadcast ends for the other worker's viewers too (they may
@@ -288,6 +309,7 @@ describe('--workers 2', () => {
       connections.push(publisher);
       const broadcast = new Moq.Broadcast();
       publisher.publish('workers/fleet' as Moq.Path.Valid, broadcast);
+      const videoRequested = serveRequests(broadcast);
       // The publisher and LIMIT-1 viewers: the address's whole allowance, spread over the workers by the kernel.
       const viewers = LIMIT - 1;
       for (let i = 0; i < viewers; i++) {
@@ -295,7 +317,7 @@ describe('--workers 2', () => {
         connections.push(viewer);
         viewer.consume('workers/fleet' as Moq.Path.Valid).subscribe('video', 60);
       }
-      const request = await within(broadcast.requested(), 'upstream request', 10_000);
+      const request = await within(videoRequested, 'upstream request', 10_000);
       const group = request!.track.appendGroup();
       group.writeFrame(frameOf(0, 0));
 
@@ -494,6 +516,7 @@ describe('--workers 2', () => {
     try {
       const broadcast = new Moq.Broadcast();
       publisher.publish('workers/rebind' as Moq.Path.Valid, broadcast);
+      const videoRequested = serveRequests(broadcast);
       await until(async () => (await askOneWorker(gateway!.httpPort)).broadcasts.some((b) => b.path === 'workers/rebind'), 'the broadcast');
       // Ten viewers: each lands on either worker, and each one's new address after the rebind
       // again on either, so without steering about half of them would lose their connection.
@@ -513,7 +536,7 @@ describe('--workers 2', () => {
           }
         })();
       }
-      const request = await within(broadcast.requested(), 'upstream request', 10_000);
+      const request = await within(videoRequested, 'upstream request', 10_000);
       const publishGroups = async (from: number, to: number) => {
         for (let g = from; g < to; g++) {
           const group = request!.track.appendGroup();

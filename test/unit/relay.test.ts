@@ -136,6 +136,26 @@ describe('relay core', () => {
     expect(requests).toEqual(['video', 'missing', 'video']);
   });
 
+  it('counts subscribers by owner across tracks, and the bytes every group received', () => {
+    const broadcast = new Broadcast('live/x');
+    const video = broadcast.createTrack('video');
+    broadcast.createTrack('audio');
+    const viewer = {};
+    const a = broadcast.subscribe('video', 0, viewer)!;
+    broadcast.subscribe('audio', 0, viewer);
+    const anonymous = broadcast.subscribe('audio')!;
+    expect(broadcast.subscriberOwners()).toEqual(new Set([viewer, anonymous]));
+    a.close();
+    expect(broadcast.subscriberOwners().size).toBe(2); // still on audio
+    const g0 = video.appendGroup();
+    g0.writeFrame(bytes(1, 2, 3));
+    g0.close();
+    // A late (older) group is counted too, though it is not cached.
+    video.appendGroup(5).writeFrame(bytes(4));
+    video.appendGroup(2).writeFrame(bytes(5, 6));
+    expect(video.bytesReceived).toBe(6);
+  });
+
   it('origin announces by segment prefix and refuses duplicates', async () => {
     const origin = new Origin();
     const a = new Broadcast('live/a');

@@ -10,13 +10,13 @@ import { FleetRelay } from '../../app/workers/fleet-relay.ts';
 
 const at = (s: number) => new Date(Date.UTC(2026, 11, 7, 0, 0, s)).toISOString();
 
-function broadcast(path: string, subscribers: Record<string, number>, publisher?: string): ApiBroadcast {
+function broadcast(path: string, subscribers: Record<string, number>, publisher?: string, viewers?: number): ApiBroadcast {
   const tracks = Object.entries(subscribers).map(([name, n]) => ({ name, kind: publisher ? 'video' : 'unknown', codec: publisher ? 'avc1.64001f' : 'unknown', bitrate: publisher ? 1000 : 0, subscribers: n }));
   return {
     path,
     tracks,
     publisher: publisher ? { protocol: publisher, remoteAddress: '192.0.2.1', connected: true } : { protocol: 'cluster', remoteAddress: '', connected: true },
-    viewers: Math.max(0, ...tracks.map((t) => t.subscribers)),
+    viewers: viewers ?? Math.max(0, ...tracks.map((t) => t.subscribers)),
     startedAt: at(0),
     uptimeSeconds: 1,
   };
@@ -46,6 +46,15 @@ describe('mergeBroadcasts', () => {
     expect(byPath.get('remote/x')).toMatchObject({ viewers: 6 });
     expect(byPath.get('remote/x')!.worker).toBeUndefined();
     expect(byPath.get('live/only0')).toMatchObject({ viewers: 1, worker: 0 });
+  });
+
+  it('adds up sessions, not the busiest track: a video-only and an audio-only viewer are two', () => {
+    // Worker 1: one viewer of video, another of audio; the owner: only the link, on both tracks.
+    const merged = mergeBroadcasts([
+      { worker: 0, broadcasts: [broadcast('live/a', { video: 1, audio: 1 }, 'rtmp', 1)] },
+      { worker: 1, broadcasts: [broadcast('live/a', { video: 1, audio: 1 }, undefined, 2)] },
+    ]);
+    expect(merged[0]).toMatchObject({ viewers: 2, worker: 0 });
   });
 
   it('never goes below zero when a link outlives its last viewer', () => {

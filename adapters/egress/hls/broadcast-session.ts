@@ -113,6 +113,7 @@ export class HlsBroadcastSession {
     if (role === 'follower') this.rendition(this.#leaderTrack()!);
     const packager = new RenditionPackager({
       broadcast: this.broadcast,
+      subscriber: this,
       track,
       info,
       role,
@@ -140,7 +141,7 @@ export class HlsBroadcastSession {
     // Opus (WHIP) has no MPEG-TS mapping legacy players read; it is left out, not transcoded.
     if (skipped.length > 0) this.logger.info({ broadcast: this.path, skipped }, 'legacy HLS: tracks left out of the MPEG-TS rendition');
     try {
-      this.#legacy = new LegacyTsPackager(this.broadcast, video, audio, this.options, this.logger);
+      this.#legacy = new LegacyTsPackager(this.broadcast, video, audio, this.options, this.logger, this);
     } catch (error) {
       if (!(error instanceof MediaParseError)) throw error;
       this.logger.warn({ broadcast: this.path, err: error }, 'legacy HLS: tracks not muxable into MPEG-TS');
@@ -284,7 +285,7 @@ export class HlsBroadcastSession {
   }
 
   async #followCatalog(): Promise<void> {
-    const subscription = this.broadcast.subscribe(CATALOG_TRACK, TRACK_PRIORITY.catalog);
+    const subscription = this.broadcast.subscribe(CATALOG_TRACK, TRACK_PRIORITY.catalog, this);
     if (!subscription) {
       this.logger.info({ broadcast: this.path }, 'hls: broadcast has no catalog track');
       return;

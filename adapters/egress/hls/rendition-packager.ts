@@ -28,6 +28,8 @@ export interface PackagingOptions {
 
 export interface RenditionContext {
   broadcast: Broadcast;
+  /** Whom the relay subscriptions are for: one HLS session of the broadcast is one subscriber. */
+  subscriber: object;
   track: string;
   info: TrackInfo;
   role: RenditionRole;
@@ -148,7 +150,7 @@ export class RenditionPackager {
 
   async #run(): Promise<void> {
     const priority = this.#info.kind === 'video' ? TRACK_PRIORITY.video : TRACK_PRIORITY.audio;
-    const subscription = this.context.broadcast.subscribe(this.track, priority);
+    const subscription = this.context.broadcast.subscribe(this.track, priority, this.context.subscriber);
     if (!subscription) return;
     this.#reader = new RelayTrackReader(subscription);
     if (this.#stopped) this.#reader.close();

@@ -10,7 +10,7 @@ import { aacCodecString, parseAdtsHeader, parseAudioSpecificConfig, repairAudioS
 import { av1CodecString, parseAv1C } from '../../../src/media/av1.ts';
 import { unescapeRbsp } from '../../../src/media/bits.ts';
 import { MediaParseError } from '../../../src/media/errors.ts';
-import { encodeCatalog, parseCatalog } from '../../../src/media/hang/catalog.ts';
+import { encodeCatalog, parseCatalog, summarizeCatalog } from '../../../src/media/hang/catalog.ts';
 import { decodeLegacyFrame, encodeLegacyFrame } from '../../../src/media/hang/container.ts';
 import { avcCodecString, buildAvcC, isH264Keyframe, parseAvcC, parseSps } from '../../../src/media/h264.ts';
 import { buildHvcC, hevcCodecString, isH265Keyframe, parseHevcSps, parseHvcC } from '../../../src/media/h265.ts';
@@ -343,6 +343,10 @@ export const mediaTargets: FuzzTarget[] = [
     generators: [HANG_CATALOG_JSON],
     allowed: isMediaParseError,
     run(bytes) {
+      // The API's listing reads the same catalogs (any container): every summary is well-formed.
+      for (const track of summarizeCatalog(bytes)) {
+        if (typeof track.name !== 'string' || typeof track.codec !== 'string' || (track.kind !== 'video' && track.kind !== 'audio')) throw new Error('malformed summary');
+      }
       const tracks = parseCatalog(bytes);
       encodeCatalog(tracks);
     },

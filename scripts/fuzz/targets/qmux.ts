@@ -45,6 +45,7 @@ class FakeSocket extends EventEmitter {
   write(): boolean {
     return true;
   }
+  end(): void {}
 }
 
 /** Reads every incoming stream to its end (what a MoQ session does with them), ignoring errors. */

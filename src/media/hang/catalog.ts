@@ -98,6 +98,34 @@ export function parseCatalog(input: Uint8Array | unknown): Map<string, TrackInfo
   return tracks;
 }
 
+/** What a catalog says of each track, whatever its container: for listings (the API), not for decoding. */
+export interface CatalogTrackSummary {
+  name: string;
+  kind: 'video' | 'audio';
+  codec: string;
+  /** The publisher's declared bitrate (bits per second), when it gives one. */
+  bitrate?: number;
+}
+
+/** The tracks a hang catalog lists; throws MediaParseError when it is not a catalog at all. */
+export function summarizeCatalog(input: Uint8Array): CatalogTrackSummary[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(input));
+  } catch (error) {
+    throw new MediaParseError(`catalog is not JSON: ${(error as Error).message}`);
+  }
+  if (!isObject(json)) throw new MediaParseError('catalog is not a JSON object');
+  const out: CatalogTrackSummary[] = [];
+  for (const kind of ['video', 'audio'] as const) {
+    for (const [name, r] of renditions(json[kind])) {
+      if (typeof r.codec !== 'string') continue;
+      out.push({ name, kind, codec: r.codec, ...(typeof r.bitrate === 'number' && Number.isFinite(r.bitrate) ? { bitrate: r.bitrate } : {}) });
+    }
+  }
+  return out;
+}
+
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -26,7 +26,7 @@ export async function serveSubscription(ctx: SessionContext, stream: RequestStre
   if (ctx.counters.subscriptions >= ctx.limits.maxSubscriptions) {
     return refuse(stream, RelayErrorCode.tooLarge, `more than ${ctx.limits.maxSubscriptions} subscriptions`);
   }
-  const subscription = ctx.origin.get(path)?.subscribe(request.track, request.priority);
+  const subscription = ctx.origin.get(path)?.subscribe(request.track, request.priority, ctx);
   if (!subscription) return refuse(stream, RelayErrorCode.notFound, `no track ${request.track} in ${path}`);
   ctx.logger.debug({ path, track: request.track, id: request.id }, 'subscribe');
   await new ServedSubscription(ctx, stream, request, subscription).run();

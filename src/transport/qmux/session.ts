@@ -102,6 +102,7 @@ export class QmuxServerSession implements PushStreamOpener, SendStreamOwner, Rec
   readonly framing: WsFraming;
 
   readonly #ws: WebSocket;
+  readonly #socket: Duplex;
   readonly #scheduler: SendScheduler;
   readonly #qmux: boolean;
   readonly #ours: TransportParameters;
@@ -143,6 +144,7 @@ export class QmuxServerSession implements PushStreamOpener, SendStreamOwner, Rec
   /** `protocol`: the MoQ protocol the subprotocol named ('' for a bare framing). */
   constructor(ws: WebSocket, socket: Duplex, framing: WsFraming, readonly protocol = '') {
     this.#ws = ws;
+    this.#socket = socket;
     this.framing = framing;
     this.#qmux = isQmux(framing);
     this.#ours = {
@@ -619,6 +621,11 @@ export class QmuxServerSession implements PushStreamOpener, SendStreamOwner, Rec
     if (this.#idleTimer) clearInterval(this.#idleTimer);
     this.#scheduler.detach();
     if (this.#ws.readyState === this.#ws.OPEN) this.#ws.close();
+    // RFC 6455 §7.1.1: the server should close the TCP connection first. ws would keep it open
+    // 30 s waiting for the peer's close frame (a peer that timed out its handshake may never
+    // send one): end our side after the close frames, and ws destroys the socket after its
+    // closeTimeout (websocket.ts) if the peer does not end its side.
+    this.#socket.end();
     if (this.#paused) this.#ws.resume();
     for (const stream of this.#sendStreams.values()) stream.stop(undefined);
     this.#sendStreams.clear();

@@ -87,6 +87,8 @@ export class LegacyTsPackager {
     public audio: [string, AudioTrackInfo] | undefined,
     private readonly options: LegacyOptions,
     private readonly logger: Logger,
+    /** Whom the relay subscriptions are for (the HLS session of the broadcast). */
+    private readonly subscriber?: object,
   ) {
     this.#muxer = newMuxer(video?.[1], audio?.[1]);
   }
@@ -125,7 +127,7 @@ export class LegacyTsPackager {
   }
 
   async #read(track: string, priority: number, onFrame: (ptsUs: number, payload: Uint8Array, groupStart: boolean) => void): Promise<void> {
-    const subscription = this.broadcast.subscribe(track, priority);
+    const subscription = this.broadcast.subscribe(track, priority, this.subscriber);
     if (!subscription) return this.stop();
     const reader = new RelayTrackReader(subscription);
     this.#readers.push(reader);

@@ -49,7 +49,7 @@ export class EgressSubscriptions {
       const track = relayTrack(resolved, relayPriority(message.subscriberPriority));
       if (!track) return refuse('doesNotExist', `track ${resolved.name} not found`);
       // Subscribing at once keeps an on-demand upstream alive while it gets established.
-      const subscription = track.subscribe();
+      const subscription = track.subscribe(ctx);
       const ready = await withTimeout(
         trackReady(track).then(
           () => 'ready' as const,

@@ -481,9 +481,10 @@ describe('--workers 2', () => {
       connections.push(publisher);
       const broadcast = new Moq.Broadcast();
       publisher.publish('secure/cam' as Moq.Path.Valid, broadcast);
+      const videoRequested = serveRequests(broadcast);
       // No token: refused at the upgrade, by whichever worker takes it.
       for (let i = 0; i < 6; i++) expect(await upgradeStatus(port)).toBe(401);
-      // Viewers with a read token, until both workers hold some: every one gets the frames.
+      // Six viewers with a read token, spread over the workers by the kernel: every one gets the frames.
       const viewerToken = await token({ get: '' });
       const tracks: Moq.Track[] = [];
       for (let i = 0; i < 6; i++) {
@@ -493,8 +494,8 @@ describe('--workers 2', () => {
       }
       const operator = await mintToken(key, { root: '', put: '', get: '', expiresAt: Math.floor(Date.now() / 1000) + 600 });
       await until(async () => (await askOneWorker(port, operator)).broadcasts.find((b) => b.path === 'secure/cam')?.viewers === tracks.length, 'every viewer subscribed', 15_000);
-      const request = await within(broadcast.requested(), 'upstream request', 10_000);
-      const group = request!.track.appendGroup();
+      const request = await within(videoRequested, 'upstream request', 10_000);
+      const group = request.track.appendGroup();
       group.writeFrame(frameOf(0, 0));
       group.close();
       for (const track of tracks) {

@@ -1,4 +1,5 @@
 import { MediaParseError } from './errors.ts';
+import type { TrackInfo } from './frame.ts';
 import { avcCodecString, buildAvcC, H264NalType, parseSps } from './h264.ts';
 import { buildHvcC, H265NalType, h265NalType, hevcCodecString, parseHevcSps } from './h265.ts';
 import { bytesEqual, joinLengthPrefixed, splitAnnexB, splitLengthPrefixed } from './nal.ts';
@@ -121,4 +122,18 @@ export class InBandParameterSets {
     const { width, height } = parseHevcSps(sps);
     return { description, codec: hevcCodecString(description, 'hvc1'), width, height };
   }
+}
+
+/**
+ * The tracker a rendition needs: H.264 / H.265 without a description carry their parameter
+ * sets in-band, as Annex B (the WebCodecs convention hang follows). `previous` (the tracker of
+ * the previous catalog entry) is kept when the codec family is the same, so known parameter
+ * sets survive a catalog update. Undefined when the track needs none.
+ */
+export function inBandTracker(info: TrackInfo | undefined, previous: InBandParameterSets | undefined): InBandParameterSets | undefined {
+  if (info?.kind !== 'video' || info.description) return undefined;
+  const family = info.codec.slice(0, 4);
+  const kind = family === 'avc1' || family === 'avc3' ? 'avc' : family === 'hvc1' || family === 'hev1' ? 'hevc' : undefined;
+  if (!kind) return undefined;
+  return previous?.family === kind ? previous : new InBandParameterSets(kind);
 }

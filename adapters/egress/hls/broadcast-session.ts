@@ -169,12 +169,16 @@ export class HlsBroadcastSession {
     for (const [track, info] of this.#catalog) {
       const described = this.#describe(info);
       if (described.kind === 'unsupported') continue;
-      const codecs = described.kind === 'ready' ? described.track.codecs : info.codec;
+      // In-band parameter sets (no description): what the running rendition built from them.
+      const running = this.#renditions.get(track);
+      const inBand = running?.inBandConfig;
+      const codecs = described.kind === 'ready' ? described.track.codecs : (running?.codecs ?? inBandSampleEntryCodec(info.codec));
       const measured = this.#measuredBitrate(track);
       if (info.kind === 'video') {
         const estimate = info.codedWidth * info.codedHeight * (info.framerate ?? 30) * 0.1;
         const bandwidth = Math.max(info.bitrate ?? 0, measured ?? 0) || Math.max(100_000, estimate);
-        video.push({ track, codecs, bandwidth, width: info.codedWidth, height: info.codedHeight, ...(info.framerate ? { framerate: info.framerate } : {}) });
+        const size = { width: inBand?.width ?? info.codedWidth, height: inBand?.height ?? info.codedHeight };
+        video.push({ track, codecs, bandwidth, ...size, ...(info.framerate ? { framerate: info.framerate } : {}) });
       } else {
         const bandwidth = Math.max(info.bitrate ?? 0, measured ?? 0) || (info.codec === 'opus' ? 64_000 : 128_000);
         audio.push({ track, codecs, bandwidth, channels: info.numberOfChannels || 2 });
@@ -329,4 +333,9 @@ export class HlsBroadcastSession {
 function describeKey(info: TrackInfo): unknown {
   const { description, bitrate: _bitrate, ...rest } = info;
   return { ...rest, description: description ? Buffer.from(description).toString('hex') : undefined };
+}
+
+/** HEVC with in-band parameter sets is written as `hvc1` (cmaf-track.ts), whatever the catalog says. */
+function inBandSampleEntryCodec(codec: string): string {
+  return codec.startsWith('hev1.') ? `hvc1.${codec.slice(5)}` : codec;
 }

@@ -4,7 +4,7 @@ import type { TrackInfo } from '../../../src/media/frame.ts';
 import { decodeLegacyFrame } from '../../../src/media/hang/container.ts';
 import { TRACK_PRIORITY } from '../../../src/media/hang/catalog.ts';
 import { MediaParseError } from '../../../src/media/errors.ts';
-import { InBandParameterSets, type InBandConfig } from '../../../src/media/in-band-parameter-sets.ts';
+import { inBandTracker, type InBandConfig, type InBandParameterSets } from '../../../src/media/in-band-parameter-sets.ts';
 import { CMAF_TRACK_ID, describeCmafTrack, type CmafTrack } from './cmaf-track.ts';
 import type { CutSchedule } from './cut-schedule.ts';
 import { FollowerGate } from './follower-gate.ts';
@@ -112,6 +112,11 @@ export class RenditionPackager {
     return this.#cmaf?.codecs;
   }
 
+  /** The in-band parameter sets the current init segment was built from (no description in the catalog). */
+  get inBandConfig(): InBandConfig | undefined {
+    return this.#cmaf ? this.#inBandApplied : undefined;
+  }
+
   /** Set when the rendition cannot be packaged (codec without a CMAF mapping). */
   get unsupported(): string | undefined {
     return this.#unsupported;
@@ -205,6 +210,9 @@ export class RenditionPackager {
       return false;
     }
     const previous = this.#cmaf;
+    // A new configuration starts at a group: the frames the clock still holds (reordering
+    // lookahead, the one waiting for its duration) end the previous GOP under the old init.
+    if (this.#sampleClock) this.#feed(this.#sampleClock.flush());
     this.#cmaf = result.track;
     this.#initVersion++;
     this.window.setInit(this.#initVersion, result.track.init);
@@ -245,17 +253,4 @@ export class RenditionPackager {
     if (this.context.role === 'leader') this.context.schedule.setLeaderActive(false);
     this.#resolveDone();
   }
-}
-
-/**
- * H.264 / H.265 without a description carry their parameter sets in-band, as Annex B (the
- * WebCodecs convention hang follows): follow them. The tracker of the previous catalog entry is
- * kept when the codec family is the same, so known parameter sets survive a catalog update.
- */
-function inBandTracker(info: TrackInfo, previous: InBandParameterSets | undefined): InBandParameterSets | undefined {
-  if (info.kind !== 'video' || info.description) return undefined;
-  const family = info.codec.slice(0, 4);
-  const kind = family === 'avc1' || family === 'avc3' ? 'avc' : family === 'hvc1' || family === 'hev1' ? 'hevc' : undefined;
-  if (!kind) return undefined;
-  return previous?.family === kind ? previous : new InBandParameterSets(kind);
 }

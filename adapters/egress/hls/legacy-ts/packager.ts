@@ -11,6 +11,7 @@ import { DecodeTimestampReconstructor } from '../../../../src/media/decode-times
 import { MediaParseError } from '../../../../src/media/errors.ts';
 import type { AudioTrackInfo, TrackInfo, VideoTrackInfo } from '../../../../src/media/frame.ts';
 import { decodeLegacyFrame } from '../../../../src/media/hang/container.ts';
+import { inBandTracker, type InBandConfig, type InBandParameterSets } from '../../../../src/media/in-band-parameter-sets.ts';
 import { TRACK_PRIORITY } from '../../../../src/media/hang/catalog.ts';
 import { TsMuxer, type TsSample } from '../../../../src/media/mpegts/muxer.ts';
 import { RelayTrackReader } from '../relay-track-reader.ts';
@@ -75,6 +76,10 @@ export class LegacyTsPackager {
   #pendingDiscontinuity = false;
   #lastVideoDtsUs: number | undefined;
   readonly #audioQueue: TsSample[] = [];
+  /** Set when the video's parameter sets travel in-band only (no description in the catalog). */
+  #inBand: InBandParameterSets | undefined;
+  /** The in-band configuration the muxer was built from; video waits for the first one. */
+  #inBandApplied: InBandConfig | undefined;
   #ended = false;
   #bytes = 0;
   lastAccess = Date.now();
@@ -89,6 +94,12 @@ export class LegacyTsPackager {
     private readonly logger: Logger,
   ) {
     this.#muxer = newMuxer(video?.[1], audio?.[1]);
+    this.#inBand = inBandTracker(video?.[1], undefined);
+  }
+
+  /** Codec and size from the in-band parameter sets, when the catalog has no description. */
+  get inBandConfig(): InBandConfig | undefined {
+    return this.#inBandApplied;
   }
 
   get ended(): boolean {
@@ -143,6 +154,8 @@ export class LegacyTsPackager {
     }
     // The playlist ends with the broadcast (or the video, which sets the cuts).
     if (track === this.video?.[0] || !this.video) {
+      // The frames still held for reordering end the last segment.
+      if (track === this.video?.[0] && !this.#ended) this.#writeReordered(this.#reorder.flush());
       this.#closeSegment(this.#lastVideoDtsUs ?? 0);
       this.stop();
     }
@@ -151,9 +164,27 @@ export class LegacyTsPackager {
   readonly #reorder = new DecodeTimestampReconstructor<{ payload: Uint8Array; keyframe: boolean }>({ initialDepth: 2 });
 
   #onVideoFrame(ptsUs: number, payload: Uint8Array, groupStart: boolean): void {
+    if (this.#inBand) {
+      // Annex B with in-band parameter sets (@moq/publish): length-prefixed NAL units for the
+      // muxer, which repeats the parameter sets of the avcC / hvcC before keyframes lacking them.
+      try {
+        payload = this.#inBand.push(payload).sample;
+      } catch (error) {
+        if (!(error instanceof MediaParseError)) throw error;
+        return;
+      }
+    }
     // A group is a closed GOP: nothing after it reorders with anything before it.
-    const ready = groupStart ? this.#reorder.flush() : [];
-    ready.push(...this.#reorder.push(ptsUs, { payload, keyframe: groupStart }));
+    if (groupStart) {
+      this.#writeReordered(this.#reorder.flush());
+      if (this.#inBand) this.#applyInBand();
+    }
+    // Frames before the first keyframe with parameter sets cannot be decoded: left out.
+    if (this.#inBand && !this.#inBandApplied) return;
+    this.#writeReordered(this.#reorder.push(ptsUs, { payload, keyframe: groupStart }));
+  }
+
+  #writeReordered(ready: { pts: number; dts: number; frame: { payload: Uint8Array; keyframe: boolean } }[]): void {
     for (const f of ready) {
       // The rebuilt DTS is the k-th smallest PTS, later than a B-frame's PTS; MPEG-TS needs
       // DTS ≤ PTS (13818-1 §2.4.3.7), so DTS runs a fixed lead ahead, clamped, kept increasing.
@@ -161,6 +192,25 @@ export class LegacyTsPackager {
       this.#lastWrittenDtsUs = dtsUs;
       this.#writeVideo({ ptsUs: f.pts, dtsUs, keyframe: f.frame.keyframe, payload: f.frame.payload });
     }
+  }
+
+  /**
+   * At a keyframe: new in-band parameter sets make a new muxer (their avcC / hvcC) and, after
+   * the first, a discontinuity (RFC 8216 §4.3.2.3: a change of encoding parameters).
+   */
+  #applyInBand(): void {
+    const config = this.#inBand?.config;
+    if (!config || config === this.#inBandApplied || !this.video) return;
+    try {
+      this.#muxer = newMuxer({ ...this.video[1], description: config.description }, this.audio?.[1]);
+    } catch (error) {
+      if (!(error instanceof MediaParseError)) throw error;
+      this.logger.warn({ err: error }, 'legacy HLS: in-band parameter sets not muxable, rendition ended');
+      this.stop();
+      return;
+    }
+    if (this.#inBandApplied) this.#pendingDiscontinuity = true;
+    this.#inBandApplied = config;
   }
 
   #lastWrittenDtsUs = Number.NEGATIVE_INFINITY;
@@ -231,8 +281,13 @@ export class LegacyTsPackager {
 
   /** New codec parameters (catalog update): a new stream from the next keyframe on. */
   updateTracks(video: VideoTrackInfo | undefined, audio: AudioTrackInfo | undefined): void {
+    const inBand = inBandTracker(video, this.#inBand);
+    // Known in-band parameter sets stay valid for the same codec family.
+    if (inBand !== this.#inBand) this.#inBandApplied = undefined;
+    this.#inBand = inBand;
+    const description = video?.description ?? this.#inBandApplied?.description;
     try {
-      this.#muxer = newMuxer(video, audio);
+      this.#muxer = newMuxer(video && description ? { ...video, description } : video, audio);
     } catch (error) {
       if (!(error instanceof MediaParseError)) throw error;
       this.logger.warn({ err: error }, 'legacy HLS: new track parameters not muxable, rendition ended');

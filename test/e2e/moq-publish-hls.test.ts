@@ -1,0 +1,220 @@
+/**
+ * @moq/publish 0.2.17 (the published browser publisher) in headless Chromium with a fake camera
+ * and microphone publishes to the real gateway process over MoQ. Its H.264 is Annex B with no
+ * catalog `description` (parameter sets in-band, the WebCodecs convention hang follows). The
+ * HLS output must play: hls.js advances `video.currentTime` with decoded frames, and ffprobe
+ * decodes the video media playlist's init segment + segments as H.264 frames.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { build, stop as stopEsbuild } from 'esbuild';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
+import { startGateway, type GatewayProcess } from '../helpers/gateway-process.ts';
+import { attributes, parseMediaPlaylist } from '../helpers/hls-playlist-parser.ts';
+import { haveTools } from '../helpers/tools.ts';
+
+const BROADCAST = 'live/annexb';
+const run = promisify(execFile);
+const require = createRequire(import.meta.url);
+
+/** The publisher: <moq-publish> with the camera source, as the package's README shows it. */
+const PUBLISH_PAGE = `<!doctype html><meta charset="utf-8">
+<script type="module" src="/publish.js"></script>
+<moq-publish id="pub" source="camera"><video muted autoplay></video></moq-publish>`;
+
+/** hls.js on the gateway's multivariant playlist, recording its errors. */
+const PLAY_PAGE = `<!doctype html><meta charset="utf-8"><video id="v" muted autoplay playsinline></video>
+<script src="/hls.min.js"></script>
+<script>
+  const video = document.getElementById('v');
+  const state = (window.__hls = { errors: [], playing: false, levels: [] });
+  const hls = new Hls({ lowLatencyMode: true });
+  hls.on(Hls.Events.ERROR, (_e, d) => state.errors.push({ type: d.type, details: d.details, fatal: d.fatal, reason: String(d.reason || d.error || '') }));
+  hls.on(Hls.Events.MANIFEST_PARSED, (_e, d) => { state.levels = d.levels.map((l) => ({ codecs: l.codecSet, videoCodec: l.videoCodec, width: l.width })); });
+  video.addEventListener('playing', () => { state.playing = true; });
+  hls.loadSource(new URLSearchParams(location.search).get('src'));
+  hls.attachMedia(video);
+  video.play().catch(() => {});
+</script>`;
+
+interface PageServer {
+  base: string;
+  close(): Promise<void>;
+}
+
+/** The two pages, the bundled publisher and hls.js on loopback. */
+async function startPageServer(): Promise<PageServer> {
+  const bundle = await build({
+    stdin: { contents: `import '@moq/publish/element';`, resolveDir: process.cwd(), loader: 'js' },
+    bundle: true,
+    write: false,
+    format: 'esm',
+    target: 'chrome120',
+  });
+  const files: Record<string, [string, string | Buffer]> = {
+    '/publish.html': ['text/html; charset=utf-8', PUBLISH_PAGE],
+    '/play.html': ['text/html; charset=utf-8', PLAY_PAGE],
+    '/publish.js': ['text/javascript', bundle.outputFiles[0]!.text],
+    '/hls.min.js': ['text/javascript', readFileSync(require.resolve('hls.js/dist/hls.min.js'))],
+  };
+  const server = http.createServer((req, res) => {
+    const file = files[new URL(req.url ?? '/', 'http://localhost').pathname];
+    if (!file) return res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': file[0] }).end(file[1]);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopEsbuild();
+    },
+  };
+}
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${await response.text()}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+describe.runIf(haveTools('chromium', 'ffprobe'))('@moq/publish (Annex B H.264, in-band parameter sets) → gateway → HLS', () => {
+  let gateway: GatewayProcess | undefined;
+  let pages: PageServer | undefined;
+  let browser: TestBrowser | undefined;
+  let publisher: Page | undefined;
+
+  beforeAll(async () => {
+    gateway = await startGateway();
+    pages = await startPageServer();
+    browser = await launchBrowser({
+      origin: pages.base,
+      extraArgs: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+    });
+    await browser.context.grantPermissions(['camera', 'microphone'], { origin: pages.base });
+    publisher = await browser.newPage();
+    await publisher.goto(`${pages.base}/publish.html`);
+    // Attributes after the element exists: url (the gateway's MoQ endpoint) then the name.
+    await publisher.evaluate(
+      ([url, name]) => {
+        const element = document.getElementById('pub')!;
+        element.setAttribute('url', url!);
+        element.setAttribute('name', name!);
+      },
+      [`${gateway.url}/`, BROADCAST],
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    try {
+      await browser?.close();
+    } finally {
+      await pages?.close();
+      await gateway?.stop();
+    }
+  }, 30_000);
+
+  const diagnostics = () =>
+    ['--- browser console ---', browser?.consoleText() ?? '', '--- gateway log (last 40 lines) ---', ...(gateway?.logs().slice(-40) ?? [])].join('\n');
+
+  /** The multivariant playlist once it lists a video rendition; its media playlist URL and codecs. */
+  async function videoRendition(): Promise<{ url: string; codecs: string }> {
+    const master = `${gateway!.url}/hls/${BROADCAST}/index.m3u8`;
+    const deadline = Date.now() + 30_000;
+    let last = '';
+    while (Date.now() < deadline) {
+      const response = await fetch(master, { signal: AbortSignal.timeout(10_000) }).catch((error: Error) => error);
+      if (!(response instanceof Error)) {
+        last = `${response.status} ${await response.text()}`;
+        const lines = last.split('\n');
+        const at = lines.findIndex((line) => line.startsWith('#EXT-X-STREAM-INF:'));
+        if (response.ok && at >= 0) {
+          const uri = lines[at + 1]!;
+          return { url: new URL(uri, master).href, codecs: attributes(lines[at]!.slice('#EXT-X-STREAM-INF:'.length)).CODECS ?? '' };
+        }
+      } else last = response.message;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    throw new Error(`no video rendition in ${master}: ${last}\n${diagnostics()}`);
+  }
+
+  it('hls.js plays the video: currentTime advances with decoded frames', async (ctx) => {
+    const rendition = await videoRendition();
+    ctx.annotate(`CODECS="${rendition.codecs}"`);
+    expect(rendition.codecs).toMatch(/avc1\.[0-9a-f]{6}/i);
+    const page = await browser!.newPage();
+    try {
+      const src = `${gateway!.url}/hls/${BROADCAST}/index.m3u8`;
+      await page.goto(`${pages!.base}/play.html?src=${encodeURIComponent(src)}`);
+      await page
+        .waitForFunction(() => (window as unknown as { __hls: { playing: boolean } }).__hls.playing, undefined, { timeout: 30_000 })
+        .catch((error: Error) => {
+          throw new Error(`${error.message}\n${diagnostics()}`);
+        });
+      const read = () =>
+        page.evaluate(() => {
+          const video = document.getElementById('v') as HTMLVideoElement & { webkitDecodedFrameCount: number };
+          const state = (window as unknown as { __hls: { errors: { fatal: boolean; type: string }[] } }).__hls;
+          return { t: video.currentTime, frames: video.webkitDecodedFrameCount, width: video.videoWidth, height: video.videoHeight, errors: state.errors };
+        });
+      const before = await read();
+      await page.waitForTimeout(5000);
+      const after = await read();
+      ctx.annotate(`hls.js: currentTime ${before.t.toFixed(2)} → ${after.t.toFixed(2)} s, decoded frames ${before.frames} → ${after.frames}, ${after.width}x${after.height}`);
+      expect(after.errors.filter((e) => e.fatal || e.type === 'mediaError'), diagnostics()).toEqual([]);
+      expect(after.t - before.t).toBeGreaterThan(3);
+      expect(after.frames - before.frames).toBeGreaterThan(30);
+      expect(after.width).toBeGreaterThan(0);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('ffprobe decodes the video rendition (init segment + segments) as H.264 frames', async (ctx) => {
+    const rendition = await videoRendition();
+    // Two complete segments: the playlist may list parts of an open one last.
+    let playlist = parseMediaPlaylist('#EXTM3U\n');
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      playlist = parseMediaPlaylist(new TextDecoder().decode(await fetchBytes(rendition.url)));
+      if (playlist.segments.filter((s) => s.uri).length >= 2 || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const complete = playlist.segments.filter((s) => s.uri).slice(-2);
+    expect(complete.length, diagnostics()).toBe(2);
+    const map = complete[0]!.map;
+    expect(map).toBeDefined();
+    const dir = await mkdtemp(join(tmpdir(), 'moq-publish-hls-'));
+    try {
+      const parts = [await fetchBytes(new URL(map!, rendition.url).href)];
+      for (const segment of complete) parts.push(await fetchBytes(new URL(segment.uri!, rendition.url).href));
+      const file = join(dir, 'video.mp4');
+      await writeFile(file, Buffer.concat(parts));
+      const { stdout } = await run(
+        'ffprobe',
+        ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=codec_name,profile,width,height,nb_read_frames', '-of', 'json', file],
+        { timeout: 30_000 },
+      );
+      const stream = (JSON.parse(stdout) as { streams: { codec_name: string; profile: string; width: number; height: number; nb_read_frames: string }[] }).streams[0];
+      ctx.annotate(`ffprobe: ${JSON.stringify(stream)}`);
+      expect(stream?.codec_name).toBe('h264');
+      expect(stream!.width).toBeGreaterThan(0);
+      expect(Number(stream!.nb_read_frames)).toBeGreaterThan(10);
+      // Every frame decodes: ffmpeg stops at the first decoding error with -xerror.
+      const decoded = await run('ffmpeg', ['-v', 'error', '-xerror', '-i', file, '-f', 'null', '-'], { timeout: 30_000 });
+      expect(decoded.stderr).toBe('');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

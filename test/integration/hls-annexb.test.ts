@@ -21,6 +21,8 @@ import { haveTools } from '../helpers/tools.ts';
 import { fixtureDir, type FixtureDir } from '../unit/media-fixtures.ts';
 
 const FPS = 30;
+/** ffmpeg's null output in the input's time base (not the nominal frame rate's). */
+const NULL_OUTPUT = ['-enc_time_base:v', '-1', '-f', 'null', '-'];
 const FRAME_US = 1_000_000 / FPS;
 /** Frames per GOP (one relay group each). */
 const GOP = 15;
@@ -164,7 +166,7 @@ async function decode(file: string, codec: string): Promise<ProbedFrame[]> {
   expect(probe.stderr).toBe('');
   const parsed = JSON.parse(probe.stdout) as { streams: { codec_name: string }[]; frames: ProbedFrame[] };
   expect(parsed.streams[0]?.codec_name).toBe(codec);
-  const decoded = await runTool('ffmpeg', ['-v', 'error', '-xerror', '-i', file, '-f', 'null', '-']);
+  const decoded = await runTool('ffmpeg', ['-v', 'error', '-xerror', '-i', file, ...NULL_OUTPUT]);
   expect(decoded.stderr).toBe('');
   expect(decoded.code).toBe(0);
   return parsed.frames;

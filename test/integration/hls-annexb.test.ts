@@ -4,8 +4,8 @@
  * (libx264 / libx265 with `-bsf:v h264_mp4toannexb` / `hevc_mp4toannexb`, one access unit per
  * frame, access unit delimiters stripped as WebCodecs emits none). The fMP4 renditions get an
  * avcC / hvcC built from the in-band parameter sets and length-prefixed samples; a resolution
- * change in the in-band SPS (catalog unchanged) gives a new init segment with a discontinuity,
- * and the MPEG-TS rendition a discontinuity too. ffprobe and ffmpeg judge the output.
+ * change in the in-band SPS gives a new init segment with a discontinuity, and the MPEG-TS
+ * rendition a discontinuity too; the catalog restating the new size later changes nothing. ffprobe and ffmpeg judge the output.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -117,7 +117,7 @@ async function bytes(url: string): Promise<Uint8Array> {
  * entry that never changes and has no description, while the fMP4 and MPEG-TS renditions are
  * watched from the start; resolves once both playlists have ended.
  */
-async function publishAndRecord(info: VideoTrackInfo, clips: Clip[]): Promise<{ base: string; frames: number; fmp4: ParsedMediaPlaylist; legacy: string }> {
+async function publishAndRecord(info: VideoTrackInfo, clips: Clip[], catalogUpdate?: { atFrame: number; info: VideoTrackInfo }): Promise<{ base: string; frames: number; fmp4: ParsedMediaPlaylist; legacy: string }> {
   const origin = new Origin();
   server = await startHlsTestServer(origin, { segmentWindow: 100 });
   const base = `${server.base}/hls/live/annexb`;
@@ -137,6 +137,7 @@ async function publishAndRecord(info: VideoTrackInfo, clips: Clip[]): Promise<{ 
     for (const unit of clip.units) {
       // A start code first (x265 opens delta frames with a 3-byte one).
       expect([...unit.annexB.subarray(0, 3)]).toEqual([0, 0, unit.annexB[2] === 0 ? 0 : 1]);
+      if (frames === catalogUpdate?.atFrame) writer.setTrack('video', catalogUpdate.info);
       writer.writeFrame('video', { timestamp: frames * FRAME_US, compositionOffset: 0, keyframe: unit.keyframe, payload: unit.annexB });
       frames++;
       // Four times real time: fast, and the packagers (subscribers like any viewer) keep up.
@@ -187,7 +188,11 @@ describe.runIf(haveTools('ffmpeg', 'ffprobe'))('HLS from Annex B H.264 / H.265 w
   it('H.264: avcC from the in-band SPS/PPS; a new SPS (320x240 → 640x360) makes a new init segment and a discontinuity', async () => {
     // What @moq/publish's catalog says: the codec string and size of the first encoder config, no description.
     const info: VideoTrackInfo = { kind: 'video', codec: 'avc1.64000d', codedWidth: 320, codedHeight: 240, framerate: FPS };
-    const { base, frames, fmp4, legacy } = await publishAndRecord(info, [h264Small, h264Large]);
+    // As @moq/publish does after a resize, the catalog then restates the new size (one GOP
+    // later here): that is no second change, no second init segment or discontinuity.
+    const restated = { atFrame: h264Small.units.length + GOP, info: { ...info, codedWidth: 640, codedHeight: 360 } };
+    expect(h264Large.units[GOP]!.keyframe).toBe(true);
+    const { base, frames, fmp4, legacy } = await publishAndRecord(info, [h264Small, h264Large], restated);
 
     // fMP4: two init segments, the second one behind a discontinuity at the resize.
     const maps = [...new Set(fmp4.segments.map((s) => s.map))];

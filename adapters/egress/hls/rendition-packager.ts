@@ -4,6 +4,7 @@ import type { TrackInfo } from '../../../src/media/frame.ts';
 import { decodeLegacyFrame } from '../../../src/media/hang/container.ts';
 import { TRACK_PRIORITY } from '../../../src/media/hang/catalog.ts';
 import { MediaParseError } from '../../../src/media/errors.ts';
+import { bytesEqual } from '../../../src/media/nal.ts';
 import { inBandTracker, type InBandConfig, type InBandParameterSets } from '../../../src/media/in-band-parameter-sets.ts';
 import { CMAF_TRACK_ID, describeCmafTrack, type CmafTrack } from './cmaf-track.ts';
 import type { CutSchedule } from './cut-schedule.ts';
@@ -53,6 +54,8 @@ export class RenditionPackager {
   #info: TrackInfo;
   #pendingInfo: TrackInfo | undefined;
   #cmaf: CmafTrack | undefined;
+  /** The track of the init segment in use, kept while #cmaf is cleared for a re-description. */
+  #written: CmafTrack | undefined;
   /** Set when the track's parameter sets travel in-band only (no description in the catalog). */
   #inBand: InBandParameterSets | undefined;
   /** The in-band configuration the current init segment was built from. */
@@ -209,18 +212,22 @@ export class RenditionPackager {
       this.context.logger.info({ track: this.track, reason: result.reason }, 'hls rendition not packaged');
       return false;
     }
-    const previous = this.#cmaf;
+    const previous = this.#written;
+    // The same init segment again (a catalog update that only restates what the in-band
+    // parameter sets already brought, e.g. @moq/publish's new size after a resize): go on.
+    if (previous && bytesEqual(previous.init, result.track.init)) {
+      this.#cmaf = previous;
+      return true;
+    }
     // A new configuration starts at a group: the frames the clock still holds (reordering
     // lookahead, the one waiting for its duration) end the previous GOP under the old init.
     if (this.#sampleClock) this.#feed(this.#sampleClock.flush());
-    this.#cmaf = result.track;
+    this.#cmaf = this.#written = result.track;
     this.#initVersion++;
     this.window.setInit(this.#initVersion, result.track.init);
     // A changed decoder configuration is a discontinuity (RFC 8216bis §4.4.4.3); the first is not.
     this.#segmenter.restart(this.#initVersion, this.#initVersion > 1, result.track.timescale);
-    if (!this.#sampleClock || previous?.timescale !== result.track.timescale) {
-      this.#sampleClock = this.#makeClock(result.track);
-    }
+    this.#sampleClock = this.#makeClock(result.track);
     return true;
   }
 

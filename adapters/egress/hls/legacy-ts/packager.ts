@@ -281,13 +281,22 @@ export class LegacyTsPackager {
 
   /** New codec parameters (catalog update): a new stream from the next keyframe on. */
   updateTracks(video: VideoTrackInfo | undefined, audio: AudioTrackInfo | undefined): void {
+    const before = muxerKey(this.#muxedVideo(), this.audio?.[1]);
     const inBand = inBandTracker(video, this.#inBand);
     // Known in-band parameter sets stay valid for the same codec family.
     if (inBand !== this.#inBand) this.#inBandApplied = undefined;
     this.#inBand = inBand;
     const description = video?.description ?? this.#inBandApplied?.description;
+    const muxedVideo = video && description ? { ...video, description } : video;
+    // A catalog update that changes nothing the muxer writes (the size @moq/publish restates
+    // after a resize its in-band SPS already brought, a codec string): no new stream.
+    if (muxerKey(muxedVideo, audio) === before) {
+      if (this.video && video) this.video = [this.video[0], video];
+      if (this.audio && audio) this.audio = [this.audio[0], audio];
+      return;
+    }
     try {
-      this.#muxer = newMuxer(video && description ? { ...video, description } : video, audio);
+      this.#muxer = newMuxer(muxedVideo, audio);
     } catch (error) {
       if (!(error instanceof MediaParseError)) throw error;
       this.logger.warn({ err: error }, 'legacy HLS: new track parameters not muxable, rendition ended');
@@ -299,10 +308,27 @@ export class LegacyTsPackager {
     this.#pendingDiscontinuity = true;
   }
 
+  /** The video track as the muxer was built for it (with the in-band description when there is one). */
+  #muxedVideo(): VideoTrackInfo | undefined {
+    const video = this.video?.[1];
+    const description = video?.description ?? this.#inBandApplied?.description;
+    return video && description ? { ...video, description } : video;
+  }
+
   /** The segments a playlist lists (the retired two are left out). */
   listed(): LegacySegment[] {
     return this.segments.slice(-this.options.segmentWindow);
   }
+}
+
+/** What the muxer's output depends on: the video codec family and record, the AAC config. */
+function muxerKey(video: VideoTrackInfo | undefined, audio: AudioTrackInfo | undefined): string {
+  const hex = (bytes: Uint8Array | undefined) => (bytes ? Buffer.from(bytes).toString('hex') : '-');
+  return [video ? tsVideoCodec(video) : '-', hex(video?.description), audio?.description ? hex(audio.description) : '-'].join('/');
+}
+
+function tsVideoCodec(video: VideoTrackInfo): 'h264' | 'h265' {
+  return video.codec.startsWith('avc') ? 'h264' : 'h265';
 }
 
 function newMuxer(video: VideoTrackInfo | undefined, audio: AudioTrackInfo | undefined): TsMuxer {
@@ -310,7 +336,7 @@ function newMuxer(video: VideoTrackInfo | undefined, audio: AudioTrackInfo | und
     ...(video
       ? {
           video: {
-            codec: video.codec.startsWith('avc') ? ('h264' as const) : ('h265' as const),
+            codec: tsVideoCodec(video),
             ...(video.description ? { description: video.description } : {}),
           },
         }

@@ -26,6 +26,11 @@ import { attributes, parseMediaPlaylist } from '../helpers/hls-playlist-parser.t
 import { haveTools } from '../helpers/tools.ts';
 
 const BROADCAST = 'live/annexb';
+/** A measured figure: in the test report and on the console. */
+const note = (ctx: { annotate(message: string): unknown }, message: string) => {
+  void ctx.annotate(message);
+  console.log(`[moq-publish-hls] ${message}`);
+};
 /** hls.js ErrorDetails that report stalls and skipped holes (BUFFER_STALLED_ERROR, BUFFER_NUDGE_ON_STALL, BUFFER_SEEK_OVER_HOLE). */
 const NON_FATAL_STALLS = new Set(['bufferStalledError', 'bufferNudgeOnStall', 'bufferSeekOverHole']);
 const run = promisify(execFile);
@@ -173,7 +178,7 @@ describe.runIf(haveTools('chromium', 'ffmpeg', 'ffprobe'))('@moq/publish (Annex 
         video?: { renditions?: Record<string, { codec: string; description?: string }> };
       };
       const renditions = Object.entries(catalog.video?.renditions ?? {});
-      ctx.annotate(`catalog video renditions: ${JSON.stringify(renditions)}`);
+      note(ctx, `catalog video renditions: ${JSON.stringify(renditions)}`);
       expect(renditions.length).toBeGreaterThan(0);
       const [track, rendition] = renditions[0]!;
       expect(rendition.codec).toMatch(/^avc1\./);
@@ -184,7 +189,7 @@ describe.runIf(haveTools('chromium', 'ffmpeg', 'ffprobe'))('@moq/publish (Annex 
       // Start codes before an SPS (type 7) and a PPS (type 8): parameter sets in-band.
       const types: number[] = [];
       for (let i = 0; i + 3 < payload.length; i++) if (payload[i] === 0 && payload[i + 1] === 0 && payload[i + 2] === 1) types.push(payload[i + 3]! & 0x1f);
-      ctx.annotate(`keyframe NAL unit types: ${types.join(',')}`);
+      note(ctx, `keyframe NAL unit types: ${types.join(',')}`);
       expect(types).toContain(7);
       expect(types).toContain(8);
       expect(types).toContain(5);
@@ -197,53 +202,47 @@ describe.runIf(haveTools('chromium', 'ffmpeg', 'ffprobe'))('@moq/publish (Annex 
     }
   }, 60_000);
 
-  it('hls.js plays the video: currentTime advances with decoded frames', async (ctx) => {
-    const rendition = await videoRendition();
-    ctx.annotate(`CODECS="${rendition.codecs}"`);
-    expect(rendition.codecs).toMatch(/avc1\.[0-9a-f]{6}/i);
+  /** hls.js on the gateway's multivariant playlist in a new page, once it plays. */
+  async function openPlayer(): Promise<Page> {
     const page = await browser!.newPage();
-    try {
-      const src = `${gateway!.url}/hls/${BROADCAST}/index.m3u8`;
-      await page.goto(`${pages!.base}/play.html?src=${encodeURIComponent(src)}`);
-      await page
-        .waitForFunction(() => (window as unknown as { __hls: { playing: boolean } }).__hls.playing, undefined, { timeout: 30_000 })
-        .catch((error: Error) => {
-          throw new Error(`${error.message}\n${diagnostics()}`);
-        });
-      const read = () =>
-        page.evaluate(() => {
-          const video = document.getElementById('v') as HTMLVideoElement & { webkitDecodedFrameCount: number };
-          const state = (window as unknown as { __hls: { errors: { fatal: boolean; type: string; details: string }[]; buffered: Record<string, string> } }).__hls;
-          return { t: video.currentTime, frames: video.webkitDecodedFrameCount, width: video.videoWidth, height: video.videoHeight, errors: state.errors, videoBuffered: state.buffered.video ?? '' };
-        });
-      const before = await read();
-      await page.waitForTimeout(5000);
-      const after = await read();
-      ctx.annotate(`hls.js: currentTime ${before.t.toFixed(2)} → ${after.t.toFixed(2)} s, decoded frames ${before.frames} → ${after.frames}, ${after.width}x${after.height}`);
-      // hls.js reports waiting for data and skipping a hole as non-fatal media errors: under
-      // load the fake microphone's Opus has gaps of a frame or two (seen: 40 ms holes in the
-      // audio SourceBuffer only). The video must have none: one buffered range.
-      expect(after.errors.filter((e) => e.fatal || (e.type === 'mediaError' && !NON_FATAL_STALLS.has(e.details))), diagnostics()).toEqual([]);
-      expect(after.videoBuffered.split(' '), `video buffered ${after.videoBuffered}`).toHaveLength(1);
-      expect(after.t - before.t).toBeGreaterThan(3);
-      expect(after.frames - before.frames).toBeGreaterThan(30);
-      expect(after.width).toBeGreaterThan(0);
-    } finally {
-      await page.close();
-    }
-  }, 60_000);
+    const src = `${gateway!.url}/hls/${BROADCAST}/index.m3u8`;
+    await page.goto(`${pages!.base}/play.html?src=${encodeURIComponent(src)}`);
+    await page
+      .waitForFunction(() => (window as unknown as { __hls: { playing: boolean } }).__hls.playing, undefined, { timeout: 30_000 })
+      .catch(async (error: Error) => {
+        await page.close();
+        throw new Error(`${error.message}\n${diagnostics()}`);
+      });
+    return page;
+  }
 
-  it('ffprobe decodes the video rendition (init segment + segments) as H.264 frames', async (ctx) => {
+  const readPlayer = (page: Page) =>
+    page.evaluate(() => {
+      const video = document.getElementById('v') as HTMLVideoElement & { webkitDecodedFrameCount: number };
+      const state = (window as unknown as { __hls: { errors: { fatal: boolean; type: string; details: string }[]; buffered: Record<string, string> } }).__hls;
+      return { t: video.currentTime, frames: video.webkitDecodedFrameCount, width: video.videoWidth, height: video.videoHeight, errors: state.errors, videoBuffered: state.buffered.video ?? '' };
+    });
+
+  /**
+   * hls.js reports waiting for data and skipping a hole as non-fatal media errors: under load
+   * the fake microphone's Opus has gaps of a frame or two (seen: 40 ms holes in the audio
+   * SourceBuffer only). Anything else is a failure.
+   */
+  const playerErrors = (state: Awaited<ReturnType<typeof readPlayer>>) => state.errors.filter((e) => e.fatal || (e.type === 'mediaError' && !NON_FATAL_STALLS.has(e.details)));
+
+  /** ffprobe and ffmpeg on the newest init segment + its last two complete segments. */
+  async function probeVideoRendition(): Promise<{ codec_name: string; profile: string; width: number; height: number; nb_read_frames: string }> {
     const rendition = await videoRendition();
-    // Two complete segments: the playlist may list parts of an open one last.
-    let playlist = parseMediaPlaylist('#EXTM3U\n');
+    // Two complete segments under one init segment: the playlist may list parts of an open one last.
+    let complete: ReturnType<typeof parseMediaPlaylist>['segments'] = [];
     const deadline = Date.now() + 20_000;
     for (;;) {
-      playlist = parseMediaPlaylist(new TextDecoder().decode(await fetchBytes(rendition.url)));
-      if (playlist.segments.filter((s) => s.uri).length >= 2 || Date.now() > deadline) break;
+      const playlist = parseMediaPlaylist(new TextDecoder().decode(await fetchBytes(rendition.url)));
+      const whole = playlist.segments.filter((s) => s.uri);
+      complete = whole.filter((s) => s.map === whole.at(-1)?.map).slice(-2);
+      if (complete.length >= 2 || Date.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    const complete = playlist.segments.filter((s) => s.uri).slice(-2);
     expect(complete.length, diagnostics()).toBe(2);
     const map = complete[0]!.map;
     expect(map).toBeDefined();
@@ -258,17 +257,42 @@ describe.runIf(haveTools('chromium', 'ffmpeg', 'ffprobe'))('@moq/publish (Annex 
         ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=codec_name,profile,width,height,nb_read_frames', '-of', 'json', file],
         { timeout: 30_000 },
       );
-      const stream = (JSON.parse(stdout) as { streams: { codec_name: string; profile: string; width: number; height: number; nb_read_frames: string }[] }).streams[0];
-      ctx.annotate(`ffprobe: ${JSON.stringify(stream)}`);
-      expect(stream?.codec_name).toBe('h264');
-      expect(stream!.width).toBeGreaterThan(0);
-      expect(Number(stream!.nb_read_frames)).toBeGreaterThan(10);
       // Every frame decodes: ffmpeg stops at the first decoding error with -xerror.
       const decoded = await run('ffmpeg', ['-v', 'error', '-xerror', '-i', file, ...NULL_OUTPUT], { timeout: 30_000 });
       expect(decoded.stderr).toBe('');
+      return (JSON.parse(stdout) as { streams: Awaited<ReturnType<typeof probeVideoRendition>>[] }).streams[0]!;
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  it('hls.js plays the video: currentTime advances with decoded frames', async (ctx) => {
+    const rendition = await videoRendition();
+    note(ctx, `CODECS="${rendition.codecs}"`);
+    expect(rendition.codecs).toMatch(/avc1\.[0-9a-f]{6}/i);
+    const page = await openPlayer();
+    try {
+      const before = await readPlayer(page);
+      await page.waitForTimeout(5000);
+      const after = await readPlayer(page);
+      note(ctx, `hls.js: currentTime ${before.t.toFixed(2)} → ${after.t.toFixed(2)} s, decoded frames ${before.frames} → ${after.frames}, ${after.width}x${after.height}`);
+      expect(playerErrors(after), diagnostics()).toEqual([]);
+      // The video has no hole: one buffered range.
+      expect(after.videoBuffered.split(' '), `video buffered ${after.videoBuffered}`).toHaveLength(1);
+      expect(after.t - before.t).toBeGreaterThan(3);
+      expect(after.frames - before.frames).toBeGreaterThan(30);
+      expect(after.width).toBeGreaterThan(0);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('ffprobe decodes the video rendition (init segment + segments) as H.264 frames', async (ctx) => {
+    const stream = await probeVideoRendition();
+    note(ctx, `ffprobe: ${JSON.stringify(stream)}`);
+    expect(stream.codec_name).toBe('h264');
+    expect(stream.width).toBeGreaterThan(0);
+    expect(Number(stream.nb_read_frames)).toBeGreaterThan(10);
   }, 60_000);
 
   it('the MPEG-TS rendition (legacy.m3u8) decodes as H.264 too', async (ctx) => {
@@ -290,7 +314,7 @@ describe.runIf(haveTools('chromium', 'ffmpeg', 'ffprobe'))('@moq/publish (Annex 
       await writeFile(file, Buffer.concat(segments));
       const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', file], { timeout: 30_000 });
       const stream = (JSON.parse(stdout) as { streams: { codec_name: string; width: number; nb_read_frames: string }[] }).streams[0];
-      ctx.annotate(`ffprobe legacy: ${JSON.stringify(stream)}`);
+      note(ctx, `ffprobe legacy: ${JSON.stringify(stream)}`);
       expect(stream?.codec_name).toBe('h264');
       expect(stream!.width).toBeGreaterThan(0);
       expect(Number(stream!.nb_read_frames)).toBeGreaterThan(10);
@@ -300,4 +324,44 @@ describe.runIf(haveTools('chromium', 'ffmpeg', 'ffprobe'))('@moq/publish (Annex 
       await rm(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('a resize at the publisher (new in-band SPS): a new init segment after a discontinuity; hls.js goes on at the new size', async (ctx) => {
+    await videoRendition(); // the broadcast is up
+    const page = await openPlayer();
+    try {
+      const before = await readPlayer(page);
+      // The camera track at 640x360: @moq/publish reconfigures its encoder (to 16-pixel multiples).
+      await publisher!.evaluate(async () => {
+        const element = document.getElementById('pub') as unknown as { broadcast: { video: { source: { peek(): MediaStreamTrack | undefined } } } };
+        await element.broadcast.video.source.peek()!.applyConstraints({ width: 640, height: 360 });
+      });
+      await page
+        .waitForFunction((width) => (document.getElementById('v') as HTMLVideoElement).videoWidth !== width, before.width, { timeout: 30_000 })
+        .catch((error: Error) => {
+          throw new Error(`${error.message}\n${diagnostics()}`);
+        });
+      const resized = await readPlayer(page);
+      await page.waitForTimeout(4000);
+      const after = await readPlayer(page);
+      note(ctx, `hls.js: ${before.width}x${before.height} → ${after.width}x${after.height}; after the resize currentTime ${resized.t.toFixed(2)} → ${after.t.toFixed(2)} s, decoded frames ${resized.frames} → ${after.frames}`);
+      expect(playerErrors(after), diagnostics()).toEqual([]);
+      expect(after.width).toBeLessThan(before.width);
+      expect(after.t - resized.t).toBeGreaterThan(2.5);
+      expect(after.frames - resized.frames).toBeGreaterThan(20);
+    } finally {
+      await page.close();
+    }
+    const rendition = await videoRendition();
+    const playlist = parseMediaPlaylist(new TextDecoder().decode(await fetchBytes(rendition.url)));
+    note(ctx, `media playlist: discontinuity sequence ${playlist.discontinuitySequence}, ${playlist.segments.filter((s) => s.discontinuity).length} listed`);
+    expect(playlist.discontinuitySequence + playlist.segments.filter((s) => s.discontinuity).length).toBeGreaterThanOrEqual(1);
+    // The MPEG-TS rendition goes on too, behind a discontinuity.
+    const legacy = await (await fetch(`${gateway!.url}/hls/${BROADCAST}/legacy-media.m3u8`, { signal: AbortSignal.timeout(15_000) })).text();
+    expect(legacy).not.toContain('#EXT-X-ENDLIST');
+    expect(legacy).toMatch(/#EXT-X-DISCONTINUITY\n|#EXT-X-DISCONTINUITY-SEQUENCE:[1-9]/);
+    const stream = await probeVideoRendition();
+    note(ctx, `ffprobe after the resize: ${JSON.stringify(stream)}`);
+    expect(stream).toMatchObject({ codec_name: 'h264', width: 640 });
+    expect(Number(stream.nb_read_frames)).toBeGreaterThan(10);
+  }, 90_000);
 });

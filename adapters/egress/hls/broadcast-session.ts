@@ -33,6 +33,9 @@ export interface SessionStats {
   renditions: RenditionStats[];
 }
 
+/** How long a track may be missing from the catalog before its playlist ends. */
+const TRACK_REMOVAL_GRACE_MS = 2000;
+
 /**
  * HLS for one broadcast while somebody watches it: follows the catalog, and packages a
  * rendition only from the first request for it until it has not been asked for within the
@@ -51,6 +54,7 @@ export class HlsBroadcastSession {
   /** Catalog entries are replaced, not mutated, on updates: memoise per entry object. */
   readonly #described = new WeakMap<TrackInfo, CmafTrackResult>();
   #legacy: LegacyTsPackager | undefined;
+  #removalTimer: NodeJS.Timeout | undefined;
   #closed = false;
   /** Requests being answered (blocking reloads included): the session is not idle meanwhile. */
   #inflight = 0;
@@ -232,6 +236,7 @@ export class HlsBroadcastSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#catalogReader?.close();
+    clearTimeout(this.#removalTimer);
     for (const packager of this.#renditions.values()) packager.stop();
     this.#legacy?.stop();
     this.#catalogChanged.notify();
@@ -312,20 +317,53 @@ export class HlsBroadcastSession {
     if (legacy) {
       const video = legacy.video && catalog.get(legacy.video[0]);
       const audio = legacy.audio && catalog.get(legacy.audio[0]);
-      const key = (info: TrackInfo | undefined) => (info ? JSON.stringify(describeKey(info)) : '');
-      if (key(video) !== key(legacy.video?.[1]) || key(audio) !== key(legacy.audio?.[1])) {
-        legacy.updateTracks(video?.kind === 'video' ? video : undefined, audio?.kind === 'audio' ? audio : undefined);
-      }
+      // A track missing for a moment is not removed yet (see #removeMissing).
+      if ((legacy.video && !video) || (legacy.audio && !audio)) this.#scheduleRemovalCheck();
+      else this.#updateLegacy(legacy, video, audio);
     }
     for (const [track, packager] of this.#renditions) {
       const info = catalog.get(track);
       if (!info) {
-        packager.stop(); // removed from the broadcast: its playlist ends
+        this.#scheduleRemovalCheck();
       } else if (JSON.stringify(describeKey(info)) !== JSON.stringify(describeKey(packager.info))) {
         packager.updateInfo(info);
+      } else {
+        packager.wake();
       }
     }
     this.#catalogChanged.notify();
+  }
+
+  #updateLegacy(legacy: LegacyTsPackager, video: TrackInfo | undefined, audio: TrackInfo | undefined): void {
+    const key = (info: TrackInfo | undefined) => (info ? JSON.stringify(describeKey(info)) : '');
+    if (key(video) !== key(legacy.video?.[1]) || key(audio) !== key(legacy.audio?.[1])) {
+      legacy.updateTracks(video?.kind === 'video' ? video : undefined, audio?.kind === 'audio' ? audio : undefined);
+    }
+    legacy.wake();
+  }
+
+  /**
+   * A track the catalog no longer lists is removed (its playlist ends) only if it is still
+   * missing a moment later: @moq/publish republishes its catalog without the video while it
+   * reconfigures the encoder (a resize), then with it again some 20 ms later.
+   */
+  #scheduleRemovalCheck(): void {
+    if (this.#removalTimer || this.#closed) return;
+    this.#removalTimer = setTimeout(() => {
+      this.#removalTimer = undefined;
+      this.#removeMissing();
+    }, TRACK_REMOVAL_GRACE_MS);
+    this.#removalTimer.unref();
+  }
+
+  #removeMissing(): void {
+    const catalog = this.#catalog;
+    if (this.#closed || !catalog) return;
+    for (const [track, packager] of this.#renditions) {
+      if (!catalog.has(track)) packager.stop(); // removed from the broadcast: its playlist ends
+    }
+    const legacy = this.#legacy;
+    if (legacy) this.#updateLegacy(legacy, legacy.video && catalog.get(legacy.video[0]), legacy.audio && catalog.get(legacy.audio[0]));
   }
 }
 

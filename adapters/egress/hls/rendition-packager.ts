@@ -10,7 +10,7 @@ import { CMAF_TRACK_ID, describeCmafTrack, type CmafTrack } from './cmaf-track.t
 import type { CutSchedule } from './cut-schedule.ts';
 import { FollowerGate } from './follower-gate.ts';
 import { PlaylistWindow } from './playlist-window.ts';
-import { RelayTrackReader } from './relay-track-reader.ts';
+import { ResubscribingReader } from './resubscribing-reader.ts';
 import { Segmenter, type ForcedCut } from './segmenter.ts';
 import type { SessionClock } from './session-clock.ts';
 import type { TimedSample } from './timed-sample.ts';
@@ -64,7 +64,7 @@ export class RenditionPackager {
   #sampleClock: SampleClock | undefined;
   readonly #segmenter: Segmenter;
   readonly #gate: FollowerGate | undefined;
-  #reader: RelayTrackReader | undefined;
+  #reader: ResubscribingReader | undefined;
   #unsubscribeSchedule: (() => void) | undefined;
   #stopped = false;
   #unsupported: string | undefined;
@@ -143,6 +143,12 @@ export class RenditionPackager {
   /** A new catalog entry for this track: applied from the next group (a keyframe). */
   updateInfo(info: TrackInfo): void {
     this.#pendingInfo = info;
+    this.#reader?.wake();
+  }
+
+  /** The catalog lists the track (again): if the publisher ended it, subscribe again now. */
+  wake(): void {
+    this.#reader?.wake();
   }
 
   stop(): void {
@@ -154,9 +160,9 @@ export class RenditionPackager {
 
   async #run(): Promise<void> {
     const priority = this.#info.kind === 'video' ? TRACK_PRIORITY.video : TRACK_PRIORITY.audio;
-    const subscription = this.context.broadcast.subscribe(this.track, priority);
-    if (!subscription) return;
-    this.#reader = new RelayTrackReader(subscription);
+    // Subscribed again when the publisher ends the track but not the broadcast (a resize at
+    // @moq/publish): its first group brings the new parameter sets, a new init segment.
+    this.#reader = new ResubscribingReader(this.context.broadcast, this.track, priority);
     if (this.#stopped) this.#reader.close();
     for (;;) {
       const frame = await this.#reader.next();

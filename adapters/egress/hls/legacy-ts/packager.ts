@@ -14,7 +14,7 @@ import { decodeLegacyFrame } from '../../../../src/media/hang/container.ts';
 import { inBandTracker, type InBandConfig, type InBandParameterSets } from '../../../../src/media/in-band-parameter-sets.ts';
 import { TRACK_PRIORITY } from '../../../../src/media/hang/catalog.ts';
 import { TsMuxer, type TsSample } from '../../../../src/media/mpegts/muxer.ts';
-import { RelayTrackReader } from '../relay-track-reader.ts';
+import { ResubscribingReader } from '../resubscribing-reader.ts';
 
 export interface LegacySegment {
   msn: number;
@@ -68,7 +68,7 @@ interface OpenSegment {
 export class LegacyTsPackager {
   readonly segments: LegacySegment[] = [];
   readonly #changed = new Notify();
-  readonly #readers: RelayTrackReader[] = [];
+  readonly #readers: ResubscribingReader[] = [];
   #muxer: TsMuxer;
   #open: OpenSegment | undefined;
   #nextMsn = 0;
@@ -136,9 +136,9 @@ export class LegacyTsPackager {
   }
 
   async #read(track: string, priority: number, onFrame: (ptsUs: number, payload: Uint8Array, groupStart: boolean) => void): Promise<void> {
-    const subscription = this.broadcast.subscribe(track, priority);
-    if (!subscription) return this.stop();
-    const reader = new RelayTrackReader(subscription);
+    // Subscribed again when the publisher ends the track but not the broadcast (a resize at
+    // @moq/publish): its first group brings the new parameter sets.
+    const reader = new ResubscribingReader(this.broadcast, track, priority);
     this.#readers.push(reader);
     if (this.#ended) reader.close();
     try {
@@ -277,6 +277,11 @@ export class LegacyTsPackager {
       this.#bytes -= this.segments.shift()!.bytes.byteLength;
     }
     this.#changed.notify();
+  }
+
+  /** The catalog lists the tracks (again): a track its publisher ended is subscribed again now. */
+  wake(): void {
+    for (const reader of this.#readers) reader.wake();
   }
 
   /** New codec parameters (catalog update): a new stream from the next keyframe on. */

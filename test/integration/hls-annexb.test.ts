@@ -117,7 +117,17 @@ async function bytes(url: string): Promise<Uint8Array> {
  * entry that never changes and has no description, while the fMP4 and MPEG-TS renditions are
  * watched from the start; resolves once both playlists have ended.
  */
-async function publishAndRecord(info: VideoTrackInfo, clips: Clip[], catalogUpdate?: { atFrame: number; info: VideoTrackInfo }): Promise<{ base: string; frames: number; fmp4: ParsedMediaPlaylist; legacy: string }> {
+interface PublishOptions {
+  /** A catalog update before this frame. */
+  catalogUpdate?: { atFrame: number; info: VideoTrackInfo };
+  /**
+   * Between the clips, do what @moq/publish does when its encoder is reconfigured: end the
+   * video track, publish a catalog without it, then a new track of the same name.
+   */
+  retrack?: VideoTrackInfo;
+}
+
+async function publishAndRecord(info: VideoTrackInfo, clips: Clip[], { catalogUpdate, retrack }: PublishOptions = {}): Promise<{ base: string; frames: number; fmp4: ParsedMediaPlaylist; legacy: string }> {
   const origin = new Origin();
   server = await startHlsTestServer(origin, { segmentWindow: 100 });
   const base = `${server.base}/hls/live/annexb`;
@@ -133,7 +143,17 @@ async function publishAndRecord(info: VideoTrackInfo, clips: Clip[], catalogUpda
   while (subscribers < 2 && Date.now() < deadline) await sleep(10);
   expect(subscribers).toBe(2);
   let frames = 0;
-  for (const clip of clips) {
+  for (const [k, clip] of clips.entries()) {
+    if (k > 0 && retrack) {
+      writer.removeTrack('video');
+      await sleep(20);
+      const before = subscribers;
+      writer.setTrack('video', retrack);
+      // Both renditions subscribe to the new track (woken by the catalog that lists it again).
+      const resubscribed = Date.now() + 5000;
+      while (subscribers < before + 2 && Date.now() < resubscribed) await sleep(5);
+      expect(subscribers - before).toBe(2);
+    }
     for (const unit of clip.units) {
       // A start code first (x265 opens delta frames with a 3-byte one).
       expect([...unit.annexB.subarray(0, 3)]).toEqual([0, 0, unit.annexB[2] === 0 ? 0 : 1]);
@@ -192,7 +212,7 @@ describe.runIf(haveTools('ffmpeg', 'ffprobe'))('HLS from Annex B H.264 / H.265 w
     // later here): that is no second change, no second init segment or discontinuity.
     const restated = { atFrame: h264Small.units.length + GOP, info: { ...info, codedWidth: 640, codedHeight: 360 } };
     expect(h264Large.units[GOP]!.keyframe).toBe(true);
-    const { base, frames, fmp4, legacy } = await publishAndRecord(info, [h264Small, h264Large], restated);
+    const { base, frames, fmp4, legacy } = await publishAndRecord(info, [h264Small, h264Large], { catalogUpdate: restated });
 
     // fMP4: two init segments, the second one behind a discontinuity at the resize.
     const maps = [...new Set(fmp4.segments.map((s) => s.map))];
@@ -222,6 +242,30 @@ describe.runIf(haveTools('ffmpeg', 'ffprobe'))('HLS from Annex B H.264 / H.265 w
     const segmentUris = legacy.split('\n').filter((line) => line.endsWith('.ts'));
     expect(legacy.match(/#EXT-X-DISCONTINUITY\n/g)).toHaveLength(1);
     const ts = join(fx.dir, 'legacy.ts');
+    writeFileSync(ts, Buffer.concat(await Promise.all(segmentUris.map((uri) => bytes(`${base}/${uri}`)))));
+    expect(sizes(await decode(ts, 'h264'))).toBe(`320x240:${h264Small.units.length} 640x360:${h264Large.units.length}`);
+  }, 60_000);
+
+  it('H.264: the publisher ends the track, lists no video for a moment, then a new track at the new size (@moq/publish at a resize): the playlists go on', async () => {
+    const info: VideoTrackInfo = { kind: 'video', codec: 'avc1.64000d', codedWidth: 320, codedHeight: 240, framerate: FPS };
+    const { base, frames, fmp4, legacy } = await publishAndRecord(info, [h264Small, h264Large], { retrack: { ...info, codedWidth: 640, codedHeight: 360 } });
+    const maps = [...new Set(fmp4.segments.map((s) => s.map))];
+    expect(maps).toHaveLength(2);
+    expect(fmp4.segments.filter((s) => s.discontinuity)).toHaveLength(1);
+    let total = 0;
+    for (const [k, map] of maps.entries()) {
+      const parts = [await bytes(new URL(map!, `${base}/video/media.m3u8`).href)];
+      for (const segment of fmp4.segments.filter((s) => s.map === map)) parts.push(await bytes(new URL(segment.uri!, `${base}/video/media.m3u8`).href));
+      const file = join(fx.dir, `retrack-${k}.mp4`);
+      writeFileSync(file, Buffer.concat(parts));
+      const decoded = await decode(file, 'h264');
+      expect(sizes(decoded)).toBe(k === 0 ? `320x240:${h264Small.units.length}` : `640x360:${h264Large.units.length}`);
+      total += decoded.length;
+    }
+    expect(total).toBe(frames);
+    const segmentUris = legacy.split('\n').filter((line) => line.endsWith('.ts'));
+    expect(legacy.match(/#EXT-X-DISCONTINUITY\n/g)).toHaveLength(1);
+    const ts = join(fx.dir, 'retrack.ts');
     writeFileSync(ts, Buffer.concat(await Promise.all(segmentUris.map((uri) => bytes(`${base}/${uri}`)))));
     expect(sizes(await decode(ts, 'h264'))).toBe(`320x240:${h264Small.units.length} 640x360:${h264Large.units.length}`);
   }, 60_000);

@@ -330,6 +330,7 @@ describe.runIf(haveTools('chromium', 'ffmpeg', 'ffprobe'))('@moq/publish (Annex 
     const page = await openPlayer();
     try {
       const before = await readPlayer(page);
+      const resizedAt = Date.now();
       // The camera track at 640x360: @moq/publish reconfigures its encoder (to 16-pixel multiples).
       await publisher!.evaluate(async () => {
         const element = document.getElementById('pub') as unknown as { broadcast: { video: { source: { peek(): MediaStreamTrack | undefined } } } };
@@ -341,6 +342,7 @@ describe.runIf(haveTools('chromium', 'ffmpeg', 'ffprobe'))('@moq/publish (Annex 
           throw new Error(`${error.message}\n${diagnostics()}`);
         });
       const resized = await readPlayer(page);
+      note(ctx, `the player showed the new size ${Date.now() - resizedAt} ms after applyConstraints`);
       await page.waitForTimeout(4000);
       const after = await readPlayer(page);
       note(ctx, `hls.js: ${before.width}x${before.height} → ${after.width}x${after.height}; after the resize currentTime ${resized.t.toFixed(2)} → ${after.t.toFixed(2)} s, decoded frames ${resized.frames} → ${after.frames}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Track } from '../../src/relay/index.ts';
+import { Broadcast, Track } from '../../src/relay/index.ts';
 import { hlsUri, parseHlsPath, trackPathSegment } from '../../adapters/egress/hls/hls-urls.ts';
 import { PlaylistWindow } from '../../adapters/egress/hls/playlist-window.ts';
 import { renderMediaPlaylist } from '../../adapters/egress/hls/media-playlist.ts';
@@ -10,6 +10,7 @@ import { SessionClock } from '../../adapters/egress/hls/session-clock.ts';
 import { AudioSampleClock } from '../../adapters/egress/hls/audio-sample-clock.ts';
 import { VideoSampleClock } from '../../adapters/egress/hls/video-sample-clock.ts';
 import { RelayTrackReader } from '../../adapters/egress/hls/relay-track-reader.ts';
+import { ResubscribingReader } from '../../adapters/egress/hls/resubscribing-reader.ts';
 import type { TimedSample } from '../../adapters/egress/hls/timed-sample.ts';
 import { parseMediaPlaylist } from '../helpers/hls-playlist-parser.ts';
 
@@ -210,5 +211,34 @@ describe('RelayTrackReader', () => {
     expect(await pending).toMatchObject({ groupSequence: 1, index: 0 });
     track.close();
     expect(await reader.next()).toBeUndefined();
+  });
+});
+
+describe('ResubscribingReader', () => {
+  it('subscribes again when the publisher ends the track but not the broadcast, until closed or the broadcast ends', async () => {
+    const broadcast = new Broadcast('live/x');
+    const first = broadcast.createTrack('video');
+    const reader = new ResubscribingReader(broadcast, 'video', 60);
+    first.appendGroup().writeFrame(Uint8Array.of(1));
+    expect(await reader.next()).toMatchObject({ index: 0, bytes: Uint8Array.of(1) });
+    // @moq/publish at a resize: the track ends, a new one of the same name follows.
+    const pending = reader.next();
+    broadcast.removeTrack('video');
+    const second = broadcast.createTrack('video');
+    second.appendGroup().writeFrame(Uint8Array.of(2));
+    reader.wake(); // the catalog lists it again
+    expect(await pending).toMatchObject({ index: 0, bytes: Uint8Array.of(2) });
+    expect(reader.resubscriptions).toBe(1);
+    // No track at all: it keeps trying (pausing) until closed, then answers undefined at once.
+    broadcast.removeTrack('video');
+    const waiting = reader.next();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    reader.close();
+    expect(await waiting).toBeUndefined();
+    // The broadcast's end ends a reader too.
+    const other = new ResubscribingReader(broadcast, 'audio', 80);
+    const ending = other.next();
+    broadcast.close();
+    expect(await ending).toBeUndefined();
   });
 });

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface FixtureDir {
+  /** The temp dir's path. */
+  dir: string;
   /** Run ffmpeg (quiet, overwrite) in the dir; returns the named output file's bytes. */
   ffmpeg(args: string[], output: string): Uint8Array;
   /** ffprobe `-show_entries <entries> -of json` on a file in the dir. */
@@ -17,6 +19,7 @@ export function fixtureDir(): FixtureDir {
   const dir = mkdtempSync(join(tmpdir(), 'media-test-'));
   const read = (file: string): Uint8Array => new Uint8Array(readFileSync(join(dir, file)));
   return {
+    dir,
     ffmpeg(args, output) {
       execFileSync('ffmpeg', ['-v', 'error', '-y', ...args, output], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
       return read(output);

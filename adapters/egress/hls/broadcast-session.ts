@@ -33,6 +33,9 @@ export interface SessionStats {
   renditions: RenditionStats[];
 }
 
+/** How long a track may be missing from the catalog before its playlist ends. */
+const TRACK_REMOVAL_GRACE_MS = 2000;
+
 /**
  * HLS for one broadcast while somebody watches it: follows the catalog, and packages a
  * rendition only from the first request for it until it has not been asked for within the
@@ -53,6 +56,7 @@ export class HlsBroadcastSession {
   /** Catalog entries are replaced, not mutated, on updates: memoise per entry object. */
   readonly #described = new WeakMap<TrackInfo, CmafTrackResult>();
   #legacy: LegacyTsPackager | undefined;
+  #removalTimer: NodeJS.Timeout | undefined;
   #closed = false;
   /** Requests being answered (blocking reloads included): the session is not idle meanwhile. */
   #inflight = 0;
@@ -173,12 +177,16 @@ export class HlsBroadcastSession {
     for (const [track, info] of this.#catalog) {
       const described = this.#describe(info);
       if (described.kind === 'unsupported') continue;
-      const codecs = described.kind === 'ready' ? described.track.codecs : info.codec;
+      // In-band parameter sets (no description): what the running rendition built from them.
+      const running = this.#renditions.get(track);
+      const inBand = running?.inBandConfig;
+      const codecs = described.kind === 'ready' ? described.track.codecs : (running?.codecs ?? inBandSampleEntryCodec(info.codec));
       const measured = this.#measuredBitrate(track);
       if (info.kind === 'video') {
         const estimate = info.codedWidth * info.codedHeight * (info.framerate ?? 30) * 0.1;
         const bandwidth = Math.max(info.bitrate ?? 0, measured ?? 0) || Math.max(100_000, estimate);
-        video.push({ track, codecs, bandwidth, width: info.codedWidth, height: info.codedHeight, ...(info.framerate ? { framerate: info.framerate } : {}) });
+        const size = { width: inBand?.width ?? info.codedWidth, height: inBand?.height ?? info.codedHeight };
+        video.push({ track, codecs, bandwidth, ...size, ...(info.framerate ? { framerate: info.framerate } : {}) });
       } else {
         const bandwidth = Math.max(info.bitrate ?? 0, measured ?? 0) || (info.codec === 'opus' ? 64_000 : 128_000);
         audio.push({ track, codecs, bandwidth, channels: info.numberOfChannels || 2 });
@@ -232,6 +240,7 @@ export class HlsBroadcastSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#catalogReader?.close();
+    clearTimeout(this.#removalTimer);
     for (const packager of this.#renditions.values()) packager.stop();
     this.#legacy?.stop();
     this.#catalogChanged.notify();
@@ -331,20 +340,53 @@ export class HlsBroadcastSession {
     if (legacy) {
       const video = legacy.video && catalog.get(legacy.video[0]);
       const audio = legacy.audio && catalog.get(legacy.audio[0]);
-      const key = (info: TrackInfo | undefined) => (info ? JSON.stringify(describeKey(info)) : '');
-      if (key(video) !== key(legacy.video?.[1]) || key(audio) !== key(legacy.audio?.[1])) {
-        legacy.updateTracks(video?.kind === 'video' ? video : undefined, audio?.kind === 'audio' ? audio : undefined);
-      }
+      // A track missing for a moment is not removed yet (see #removeMissing).
+      if ((legacy.video && !video) || (legacy.audio && !audio)) this.#scheduleRemovalCheck();
+      else this.#updateLegacy(legacy, video, audio);
     }
     for (const [track, packager] of this.#renditions) {
       const info = catalog.get(track);
       if (!info) {
-        packager.stop(); // removed from the broadcast: its playlist ends
+        this.#scheduleRemovalCheck();
       } else if (JSON.stringify(describeKey(info)) !== JSON.stringify(describeKey(packager.info))) {
         packager.updateInfo(info);
+      } else {
+        packager.wake();
       }
     }
     this.#catalogChanged.notify();
+  }
+
+  #updateLegacy(legacy: LegacyTsPackager, video: TrackInfo | undefined, audio: TrackInfo | undefined): void {
+    const key = (info: TrackInfo | undefined) => (info ? JSON.stringify(describeKey(info)) : '');
+    if (key(video) !== key(legacy.video?.[1]) || key(audio) !== key(legacy.audio?.[1])) {
+      legacy.updateTracks(video?.kind === 'video' ? video : undefined, audio?.kind === 'audio' ? audio : undefined);
+    }
+    legacy.wake();
+  }
+
+  /**
+   * A track the catalog no longer lists is removed (its playlist ends) only if it is still
+   * missing a moment later: @moq/publish republishes its catalog without the video while it
+   * reconfigures the encoder (a resize), then with it again some 20 ms later.
+   */
+  #scheduleRemovalCheck(): void {
+    if (this.#removalTimer || this.#closed) return;
+    this.#removalTimer = setTimeout(() => {
+      this.#removalTimer = undefined;
+      this.#removeMissing();
+    }, TRACK_REMOVAL_GRACE_MS);
+    this.#removalTimer.unref();
+  }
+
+  #removeMissing(): void {
+    const catalog = this.#catalog;
+    if (this.#closed || !catalog) return;
+    for (const [track, packager] of this.#renditions) {
+      if (!catalog.has(track)) packager.stop(); // removed from the broadcast: its playlist ends
+    }
+    const legacy = this.#legacy;
+    if (legacy) this.#updateLegacy(legacy, legacy.video && catalog.get(legacy.video[0]), legacy.audio && catalog.get(legacy.audio[0]));
   }
 }
 
@@ -352,4 +394,9 @@ export class HlsBroadcastSession {
 function describeKey(info: TrackInfo): unknown {
   const { description, bitrate: _bitrate, ...rest } = info;
   return { ...rest, description: description ? Buffer.from(description).toString('hex') : undefined };
+}
+
+/** HEVC with in-band parameter sets is written as `hvc1` (cmaf-track.ts), whatever the catalog says. */
+function inBandSampleEntryCodec(codec: string): string {
+  return codec.startsWith('hev1.') ? `hvc1.${codec.slice(5)}` : codec;
 }

@@ -4,12 +4,13 @@ import type { TrackInfo } from '../../../src/media/frame.ts';
 import { decodeLegacyFrame } from '../../../src/media/hang/container.ts';
 import { TRACK_PRIORITY } from '../../../src/media/hang/catalog.ts';
 import { MediaParseError } from '../../../src/media/errors.ts';
-import { InBandParameterSets, type InBandConfig } from '../../../src/media/in-band-parameter-sets.ts';
+import { bytesEqual } from '../../../src/media/nal.ts';
+import { inBandTracker, type InBandConfig, type InBandParameterSets } from '../../../src/media/in-band-parameter-sets.ts';
 import { CMAF_TRACK_ID, describeCmafTrack, type CmafTrack } from './cmaf-track.ts';
 import type { CutSchedule } from './cut-schedule.ts';
 import { FollowerGate } from './follower-gate.ts';
 import { PlaylistWindow } from './playlist-window.ts';
-import { RelayTrackReader } from './relay-track-reader.ts';
+import { ResubscribingReader } from './resubscribing-reader.ts';
 import { Segmenter, type ForcedCut } from './segmenter.ts';
 import type { SessionClock } from './session-clock.ts';
 import type { TimedSample } from './timed-sample.ts';
@@ -57,6 +58,8 @@ export class RenditionPackager {
   #info: TrackInfo;
   #pendingInfo: TrackInfo | undefined;
   #cmaf: CmafTrack | undefined;
+  /** The track of the init segment in use, kept while #cmaf is cleared for a re-description. */
+  #written: CmafTrack | undefined;
   /** Set when the track's parameter sets travel in-band only (no description in the catalog). */
   #inBand: InBandParameterSets | undefined;
   /** The in-band configuration the current init segment was built from. */
@@ -65,7 +68,7 @@ export class RenditionPackager {
   #sampleClock: SampleClock | undefined;
   readonly #segmenter: Segmenter;
   readonly #gate: FollowerGate | undefined;
-  #reader: RelayTrackReader | undefined;
+  #reader: ResubscribingReader | undefined;
   #unsubscribeSchedule: (() => void) | undefined;
   #stopped = false;
   #unsupported: string | undefined;
@@ -116,6 +119,11 @@ export class RenditionPackager {
     return this.#cmaf?.codecs;
   }
 
+  /** The in-band parameter sets the current init segment was built from (no description in the catalog). */
+  get inBandConfig(): InBandConfig | undefined {
+    return this.#cmaf ? this.#inBandApplied : undefined;
+  }
+
   /** Set when the rendition cannot be packaged (codec without a CMAF mapping). */
   get unsupported(): string | undefined {
     return this.#unsupported;
@@ -139,6 +147,12 @@ export class RenditionPackager {
   /** A new catalog entry for this track: applied from the next group (a keyframe). */
   updateInfo(info: TrackInfo): void {
     this.#pendingInfo = info;
+    this.#reader?.wake();
+  }
+
+  /** The catalog lists the track (again): if the publisher ended it, subscribe again now. */
+  wake(): void {
+    this.#reader?.wake();
   }
 
   stop(): void {
@@ -150,9 +164,9 @@ export class RenditionPackager {
 
   async #run(): Promise<void> {
     const priority = this.#info.kind === 'video' ? TRACK_PRIORITY.video : TRACK_PRIORITY.audio;
-    const subscription = this.context.broadcast.subscribe(this.track, priority, this.context.subscriber);
-    if (!subscription) return;
-    this.#reader = new RelayTrackReader(subscription);
+    // Subscribed again when the publisher ends the track but not the broadcast (a resize at
+    // @moq/publish): its first group brings the new parameter sets, a new init segment.
+    this.#reader = new ResubscribingReader(this.context.broadcast, this.track, priority, this.context.subscriber);
     if (this.#stopped) this.#reader.close();
     for (;;) {
       const frame = await this.#reader.next();
@@ -214,15 +228,22 @@ export class RenditionPackager {
       this.context.logger.info({ track: this.track, reason: result.reason }, 'hls rendition not packaged');
       return false;
     }
-    const previous = this.#cmaf;
-    this.#cmaf = result.track;
+    const previous = this.#written;
+    // The same init segment again (a catalog update that only restates what the in-band
+    // parameter sets already brought, e.g. @moq/publish's new size after a resize): go on.
+    if (previous && bytesEqual(previous.init, result.track.init)) {
+      this.#cmaf = previous;
+      return true;
+    }
+    // A new configuration starts at a group: the frames the clock still holds (reordering
+    // lookahead, the one waiting for its duration) end the previous GOP under the old init.
+    if (this.#sampleClock) this.#feed(this.#sampleClock.flush());
+    this.#cmaf = this.#written = result.track;
     this.#initVersion++;
     this.window.setInit(this.#initVersion, result.track.init);
     // A changed decoder configuration is a discontinuity (RFC 8216bis §4.4.4.3); the first is not.
     this.#segmenter.restart(this.#initVersion, this.#initVersion > 1, result.track.timescale);
-    if (!this.#sampleClock || previous?.timescale !== result.track.timescale) {
-      this.#sampleClock = this.#makeClock(result.track);
-    }
+    this.#sampleClock = this.#makeClock(result.track);
     return true;
   }
 
@@ -255,17 +276,4 @@ export class RenditionPackager {
     if (this.context.role === 'leader') this.context.schedule.setLeaderActive(false);
     this.#resolveDone();
   }
-}
-
-/**
- * H.264 / H.265 without a description carry their parameter sets in-band, as Annex B (the
- * WebCodecs convention hang follows): follow them. The tracker of the previous catalog entry is
- * kept when the codec family is the same, so known parameter sets survive a catalog update.
- */
-function inBandTracker(info: TrackInfo, previous: InBandParameterSets | undefined): InBandParameterSets | undefined {
-  if (info.kind !== 'video' || info.description) return undefined;
-  const family = info.codec.slice(0, 4);
-  const kind = family === 'avc1' || family === 'avc3' ? 'avc' : family === 'hvc1' || family === 'hev1' ? 'hevc' : undefined;
-  if (!kind) return undefined;
-  return previous?.family === kind ? previous : new InBandParameterSets(kind);
 }

@@ -198,8 +198,16 @@ export const mediaTargets: FuzzTarget[] = [
     ],
     allowed: isMediaParseError,
     run(bytes) {
-      tolerate(() => new InBandParameterSets('avc').push(bytes));
-      new InBandParameterSets('hevc').push(bytes);
+      // Two access units into one tracker: the second merges into or replaces what the first left.
+      const half = bytes.subarray(bytes.length >>> 1);
+      tolerate(() => {
+        const avc = new InBandParameterSets('avc');
+        avc.push(bytes);
+        avc.push(half);
+      });
+      const hevc = new InBandParameterSets('hevc');
+      tolerate(() => hevc.push(half));
+      hevc.push(bytes);
     },
   },
   {

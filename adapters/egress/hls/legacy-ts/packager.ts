@@ -11,9 +11,10 @@ import { DecodeTimestampReconstructor } from '../../../../src/media/decode-times
 import { MediaParseError } from '../../../../src/media/errors.ts';
 import type { AudioTrackInfo, TrackInfo, VideoTrackInfo } from '../../../../src/media/frame.ts';
 import { decodeLegacyFrame } from '../../../../src/media/hang/container.ts';
+import { inBandTracker, type InBandConfig, type InBandParameterSets } from '../../../../src/media/in-band-parameter-sets.ts';
 import { TRACK_PRIORITY } from '../../../../src/media/hang/catalog.ts';
 import { TsMuxer, type TsSample } from '../../../../src/media/mpegts/muxer.ts';
-import { RelayTrackReader } from '../relay-track-reader.ts';
+import { ResubscribingReader } from '../resubscribing-reader.ts';
 
 export interface LegacySegment {
   msn: number;
@@ -67,7 +68,7 @@ interface OpenSegment {
 export class LegacyTsPackager {
   readonly segments: LegacySegment[] = [];
   readonly #changed = new Notify();
-  readonly #readers: RelayTrackReader[] = [];
+  readonly #readers: ResubscribingReader[] = [];
   #muxer: TsMuxer;
   #open: OpenSegment | undefined;
   #nextMsn = 0;
@@ -75,6 +76,10 @@ export class LegacyTsPackager {
   #pendingDiscontinuity = false;
   #lastVideoDtsUs: number | undefined;
   readonly #audioQueue: TsSample[] = [];
+  /** Set when the video's parameter sets travel in-band only (no description in the catalog). */
+  #inBand: InBandParameterSets | undefined;
+  /** The in-band configuration the muxer was built from; video waits for the first one. */
+  #inBandApplied: InBandConfig | undefined;
   #ended = false;
   #bytes = 0;
   lastAccess = Date.now();
@@ -91,6 +96,12 @@ export class LegacyTsPackager {
     private readonly subscriber?: object,
   ) {
     this.#muxer = newMuxer(video?.[1], audio?.[1]);
+    this.#inBand = inBandTracker(video?.[1], undefined);
+  }
+
+  /** Codec and size from the in-band parameter sets, when the catalog has no description. */
+  get inBandConfig(): InBandConfig | undefined {
+    return this.#inBandApplied;
   }
 
   get ended(): boolean {
@@ -127,9 +138,9 @@ export class LegacyTsPackager {
   }
 
   async #read(track: string, priority: number, onFrame: (ptsUs: number, payload: Uint8Array, groupStart: boolean) => void): Promise<void> {
-    const subscription = this.broadcast.subscribe(track, priority, this.subscriber);
-    if (!subscription) return this.stop();
-    const reader = new RelayTrackReader(subscription);
+    // Subscribed again when the publisher ends the track but not the broadcast (a resize at
+    // @moq/publish): its first group brings the new parameter sets.
+    const reader = new ResubscribingReader(this.broadcast, track, priority, this.subscriber);
     this.#readers.push(reader);
     if (this.#ended) reader.close();
     try {
@@ -145,6 +156,8 @@ export class LegacyTsPackager {
     }
     // The playlist ends with the broadcast (or the video, which sets the cuts).
     if (track === this.video?.[0] || !this.video) {
+      // The frames still held for reordering end the last segment.
+      if (track === this.video?.[0] && !this.#ended) this.#writeReordered(this.#reorder.flush());
       this.#closeSegment(this.#lastVideoDtsUs ?? 0);
       this.stop();
     }
@@ -153,9 +166,27 @@ export class LegacyTsPackager {
   readonly #reorder = new DecodeTimestampReconstructor<{ payload: Uint8Array; keyframe: boolean }>({ initialDepth: 2 });
 
   #onVideoFrame(ptsUs: number, payload: Uint8Array, groupStart: boolean): void {
+    if (this.#inBand) {
+      // Annex B with in-band parameter sets (@moq/publish): length-prefixed NAL units for the
+      // muxer, which repeats the parameter sets of the avcC / hvcC before keyframes lacking them.
+      try {
+        payload = this.#inBand.push(payload).sample;
+      } catch (error) {
+        if (!(error instanceof MediaParseError)) throw error;
+        return;
+      }
+    }
     // A group is a closed GOP: nothing after it reorders with anything before it.
-    const ready = groupStart ? this.#reorder.flush() : [];
-    ready.push(...this.#reorder.push(ptsUs, { payload, keyframe: groupStart }));
+    if (groupStart) {
+      this.#writeReordered(this.#reorder.flush());
+      if (this.#inBand) this.#applyInBand();
+    }
+    // Frames before the first keyframe with parameter sets cannot be decoded: left out.
+    if (this.#inBand && !this.#inBandApplied) return;
+    this.#writeReordered(this.#reorder.push(ptsUs, { payload, keyframe: groupStart }));
+  }
+
+  #writeReordered(ready: { pts: number; dts: number; frame: { payload: Uint8Array; keyframe: boolean } }[]): void {
     for (const f of ready) {
       // The rebuilt DTS is the k-th smallest PTS, later than a B-frame's PTS; MPEG-TS needs
       // DTS ≤ PTS (13818-1 §2.4.3.7), so DTS runs a fixed lead ahead, clamped, kept increasing.
@@ -163,6 +194,25 @@ export class LegacyTsPackager {
       this.#lastWrittenDtsUs = dtsUs;
       this.#writeVideo({ ptsUs: f.pts, dtsUs, keyframe: f.frame.keyframe, payload: f.frame.payload });
     }
+  }
+
+  /**
+   * At a keyframe: new in-band parameter sets make a new muxer (their avcC / hvcC) and, after
+   * the first, a discontinuity (RFC 8216 §4.3.2.3: a change of encoding parameters).
+   */
+  #applyInBand(): void {
+    const config = this.#inBand?.config;
+    if (!config || config === this.#inBandApplied || !this.video) return;
+    try {
+      this.#muxer = newMuxer({ ...this.video[1], description: config.description }, this.audio?.[1]);
+    } catch (error) {
+      if (!(error instanceof MediaParseError)) throw error;
+      this.logger.warn({ err: error }, 'legacy HLS: in-band parameter sets not muxable, rendition ended');
+      this.stop();
+      return;
+    }
+    if (this.#inBandApplied) this.#pendingDiscontinuity = true;
+    this.#inBandApplied = config;
   }
 
   #lastWrittenDtsUs = Number.NEGATIVE_INFINITY;
@@ -231,10 +281,29 @@ export class LegacyTsPackager {
     this.#changed.notify();
   }
 
+  /** The catalog lists the tracks (again): a track its publisher ended is subscribed again now. */
+  wake(): void {
+    for (const reader of this.#readers) reader.wake();
+  }
+
   /** New codec parameters (catalog update): a new stream from the next keyframe on. */
   updateTracks(video: VideoTrackInfo | undefined, audio: AudioTrackInfo | undefined): void {
+    const before = muxerKey(this.#muxedVideo(), this.audio?.[1]);
+    const inBand = inBandTracker(video, this.#inBand);
+    // Known in-band parameter sets stay valid for the same codec family.
+    if (inBand !== this.#inBand) this.#inBandApplied = undefined;
+    this.#inBand = inBand;
+    const description = video?.description ?? this.#inBandApplied?.description;
+    const muxedVideo = video && description ? { ...video, description } : video;
+    // A catalog update that changes nothing the muxer writes (the size @moq/publish restates
+    // after a resize its in-band SPS already brought, a codec string): no new stream.
+    if (muxerKey(muxedVideo, audio) === before) {
+      if (this.video && video) this.video = [this.video[0], video];
+      if (this.audio && audio) this.audio = [this.audio[0], audio];
+      return;
+    }
     try {
-      this.#muxer = newMuxer(video, audio);
+      this.#muxer = newMuxer(muxedVideo, audio);
     } catch (error) {
       if (!(error instanceof MediaParseError)) throw error;
       this.logger.warn({ err: error }, 'legacy HLS: new track parameters not muxable, rendition ended');
@@ -246,10 +315,27 @@ export class LegacyTsPackager {
     this.#pendingDiscontinuity = true;
   }
 
+  /** The video track as the muxer was built for it (with the in-band description when there is one). */
+  #muxedVideo(): VideoTrackInfo | undefined {
+    const video = this.video?.[1];
+    const description = video?.description ?? this.#inBandApplied?.description;
+    return video && description ? { ...video, description } : video;
+  }
+
   /** The segments a playlist lists (the retired two are left out). */
   listed(): LegacySegment[] {
     return this.segments.slice(-this.options.segmentWindow);
   }
+}
+
+/** What the muxer's output depends on: the video codec family and record, the AAC config. */
+function muxerKey(video: VideoTrackInfo | undefined, audio: AudioTrackInfo | undefined): string {
+  const hex = (bytes: Uint8Array | undefined) => (bytes ? Buffer.from(bytes).toString('hex') : '-');
+  return [video ? tsVideoCodec(video) : '-', hex(video?.description), audio?.description ? hex(audio.description) : '-'].join('/');
+}
+
+function tsVideoCodec(video: VideoTrackInfo): 'h264' | 'h265' {
+  return video.codec.startsWith('avc') ? 'h264' : 'h265';
 }
 
 function newMuxer(video: VideoTrackInfo | undefined, audio: AudioTrackInfo | undefined): TsMuxer {
@@ -257,7 +343,7 @@ function newMuxer(video: VideoTrackInfo | undefined, audio: AudioTrackInfo | und
     ...(video
       ? {
           video: {
-            codec: video.codec.startsWith('avc') ? ('h264' as const) : ('h265' as const),
+            codec: tsVideoCodec(video),
             ...(video.description ? { description: video.description } : {}),
           },
         }

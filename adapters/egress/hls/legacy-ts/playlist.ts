@@ -11,12 +11,15 @@ const legacyUri = {
 };
 
 export function renderLegacyMultivariant(packager: LegacyTsPackager): string {
-  const codecs = [packager.video?.[1].codec, packager.audio?.[1].codec].filter((c) => c !== undefined);
+  // In-band parameter sets (no description in the catalog) say what the stream really is.
+  const inBand = packager.inBandConfig;
+  const codecs = [inBand?.codec ?? packager.video?.[1].codec, packager.audio?.[1].codec].filter((c) => c !== undefined);
   const measured = packager.listed().reduce((peak, s) => Math.max(peak, (s.bytes.byteLength * 8) / s.durationS), 0);
   const declared = (packager.video?.[1].bitrate ?? 0) + (packager.audio?.[1].bitrate ?? 0);
   const bandwidth = Math.round(Math.max(measured, declared) || 2_000_000);
   const video = packager.video?.[1];
-  const resolution = video ? `,RESOLUTION=${video.codedWidth}x${video.codedHeight}` : '';
+  const size = inBand ? { width: inBand.width, height: inBand.height } : video && { width: video.codedWidth, height: video.codedHeight };
+  const resolution = size ? `,RESOLUTION=${size.width}x${size.height}` : '';
   return `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF:BANDWIDTH=${bandwidth},CODECS="${codecs.join(',')}"${resolution}\n${legacyUri.media}\n`;
 }
 

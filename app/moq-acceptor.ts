@@ -10,6 +10,7 @@ import { msfLocBridge } from '../adapters/bridge/msf-loc/index.ts';
 import type { Logger } from '../src/logger.ts';
 import { MoqProtocolName } from '../src/moq-protocols.ts';
 import { serveMoqSession, type MoqSessionHandle } from '../src/moq/serve.ts';
+import type { ReceivedClientSetup } from '../src/moq/ietf/index.ts';
 import { rawQuicTarget, type SessionTarget } from '../src/moq/session-target.ts';
 import type { Origin } from '../src/relay/index.ts';
 import { startQuicServer, type QuicServer, type QuicSteering, type SessionInfo } from '../src/transport/quic/index.ts';
@@ -137,20 +138,20 @@ export class MoqAcceptor {
     const protocol = info.protocol as TransportSessionInfo['protocol'];
     await this.deps.policy.session(target.url).then(
       (auth) =>
-        this.#accept(target.transport, { protocol, url: target.url, remoteAddress: info.remoteAddress, transport: info.transport, auth }, target.setupVersions),
+        this.#accept(target.transport, { protocol, url: target.url, remoteAddress: info.remoteAddress, transport: info.transport, auth }, target.setup),
       (error: unknown) => target.transport.close({ closeCode: 0x2, reason: (error as Error).message }),
     );
   }
 
-  /** `setupVersions`: the CLIENT_SETUP's versions when #acceptQuic already peeked it. */
-  #accept(session: WebTransport, info: TransportSessionInfo<SessionAccess>, setupVersions?: number[], internal = false): void {
+  /** `setup`: the CLIENT_SETUP when #acceptQuic already read it. */
+  #accept(session: WebTransport, info: TransportSessionInfo<SessionAccess>, setup?: ReceivedClientSetup, internal = false): void {
     const { config, registry, policy } = this.deps;
     const id = registry.nextId();
     const logger = this.deps.logger.child({ session: id, transport: info.transport, remote: info.remoteAddress });
     const access = info.auth;
     const handle: MoqSessionHandle = serveMoqSession(
       session,
-      { ...info, setupVersions },
+      { ...info, setup },
       {
         origin: this.deps.origin,
         logger,

@@ -2,7 +2,7 @@ import type { Origin, RelayAccess } from '../relay/index.ts';
 import type { StructuredLogger } from '../logger.ts';
 import { serveLiteSession } from './lite/index.ts';
 import { LiteProtocol, LiteVersion } from './lite/version.ts';
-import { authorizeWith, type IetfMediaBridge, ietfVersionFromProtocol, selectIetfVersion, serveIetfSession, type IetfVersion } from './ietf/index.ts';
+import { authorizeWith, type IetfMediaBridge, ietfVersionFromProtocol, type ReceivedClientSetup, selectIetfVersion, serveIetfSession, type IetfVersion } from './ietf/index.ts';
 import { peekClientSetup } from './setup-peek.ts';
 import { normalizePath } from '../relay/path.ts';
 
@@ -12,8 +12,8 @@ export interface MoqSessionInfo {
   url: URL;
   remoteAddress: string;
   transport: string;
-  /** The CLIENT_SETUP's offered versions when the caller already peeked it (raw QUIC PATH). */
-  setupVersions?: number[];
+  /** The CLIENT_SETUP when the caller already read it (raw QUIC PATH): not read again. */
+  setup?: ReceivedClientSetup;
 }
 
 /** Bounds for any MoQ session, mapped onto each protocol's own. */
@@ -73,7 +73,7 @@ type Inner = Omit<MoqSessionHandle, 'closed'> & { closed: Promise<unknown> };
 export function serveMoqSession(transport: WebTransport, info: MoqSessionInfo, deps: MoqSessionDeps): MoqSessionHandle {
   const root = normalizePath(info.url.pathname);
   const pinned = ietfVersionFromProtocol(info.protocol);
-  if (pinned) return ietf(transport, pinned, root, deps);
+  if (pinned) return ietf(transport, pinned, root, deps, info.setup);
   if (info.protocol === LiteProtocol.Draft04 || info.protocol === LiteProtocol.Draft03) return lite(transport, info, root, deps);
   if (info.protocol !== LiteProtocol.Compat && info.protocol !== '') {
     deps.logger.warn({ protocol: info.protocol }, 'unsupported MoQ protocol');
@@ -81,17 +81,19 @@ export function serveMoqSession(transport: WebTransport, info: MoqSessionInfo, d
     return { family: 'unknown', closed: Promise.resolve(), close: () => {}, goAway: () => {}, stats: () => NO_STATS };
   }
   return deferred(transport, async () => {
-    const peeked = info.setupVersions ? { versions: info.setupVersions, transport } : await peekClientSetup(transport, deps.limits?.setupTimeoutMs ?? SETUP_TIMEOUT_MS);
+    // SETUP is read once, here or by the caller; the session that answers it gets it decoded.
+    const peeked = info.setup ? { versions: info.setup.message.versions, setup: info.setup, transport } : await peekClientSetup(transport, deps.limits?.setupTimeoutMs ?? SETUP_TIMEOUT_MS);
     const offersLite = peeked.versions === undefined || peeked.versions.some((v) => LITE_SETUP_VERSIONS.includes(v));
     const ietfVersion = peeked.versions && selectIetfVersion(peeked.versions);
-    if (!offersLite && ietfVersion) return ietf(peeked.transport, ietfVersion, root, deps);
-    return lite(peeked.transport, info, root, deps);
+    if (!offersLite && ietfVersion) return ietf(peeked.transport, ietfVersion, root, deps, peeked.setup);
+    return lite(peeked.transport, info, root, deps, peeked.setup);
   }, deps.logger);
 }
 
-function lite(transport: WebTransport, info: MoqSessionInfo, root: string, deps: MoqSessionDeps): Inner {
+function lite(transport: WebTransport, info: MoqSessionInfo, root: string, deps: MoqSessionDeps, setup?: ReceivedClientSetup): Inner {
   const session = serveLiteSession(transport, {
     protocol: info.protocol,
+    setup: setup && { versions: setup.message.versions, reader: setup.reader, writable: setup.stream.writable },
     origin: deps.origin,
     root,
     limits: {
@@ -118,9 +120,10 @@ function lite(transport: WebTransport, info: MoqSessionInfo, root: string, deps:
   };
 }
 
-function ietf(transport: WebTransport, version: IetfVersion, root: string, deps: MoqSessionDeps): Inner {
+function ietf(transport: WebTransport, version: IetfVersion, root: string, deps: MoqSessionDeps, setup?: ReceivedClientSetup): Inner {
   const session = serveIetfSession(transport, {
     version,
+    setup,
     origin: deps.origin,
     root,
     logger: deps.logger,

@@ -8,14 +8,15 @@
 import { MoqProtocolName } from '../moq-protocols.ts';
 import type { IetfVersion } from './ietf/version.ts';
 import { peekClientSetup } from './setup-peek.ts';
+import type { ReceivedClientSetup } from './ietf/index.ts';
 import { ProtocolError } from '../wire/errors.ts';
 
 export interface SessionTarget {
-  /** The session to run: its CLIENT_SETUP, if peeked, is replayed unchanged. */
+  /** The session to run (without the stream of `setup`, when it was read). */
   transport: WebTransport;
   url: URL;
-  /** The versions that CLIENT_SETUP offered, so nobody has to peek it again. */
-  setupVersions?: number[];
+  /** The CLIENT_SETUP, read and decoded, for the session that answers it (not read again). */
+  setup?: ReceivedClientSetup;
 }
 
 /** Protocols whose session opens with CLIENT_SETUP, and its body layout. */
@@ -33,7 +34,7 @@ export async function rawQuicTarget(transport: WebTransport, protocol: string, b
   const layout = SETUP_LAYOUT[protocol];
   if (!layout) return { transport, url: base };
   const peeked = await peekClientSetup(transport, timeoutMs, layout);
-  return { transport: peeked.transport, url: withPath(base, peeked.path), setupVersions: peeked.versions };
+  return { transport: peeked.transport, url: withPath(base, peeked.path), setup: peeked.setup };
 }
 
 /**

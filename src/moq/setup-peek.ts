@@ -3,6 +3,9 @@ import type { IetfVersion } from './ietf/version.ts';
 import { decodeVarintAt, varintLengthFromFirstByte } from '../wire/varint.ts';
 import { ProtocolError } from '../wire/errors.ts';
 import { canOpenPushStreams } from '../transport/push-stream.ts';
+import { StreamReader } from '../wire/stream-reader.ts';
+import type { ClientSetup } from './ietf/messages.ts';
+import type { ReceivedClientSetup } from './ietf/index.ts';
 
 /** CLIENT_SETUP's message type (draft-ietf-moq-transport-14 and -16 §9.3). */
 const CLIENT_SETUP = 0x20;
@@ -13,18 +16,22 @@ export interface PeekedSetup {
   versions: number[] | undefined;
   /** Its PATH parameter (§9.3.2: the URI's path and query, on raw QUIC only), if sent. */
   path: string | undefined;
-  /** The same session, with the first bidi stream's bytes replayed for whoever runs it next. */
+  /** The CLIENT_SETUP itself; undefined when the first stream opens with something else. */
+  setup: ReceivedClientSetup | undefined;
+  /**
+   * The same session for whoever runs it next: without its first bidi stream when `setup` holds
+   * it, else with that stream's bytes replayed unchanged (a lite-01/02 native SETUP).
+   */
   transport: WebTransport;
 }
 
 /**
- * Reads the CLIENT_SETUP a session opens with, without consuming it. On `moql` (or no
- * protocol), moq-lite and IETF draft-14 clients both open with a draft-14 CLIENT_SETUP and the
- * version list decides who serves the session; on raw QUIC the PATH parameter names the
- * session root and carries the token. `layout` is the body format: draft-14 (versions, then
- * parameters) or draft-16 (parameters only). Reads just enough of the first bidi stream to
- * decode it, then hands on a transport that replays those bytes, so each session reads its
- * own handshake unchanged.
+ * Reads the CLIENT_SETUP a session opens with, once. On `moql` (or no protocol), moq-lite and
+ * IETF draft-14 clients both open with a draft-14 CLIENT_SETUP and the version list decides who
+ * serves the session; on raw QUIC the PATH parameter names the session root and carries the
+ * token. `layout` is the body format: draft-14 (versions, then parameters) or draft-16
+ * (parameters only). Reads just enough of the first bidi stream to decode it and hands the
+ * decoded message on with the stream, so the session that answers it does not parse it again.
  */
 export async function peekClientSetup(transport: WebTransport, timeoutMs: number, layout: IetfVersion = 'draft-14'): Promise<PeekedSetup> {
   const streams = transport.incomingBidirectionalStreams.getReader();
@@ -35,7 +42,8 @@ export async function peekClientSetup(transport: WebTransport, timeoutMs: number
     const bytes = first.value.readable.getReader();
     let buffered: Uint8Array = new Uint8Array(0);
     let needed = 1;
-    let setup: { versions: number[]; path?: string } | undefined;
+    let message: ClientSetup | undefined;
+    let end = 0;
     for (;;) {
       while (buffered.byteLength < needed) {
         const chunk = await bytes.read();
@@ -54,19 +62,24 @@ export async function peekClientSetup(transport: WebTransport, timeoutMs: number
       }
       const length = (buffered[typeLength]! << 8) | buffered[typeLength + 1]!;
       if (length > MAX_SETUP_BYTES) throw new ProtocolError('message-too-large', `CLIENT_SETUP of ${length} bytes`);
-      const end = typeLength + 2 + length;
+      end = typeLength + 2 + length;
       if (buffered.byteLength < end) {
         needed = end;
         continue;
       }
-      const message = controlCodec(layout).decode({ type: CLIENT_SETUP, body: buffered.subarray(typeLength + 2, end) });
-      if (message.type === 'client_setup') setup = { versions: message.versions, path: message.parameters.path };
+      const decoded = controlCodec(layout).decode({ type: CLIENT_SETUP, body: buffered.subarray(typeLength + 2, end) });
+      if (decoded.type === 'client_setup') message = decoded;
       break;
     }
+    if (!message) {
+      return { versions: undefined, path: undefined, setup: undefined, transport: withIncoming(transport, streams, { readable: replay(buffered, bytes), writable: first.value.writable }) };
+    }
+    const stream = { readable: replay(buffered.subarray(end), bytes), writable: first.value.writable } as unknown as WebTransportBidirectionalStream;
     return {
-      versions: setup?.versions,
-      path: setup?.path,
-      transport: replayFirstStream(transport, streams, { readable: replay(buffered, bytes), writable: first.value.writable }),
+      versions: message.versions,
+      path: message.parameters.path,
+      setup: { message, stream, reader: new StreamReader(stream.readable) },
+      transport: withIncoming(transport, streams),
     };
   } finally {
     clearTimeout(timer);
@@ -98,17 +111,18 @@ function replay(head: Uint8Array, rest: ReadableStreamDefaultReader<Uint8Array>)
 }
 
 /**
- * The same session with `first` put back in front of the remaining incoming bidi streams.
- * Everything else delegates (bound: transports keep private state on the original object).
+ * The same session whose incoming bidi streams are the `remaining` ones, with `first` (when
+ * given) put back in front. Everything else delegates (bound: transports keep private state on
+ * the original object).
  */
-function replayFirstStream(
+function withIncoming(
   transport: WebTransport,
   remaining: ReadableStreamDefaultReader<WebTransportBidirectionalStream>,
-  first: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> },
+  first?: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> },
 ): WebTransport {
   const incoming = new ReadableStream<WebTransportBidirectionalStream>({
     start(controller) {
-      controller.enqueue(first as unknown as WebTransportBidirectionalStream);
+      if (first) controller.enqueue(first as unknown as WebTransportBidirectionalStream);
     },
     async pull(controller) {
       const next = await remaining.read().catch(() => ({ done: true as const, value: undefined }));

@@ -1,6 +1,7 @@
 /**
  * Raw QUIC session targets: the PATH parameter of CLIENT_SETUP (draft-14 and draft-16 layouts)
- * becomes the session URL, and the peeked bytes are replayed unchanged to the session.
+ * becomes the session URL, and the CLIENT_SETUP is handed on decoded with its stream (read once);
+ * a stream that is not a CLIENT_SETUP is replayed unchanged.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -78,11 +79,24 @@ describe('withPath', () => {
 describe.each(['draft-14', 'draft-16'] as const)('rawQuicTarget with a %s CLIENT_SETUP', (layout) => {
   const protocol = layout === 'draft-16' ? 'moqt-16' : 'moql';
 
-  it('roots the session at PATH and replays the SETUP bytes unchanged', async () => {
-    const bytes = clientSetup(layout, '/live?jwt=t0k3n');
+  it('roots the session at PATH and hands on the decoded SETUP with the bytes after it', async () => {
+    const after = new Uint8Array([0x40, 0x41, 0x42]);
+    const bytes = new Uint8Array([...clientSetup(layout, '/live?jwt=t0k3n'), ...after]);
     const target = await rawQuicTarget(sessionOpeningWith(bytes), protocol, base, 1000);
     expect(target.url.pathname).toBe('/live');
     expect(target.url.searchParams.get('jwt')).toBe('t0k3n');
+    expect(target.setup?.message).toMatchObject({ type: 'client_setup', parameters: { path: '/live?jwt=t0k3n', maxRequestId: 10 } });
+    if (layout === 'draft-14') expect(target.setup?.message.versions).toEqual([0xff0dad02, 0xff00000e]);
+    expect(await target.setup!.reader.bytes(3)).toEqual(after);
+    // The SETUP's stream is not offered again as an incoming stream.
+    const next = target.transport.incomingBidirectionalStreams.getReader().read();
+    expect(await Promise.race([next.then(() => 'stream'), new Promise((resolve) => setTimeout(() => resolve('none'), 50))])).toBe('none');
+  });
+
+  it('replays a first stream that is not a CLIENT_SETUP unchanged', async () => {
+    const bytes = new Uint8Array([0x00, 0x05, 0x01, 0x02, 0x03, 0x04, 0x05]); // a lite-01/02 native SETUP (type 0)
+    const target = await rawQuicTarget(sessionOpeningWith(bytes), protocol, base, 1000);
+    expect(target.setup).toBeUndefined();
     expect(await firstStreamBytes(target.transport)).toEqual(bytes);
   });
 

@@ -32,19 +32,7 @@ export async function answerSetup(stream: BidirectionalStream, maxMessageBytes: 
   const writer = new StreamWriter(stream.writable);
   const type = await reader.varint();
   if (type === BidiStreamType.ClientSetupCompat) {
-    const client = decodeClientSetup(await reader.messageU16(maxMessageBytes));
-    const version = pick(client.versions);
-    const reply = new ByteWriter().varint(SERVER_SETUP_COMPAT).bytes(
-      encodeServerSetup({
-        version,
-        parameters: {
-          varints: new Map(),
-          bytes: new Map([[SetupParameter.Implementation, new TextEncoder().encode(SERVER_IMPLEMENTATION)]]),
-        },
-      }),
-    );
-    await writer.write(reply.finish());
-    return { version, sessionStream: { reader, writer } };
+    return answerCompat(decodeClientSetup(await reader.messageU16(maxMessageBytes)).versions, reader, writer);
   }
   if (type === BidiStreamType.Session) {
     const client = decodeSessionClient(await reader.message(maxMessageBytes));
@@ -53,6 +41,35 @@ export async function answerSetup(stream: BidirectionalStream, maxMessageBytes: 
     return { version, sessionStream: { reader, writer } };
   }
   throw new ProtocolError('unknown-stream-type', `expected SETUP (0x20 or 0x0) on the first stream, got 0x${type.toString(16)}`);
+}
+
+/**
+ * A compat CLIENT_SETUP the gateway already read and decoded (src/moq/setup-peek.ts: the `moql`
+ * peek decides moq-lite or IETF from it): answered on its stream, `reader` positioned after it.
+ */
+export interface ReadClientSetup {
+  versions: readonly number[];
+  reader: StreamReader;
+  writable: WritableStream<Uint8Array>;
+}
+
+export function answerReadSetup(setup: ReadClientSetup): Promise<Negotiated> {
+  return answerCompat(setup.versions, setup.reader, new StreamWriter(setup.writable));
+}
+
+async function answerCompat(offered: readonly number[], reader: StreamReader, writer: StreamWriter): Promise<Negotiated> {
+  const version = pick(offered);
+  const reply = new ByteWriter().varint(SERVER_SETUP_COMPAT).bytes(
+    encodeServerSetup({
+      version,
+      parameters: {
+        varints: new Map(),
+        bytes: new Map([[SetupParameter.Implementation, new TextEncoder().encode(SERVER_IMPLEMENTATION)]]),
+      },
+    }),
+  );
+  await writer.write(reply.finish());
+  return { version, sessionStream: { reader, writer } };
 }
 
 function pick(offered: readonly number[]): LiteVersion {

@@ -4,6 +4,7 @@
 import type { Origin, RelayAccess, TrackOptions } from '../../relay/index.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../wire/stream-reader.ts';
 import { silentLogger, type StructuredLogger } from '../../logger.ts';
+import type { ReadClientSetup } from './handshake.ts';
 
 export interface LiteLimits {
   /** Largest control message body (SETUP, SUBSCRIBE, ANNOUNCE, ...). */
@@ -48,6 +49,8 @@ export const SILENT_LOGGER: StructuredLogger = silentLogger;
 export interface LiteSessionOptions {
   /** Negotiated WebTransport protocol / ALPN: `moq-lite-04`, `moq-lite-03`, `moql` or ''. */
   protocol: string;
+  /** `moql`: the compat CLIENT_SETUP, already read from the first bidi stream (not read again). */
+  setup?: ReadClientSetup;
   origin: Origin;
   /** Path prefix from the URL: client paths are relative to it. */
   root?: string;

@@ -21,7 +21,7 @@ import { LiteCloseCode } from './close-code.ts';
 import { emptyCounters, type SessionContext, type SessionCounters, type Stoppable } from './context.ts';
 import { decodeFetch } from './fetch.ts';
 import { decodeGoaway, encodeGoaway } from './goaway.ts';
-import { answerSetup, type Negotiated } from './handshake.ts';
+import { answerReadSetup, answerSetup, type Negotiated } from './handshake.ts';
 import { DEFAULT_LITE_LIMITS, SILENT_LOGGER, type LiteLimits, type LiteSessionOptions, type SessionLogger } from './options.ts';
 import { SendBudget } from './send-budget.ts';
 import { AnnouncementOverflowError, serveAnnouncements } from './serve-announcements.ts';
@@ -224,9 +224,15 @@ class LiteServerSession implements LiteSession {
       timer = setTimeout(() => reject(new SetupTimeoutError(`no SETUP within ${this.#limits.setupTimeoutMs} ms`)), this.#limits.setupTimeoutMs);
     });
     try {
-      const first = await Promise.race([this.#bidis.read(), timeout]);
-      if (first.done) return undefined;
-      const negotiated = await Promise.race([answerSetup(first.value, this.#limits.maxMessageBytes), timeout]);
+      const { setup } = this.#options;
+      let negotiated: Negotiated;
+      if (setup) {
+        negotiated = await Promise.race([answerReadSetup(setup), timeout]);
+      } else {
+        const first = await Promise.race([this.#bidis.read(), timeout]);
+        if (first.done) return undefined;
+        negotiated = await Promise.race([answerSetup(first.value, this.#limits.maxMessageBytes), timeout]);
+      }
       this.#sessionStream = negotiated.sessionStream;
       return negotiated.version;
     } finally {

@@ -87,6 +87,9 @@ export class GatewayMetrics {
         res.end('/metrics needs Authorization: Bearer <the --metrics-token>\n');
         return;
       }
+      // Test hook (`node --expose-gc`): collect garbage first, so memory gauges show what is
+      // retained rather than what the collector has not reached yet.
+      if (process.env.MOQ_TEST_GC_BEFORE_METRICS === '1') (globalThis as { gc?: () => void }).gc?.();
       const body = await this.registry.metrics();
       res.writeHead(200, { 'content-type': this.registry.contentType, 'cache-control': 'no-store' });
       res.end(body);

@@ -32,6 +32,8 @@ export interface StartGatewayOptions {
   /** More CLI flags, e.g. ['--takeover']. */
   args?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Node options placed before the script, e.g. ['--expose-gc']. */
+  nodeArgs?: string[];
   /** How long to wait for 'listening' (default 30 s). */
   startTimeoutMs?: number;
   /** Mirror the gateway's output to this process's stderr (debugging). */
@@ -41,7 +43,7 @@ export interface StartGatewayOptions {
 export async function startGateway(opts: StartGatewayOptions = {}): Promise<GatewayProcess> {
   const httpPort = await freePort({ udp: true }); // QUIC shares the HTTP port number on UDP
   const rtmpPort = await freePort();
-  const args = ['--import', 'tsx', opts.entry ?? 'app/cli.ts', '--port', String(httpPort), '--rtmp-port', String(rtmpPort), '--host', '127.0.0.1', '--log-format', 'json', ...workersArgs(opts.args)];
+  const args = [...(opts.nodeArgs ?? []), '--import', 'tsx', opts.entry ?? 'app/cli.ts', '--port', String(httpPort), '--rtmp-port', String(rtmpPort), '--host', '127.0.0.1', '--log-format', 'json', ...workersArgs(opts.args)];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const exited = exitOf(child);

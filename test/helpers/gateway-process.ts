@@ -12,6 +12,8 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAX_LOG_LINES = 5000;
 
 export interface GatewayProcess {
+  /** The gateway's process id (e.g. for a signal). */
+  pid: number | undefined;
   httpPort: number;
   rtmpPort: number;
   /** `http://127.0.0.1:<httpPort>` (no trailing slash). */
@@ -76,6 +78,7 @@ export async function startGateway(opts: StartGatewayOptions = {}): Promise<Gate
   }
   const url = `http://127.0.0.1:${httpPort}`;
   return {
+    pid: child.pid,
     httpPort,
     rtmpPort,
     url,

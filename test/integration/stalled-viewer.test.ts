@@ -39,7 +39,8 @@ const cleanups: (() => void)[] = [];
 beforeAll(async () => {
   for (const level of ['debug', 'log', 'info', 'warn'] as const) vi.spyOn(console, level).mockImplementation(() => undefined);
   gw = await startGateway({
-    nodeArgs: ['--expose-gc'],
+    // Array buffers swept within gc(), so external memory counts live buffers only.
+    nodeArgs: ['--expose-gc', '--no-concurrent-array-buffer-sweeping'],
     env: { MOQ_TEST_GC_BEFORE_METRICS: '1', MOQ_LOG_LEVEL: 'info' },
     args: ['--viewer-stall-timeout', `${STALL_S}s`, '--subscriber-queue-bytes', String(QUEUE_BYTES), '--log-level', 'info'],
   });
@@ -90,7 +91,7 @@ async function pausableLiteViewer(): Promise<{ client: LiteClient; pause: () => 
   socket.on('error', () => undefined);
   const session = new QmuxSession(socket as unknown as ConstructorParameters<typeof QmuxSession>[0]);
   await within(session.ready, 'QMux session');
-  const client = await within(connectLite(`${gw.url}/`, { transport: session as unknown as Parameters<typeof connectLite>[1]['transport'] & object }), 'lite viewer');
+  const client = await within(connectLite(`${gw.url}/`, { transport: session as unknown as NonNullable<NonNullable<Parameters<typeof connectLite>[1]>['transport']> }), 'lite viewer');
   cleanups.push(() => socket.terminate());
   return { client, pause: () => (socket as unknown as { _socket: Socket })._socket.pause() };
 }
@@ -98,10 +99,11 @@ async function pausableLiteViewer(): Promise<{ client: LiteClient; pause: () => 
 it(
   'bounds and closes viewers that stop reading; the healthy viewer gets every frame in order',
   async () => {
-    const stopHealthy = Promise.withResolvers<void>();
+    let stopHealthy!: () => void;
+    const healthyStopped = new Promise<void>((resolve) => (stopHealthy = resolve));
     const healthy = await within(Moq.Connection.connect(new URL(`${gw.url}/`)), 'healthy viewer');
     cleanups.push(() => healthy.close());
-    const received = collectHangFrames(healthy.consume(BROADCAST as Moq.Path.Valid).subscribe('video', 60), stopHealthy.promise);
+    const received = collectHangFrames(healthy.consume(BROADCAST as Moq.Path.Valid).subscribe('video', 60), healthyStopped);
 
     await sleep(4000);
     const baseline: number[] = [];
@@ -153,8 +155,9 @@ it(
     const peak = Math.max(...samples);
     await sleep(8000);
     const after = await externalMemory();
+    if (process.env.STALL_DEBUG) for (let i = 0; i < 9; i++) { await sleep(4000); process.stderr.write(`after+${8 + 4 * (i + 1)}s ${(await externalMemory()) / MiB}\n`); }
     const text = await metrics();
-    stopHealthy.resolve();
+    stopHealthy();
     const frames = await within(received, 'healthy frames');
 
     const liteClosed = closed.find((s) => s.protocol.startsWith('moq-lite'));

@@ -8,7 +8,7 @@ import { emptyCounters, type SessionContext } from '../../src/moq/lite/context.t
 import { frameOnWire } from '../../src/moq/lite/group.ts';
 import { GroupSender } from '../../src/moq/lite/group-sender.ts';
 import { SILENT_LOGGER } from '../../src/moq/lite/options.ts';
-import { SendBudget } from '../../src/moq/lite/send-budget.ts';
+import { SendBudget } from '../../src/moq/send-budget.ts';
 import { Group, RelayError, RelayErrorCode } from '../../src/relay/index.ts';
 import type { PushSendStream } from '../../src/transport/push-stream.ts';
 import { WritablePushStream } from '../../src/transport/writable-push-stream.ts';

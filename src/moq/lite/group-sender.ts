@@ -13,7 +13,7 @@ import { openPushSendStream } from '../../transport/writable-push-stream.ts';
 import { ByteWriter } from '../../wire/byte-writer.ts';
 import type { SessionContext } from './context.ts';
 import { encodeGroupHeader, frameOnWire } from './group.ts';
-import type { BudgetedSender } from './send-budget.ts';
+import type { BudgetedSender } from '../send-budget.ts';
 import { UniStreamType } from './stream-type.ts';
 
 export class GroupSender implements BudgetedSender, GroupListener {

@@ -25,9 +25,11 @@ import { connectQuic } from '../../src/transport/quic/index.ts';
 
 const MiB = 1024 * 1024;
 const QUEUE_BYTES = 1 * MiB;
-const STALL_S = 15;
+const STALL_S = 20;
+/** The stalled viewers' phase lasts this long in all (issue 24.1 asks for ~90 s with a 30 s timeout). */
+const RUN_S = 60;
 /** What may come on top of the stalled viewers' queues: socket buffers, quiche, allocator noise. */
-const SLACK_BYTES = 3 * MiB;
+const SLACK_BYTES = 2 * MiB;
 const BROADCAST = 'live/stall';
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -144,7 +146,7 @@ it(
     // Until both are closed (or long past the timeout), sampling the gateway's memory.
     const samples: number[] = [];
     const stalled = (closed: ClosedSession[]) => closed.filter((s) => /viewer stalled/.test(s.reason));
-    const deadline = Date.now() + (STALL_S + 30) * 1000;
+    const deadline = Date.now() + (STALL_S + 20) * 1000;
     let closed: ClosedSession[] = [];
     while (Date.now() < deadline) {
       samples.push(await externalMemory());
@@ -153,9 +155,15 @@ it(
       await sleep(1500);
     }
     const peak = Math.max(...samples);
-    await sleep(8000);
-    const after = await externalMemory();
-    if (process.env.STALL_DEBUG) for (let i = 0; i < 9; i++) { await sleep(4000); process.stderr.write(`after+${8 + 4 * (i + 1)}s ${(await externalMemory()) / MiB}\n`); }
+    // Then the healthy viewer goes on to the end of the run: what the stalled ones held is gone.
+    const afterSamples: number[] = [];
+    const runEnd = litePausedAt + RUN_S * 1000;
+    await sleep(5000);
+    do {
+      afterSamples.push(await externalMemory());
+      await sleep(2000);
+    } while (Date.now() < runEnd);
+    const after = Math.max(...afterSamples);
     const text = await metrics();
     stopHealthy();
     const frames = await within(received, 'healthy frames');
@@ -167,6 +175,7 @@ it(
       beforeMiB: before / MiB,
       peakMiB: peak / MiB,
       afterMiB: after / MiB,
+      runS: (Date.now() - litePausedAt) / 1000,
       liteClosedAfterS: closingS(liteClosed, litePausedAt),
       ietfClosedAfterS: closingS(ietfClosed, ietfPausedAt),
       reasons: closed.map((s) => `${s.protocol}/${s.transport}: ${s.reason}`),
@@ -180,6 +189,9 @@ it(
     expect(ietfClosed, JSON.stringify(report)).toBeDefined();
     expect(report.liteClosedAfterS).toBeGreaterThanOrEqual(STALL_S - 1);
     expect(report.ietfClosedAfterS).toBeGreaterThanOrEqual(STALL_S - 1);
+    // The clock starts once the transport stops taking bytes: after the socket / flow-control window fills.
+    expect(report.liteClosedAfterS).toBeLessThanOrEqual(STALL_S + 15);
+    expect(report.ietfClosedAfterS).toBeLessThanOrEqual(STALL_S + 15);
     expect(metric(text, 'moq_gateway_viewers_stalled_total', 'protocol="moq-lite"')).toBe(1);
     expect(metric(text, 'moq_gateway_viewers_stalled_total', 'protocol="moqt"')).toBe(1);
     const stallLogs = gw.logs().filter((line) => /viewer stalled/.test(line));
@@ -191,7 +203,7 @@ it(
     expect(after - before, JSON.stringify(report)).toBeLessThanOrEqual(SLACK_BYTES);
 
     // The healthy viewer: every frame, in order — whole consecutive groups, one frame interval apart.
-    expect(frames.length).toBeGreaterThan(30 * 20);
+    expect(frames.length).toBeGreaterThan(30 * (RUN_S - 5));
     for (let i = 1; i < frames.length; i++) {
       const [prev, cur] = [frames[i - 1]!, frames[i]!];
       const inOrder = cur.group === prev.group ? cur.index === prev.index + 1 : cur.group === prev.group + 1 && cur.index === 0;

@@ -24,7 +24,7 @@ import { connectLite, type LiteClient } from '../../src/moq/lite/client.ts';
 import { connectQuic } from '../../src/transport/quic/index.ts';
 
 const MiB = 1024 * 1024;
-const QUEUE_BYTES = 1 * MiB;
+const QUEUE_BYTES = 512 * 1024;
 const STALL_S = 20;
 /** The stalled viewers' phase lasts this long in all (issue 24.1 asks for ~90 s with a 30 s timeout). */
 const RUN_S = 60;

@@ -60,6 +60,11 @@ export class GroupSender implements BudgetedSender, GroupListener {
     return this.group.sequence;
   }
 
+  /** The stream is open (false while it waits for the transport, e.g. the peer's stream credit). */
+  get opened(): boolean {
+    return this.#stream !== undefined;
+  }
+
   setRank(rank: number): void {
     this.#rank = rank;
     if (this.#stream) this.#stream.sendOrder = rank;

@@ -49,6 +49,8 @@ type GroupCounters = Pick<IetfSessionCounters, 'groupsSent' | 'groupsDropped'>;
 interface OpenStream {
   group: Group;
   cancel: AbortController;
+  /** The transport has opened the stream (or it is a datagram group, which needs none). */
+  opened: boolean;
   /** The subgroup stream's sender (datagram groups have none). */
   sender?: GroupSender;
   done: Promise<unknown>;
@@ -181,6 +183,15 @@ export class ServedSubscription {
   }
 
   #open(group: Group, format: ObjectFormat): void {
+    if (this.groupOrder === 'descending') {
+      // An older group still waiting for a stream (no stream credit from the peer) would go out
+      // after this one anyway: drop it rather than hold its bytes outside the session's budget.
+      for (const waiting of this.#streams) {
+        if (waiting.opened || waiting.cancel.signal.aborted) continue;
+        waiting.cancel.abort();
+        this.#counters.groupsDropped++;
+      }
+    }
     // Too many groups in flight (Descending): the oldest is the least useful to a live subscriber.
     if (this.#streams.size >= this.ctx.tuning.maxGroupStreams) {
       const oldest = [...this.#streams].sort((a, b) => a.group.sequence - b.group.sequence)[0]!;
@@ -190,7 +201,7 @@ export class ServedSubscription {
     const cancel = new AbortController();
     const onParentAbort = (): void => cancel.abort();
     this.#cancel.signal.addEventListener('abort', onParentAbort, { once: true });
-    const entry: OpenStream = { group, cancel, done: Promise.resolve() };
+    const entry: OpenStream = { group, cancel, opened: group.viaDatagrams, done: Promise.resolve() };
     const start = this.#range.start;
     const firstObject = group.sequence === start.group ? start.object : 0;
     if (!group.viaDatagrams) {
@@ -207,6 +218,7 @@ export class ServedSubscription {
         cancel: cancel.signal,
         budget: this.ctx.budget,
         onOpen: () => {
+          entry.opened = true;
           this.#streamCount++;
         },
       });

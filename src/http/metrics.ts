@@ -94,6 +94,9 @@ export class GatewayMetrics {
         res.end('/metrics needs Authorization: Bearer <the --metrics-token>\n');
         return;
       }
+      // Test hook (`node --expose-gc`): collect garbage first, so memory gauges show what is
+      // retained rather than what the collector has not reached yet.
+      if (process.env.MOQ_TEST_GC_BEFORE_METRICS === '1') (globalThis as { gc?: () => void }).gc?.();
       // `others`: the other workers' registries (as JSON), summed with ours by prom-client's rules
       // (counters and gauges add up, version info is the first's).
       const registry = others ? AggregatorRegistry.aggregate([await this.registry.getMetricsAsJSON(), ...(await others())] as object[]) : this.registry;

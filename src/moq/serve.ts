@@ -22,7 +22,7 @@ export interface MoqLimits {
   frameBytes?: number;
   subscriberQueueBytes?: number;
   setupTimeoutMs?: number;
-  /** A subscriber that takes no bytes this long is closed (moq-lite). */
+  /** A subscriber that takes no bytes this long (bytes waiting) is closed (moq-lite and IETF). */
   viewerStallTimeoutMs?: number;
 }
 
@@ -131,11 +131,17 @@ function ietf(transport: WebTransport, version: IetfVersion, root: string, deps:
     authorize: deps.access && authorizeWith(deps.access),
     maxObjectBytes: deps.limits?.frameBytes,
     setupTimeoutMs: deps.limits?.setupTimeoutMs,
+    subscriberQueueBytes: deps.limits?.subscriberQueueBytes,
+    viewerStallTimeoutMs: deps.limits?.viewerStallTimeoutMs,
     // @moq/net and other players without a joining FETCH need the current group from its
     // start to see the catalog (as moq-rs serves it).
     largestObjectJoinsGroup: true,
   });
-  return { family: 'moqt', closed: session.closed, close: (code, reason) => session.close(code, reason), goAway: () => session.goAway(), stats: () => ({ ...session.stats(), viewersStalled: 0 }) };
+  return { family: 'moqt', closed: session.closed, close: (code, reason) => session.close(code, reason), goAway: () => session.goAway(), stats: () => {
+      const s = session.stats();
+      return { bytesSent: s.bytesSent, groupsSent: s.groupsSent, groupsDropped: s.groupsDropped, bytesReceived: s.bytesReceived, viewersStalled: s.stalled };
+    },
+  };
 }
 
 /** A handle for a session whose protocol is decided asynchronously (after SETUP). */

@@ -45,8 +45,26 @@ export class StreamAbortedError extends Error {
 }
 
 /**
+ * Runs `make` (which constructs an Error) with stack capture off. For errors that only carry a
+ * code and message to a stream or a peer (resets, stops, a session gone): V8 captures a stack
+ * lazily, holding every frame's receiver and function until someone formats it, and such errors
+ * live on as a stream's stored error or a promise's reason — a reset stream of a stalled
+ * viewer then kept its group sender and the frames it pointed at alive (issue 24.1).
+ */
+export function withoutStack<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/**
  * Reason passed to `abort()` / `cancel()` to reset a stream with an application error code:
  * WebTransport derives the RESET_STREAM / STOP_SENDING code from a reason's `streamErrorCode`.
+ * It has no stack (see withoutStack).
  */
 export class StreamResetReason extends Error {
   override readonly name = 'StreamResetReason';
@@ -54,6 +72,9 @@ export class StreamResetReason extends Error {
     readonly streamErrorCode: number,
     message: string,
   ) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
   }
 }

@@ -12,6 +12,8 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAX_LOG_LINES = 5000;
 
 export interface GatewayProcess {
+  /** The gateway's process id (e.g. for a signal). */
+  pid: number | undefined;
   httpPort: number;
   rtmpPort: number;
   /** `http://127.0.0.1:<httpPort>` (no trailing slash). */
@@ -32,6 +34,8 @@ export interface StartGatewayOptions {
   /** More CLI flags, e.g. ['--takeover']. */
   args?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Node options placed before the script, e.g. ['--expose-gc']. */
+  nodeArgs?: string[];
   /** How long to wait for 'listening' (default 30 s). */
   startTimeoutMs?: number;
   /** Mirror the gateway's output to this process's stderr (debugging). */
@@ -41,7 +45,7 @@ export interface StartGatewayOptions {
 export async function startGateway(opts: StartGatewayOptions = {}): Promise<GatewayProcess> {
   const httpPort = await freePort({ udp: true }); // QUIC shares the HTTP port number on UDP
   const rtmpPort = await freePort();
-  const args = ['--import', 'tsx', opts.entry ?? 'app/cli.ts', '--port', String(httpPort), '--rtmp-port', String(rtmpPort), '--host', '127.0.0.1', '--log-format', 'json', ...workersArgs(opts.args)];
+  const args = [...(opts.nodeArgs ?? []), '--import', 'tsx', opts.entry ?? 'app/cli.ts', '--port', String(httpPort), '--rtmp-port', String(rtmpPort), '--host', '127.0.0.1', '--log-format', 'json', ...workersArgs(opts.args)];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const exited = exitOf(child);
@@ -74,6 +78,7 @@ export async function startGateway(opts: StartGatewayOptions = {}): Promise<Gate
   }
   const url = `http://127.0.0.1:${httpPort}`;
   return {
+    pid: child.pid,
     httpPort,
     rtmpPort,
     url,

@@ -43,6 +43,8 @@ export class RawIetfClient {
   #reader!: StreamReader;
   #changed: (() => void)[] = [];
   #nextRequestId = 0;
+  /** stopReading(): data streams are no longer read (a viewer whose app stopped consuming). */
+  #reading = true;
   closed = false;
 
   private constructor(
@@ -184,6 +186,14 @@ export class RawIetfClient {
     this.session.close();
   }
 
+  /**
+   * Stops reading data streams, as a player that froze would: their bytes stay unread in the
+   * transport, so its flow-control credit is never given back and the sender backs up.
+   */
+  stopReading(): void {
+    this.#reading = false;
+  }
+
   #markClosed(): void {
     this.closed = true;
     this.#notify();
@@ -224,7 +234,7 @@ export class RawIetfClient {
     const unis = this.session.incomingUnidirectionalStreams.getReader();
     for (;;) {
       const next = await unis.read().catch(() => ({ done: true as const, value: undefined }));
-      if (next.done) return;
+      if (next.done || !this.#reading) return;
       void this.#readUni(next.value).catch(() => undefined);
     }
   }
@@ -250,7 +260,7 @@ export class RawIetfClient {
     const received: ReceivedSubgroup = { header, objects: [] };
     this.subgroups.push(received);
     let previous: number | undefined;
-    for (;;) {
+    while (this.#reading) {
       const object = await readSubgroupObject(reader, header, previous, this.data, 1 << 24);
       if (!object) break;
       previous = object.objectId;

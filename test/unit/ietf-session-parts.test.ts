@@ -15,6 +15,7 @@ import { passthrough } from '../../src/moq/ietf/media-bridge.ts';
 import { dataCodec } from '../../src/moq/ietf/data/codecs.ts';
 import { resolveFilter } from '../../src/moq/ietf/egress/filter.ts';
 import { sendGroup } from '../../src/moq/ietf/egress/group-sender.ts';
+import { SendBudget } from '../../src/moq/send-budget.ts';
 import { dataSendOrder } from '../../src/moq/ietf/egress/send-order.ts';
 import { ServedSubscription } from '../../src/moq/ietf/egress/served-subscription.ts';
 import { IetfProtocolError, SessionErrorCode } from '../../src/moq/ietf/errors.ts';
@@ -52,6 +53,7 @@ function fakeContext(transport: WebTransport, sent: ControlMessage[]): SessionCo
     root: '',
     logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
     tuning: { maxObjectBytes: 1 << 20, largestObjectJoinsGroup: false, aliasWaitMs: 10, catalogProbeMs: 10, maxGroupStreams: 3 },
+    budget: new SendBudget(1 << 20),
     ended: new Promise(() => undefined),
     isClosed: () => false,
     send: (message: ControlMessage) => void sent.push(message),
@@ -104,6 +106,7 @@ describe('delivery', () => {
       format: passthrough,
       deliveryTimeoutMs: 50,
       cancel: new AbortController().signal,
+      budget: new SendBudget(1 << 20),
       onOpen: () => undefined,
     });
     expect(result).toBe('timedOut');

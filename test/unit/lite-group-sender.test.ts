@@ -8,7 +8,7 @@ import { emptyCounters, type SessionContext } from '../../src/moq/lite/context.t
 import { frameOnWire } from '../../src/moq/lite/group.ts';
 import { GroupSender } from '../../src/moq/lite/group-sender.ts';
 import { SILENT_LOGGER } from '../../src/moq/lite/options.ts';
-import { SendBudget } from '../../src/moq/lite/send-budget.ts';
+import { SendBudget } from '../../src/moq/send-budget.ts';
 import { Group, RelayError, RelayErrorCode } from '../../src/relay/index.ts';
 import type { PushSendStream } from '../../src/transport/push-stream.ts';
 import { WritablePushStream } from '../../src/transport/writable-push-stream.ts';
@@ -255,4 +255,24 @@ describe('WritablePushStream', () => {
     expect((aborted[0] as { streamErrorCode: number }).streamErrorCode).toBe(0x11);
     expect(stopped).toEqual([5]);
   });
+  it('a sender dropped while its stream waits for the peer\'s stream credit ends at once and resets the stream when it opens', async () => {
+    let grant!: (stream: FakePushStream) => void;
+    const transport = { openPushStream: () => new Promise<FakePushStream>((resolve) => (grant = resolve)) };
+    const ctx = { transport, budget: new SendBudget(1 << 20), counters: emptyCounters(), logger: SILENT_LOGGER } as unknown as SessionContext;
+    const group = new Group(3);
+    group.writeFrame(frame(1000, 1));
+    const sender = new GroupSender(ctx, 0, group, 1);
+    let ended = false;
+    const running = sender.run().then(() => (ended = true));
+    await turn();
+    sender.drop('too many groups in flight');
+    await running;
+    expect(ended).toBe(true);
+    // The credit comes much later: the stream is reset, nothing is written.
+    const late = new FakePushStream(1);
+    grant(late);
+    await turn();
+    expect(late.resetCode).toBe(RelayErrorCode.tooFarBehind);
+    expect(late.writes).toEqual([]);
+  }, 2000);
 });

@@ -1,6 +1,6 @@
 /** The synchronous per-session send budget: drop order, pause and resume, release on reset. */
 import { describe, expect, it } from 'vitest';
-import { SendBudget, type BudgetedSender } from '../../src/moq/lite/send-budget.ts';
+import { SendBudget, type BudgetedSender } from '../../src/moq/send-budget.ts';
 
 class Sender implements BudgetedSender {
   dropped = false;

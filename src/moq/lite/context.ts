@@ -5,7 +5,7 @@
 import type { Origin, TrackOptions } from '../../relay/index.ts';
 import type { StructuredLogger } from '../../logger.ts';
 import type { LiteLimits } from './options.ts';
-import type { SendBudget } from './send-budget.ts';
+import type { SendBudget } from '../send-budget.ts';
 import type { LiteVersion } from './version.ts';
 import type { WebTransportLike } from './web-transport.ts';
 

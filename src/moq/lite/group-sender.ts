@@ -13,7 +13,7 @@ import { openPushSendStream } from '../../transport/writable-push-stream.ts';
 import { ByteWriter } from '../../wire/byte-writer.ts';
 import type { SessionContext } from './context.ts';
 import { encodeGroupHeader, frameOnWire } from './group.ts';
-import type { BudgetedSender } from './send-budget.ts';
+import type { BudgetedSender } from '../send-budget.ts';
 import { UniStreamType } from './stream-type.ts';
 
 export class GroupSender implements BudgetedSender, GroupListener {
@@ -29,6 +29,9 @@ export class GroupSender implements BudgetedSender, GroupListener {
   #ended = false;
   readonly #done: Promise<void>;
   #resolveDone!: () => void;
+  /** Resolves when the sender is stopped before its stream is open (with the reset code for it). */
+  readonly #stoppedEarly: Promise<number>;
+  #stopEarly!: (code: number) => void;
 
   constructor(
     private readonly ctx: SessionContext,
@@ -39,6 +42,9 @@ export class GroupSender implements BudgetedSender, GroupListener {
     this.#rank = rank;
     this.#done = new Promise((resolve) => {
       this.#resolveDone = resolve;
+    });
+    this.#stoppedEarly = new Promise((resolve) => {
+      this.#stopEarly = resolve;
     });
   }
 
@@ -52,6 +58,11 @@ export class GroupSender implements BudgetedSender, GroupListener {
 
   get sequence(): number {
     return this.group.sequence;
+  }
+
+  /** The stream is open (false while it waits for the transport, e.g. the peer's stream credit). */
+  get opened(): boolean {
+    return this.#stream !== undefined;
   }
 
   setRank(rank: number): void {
@@ -71,13 +82,21 @@ export class GroupSender implements BudgetedSender, GroupListener {
 
   /** Resolves once the group is sent (FIN, queue drained) or the sender stopped; never rejects. */
   async run(): Promise<void> {
-    let stream: PushSendStream;
+    let stream: PushSendStream | number;
+    const opening = openPushSendStream(this.ctx.transport, this.#rank);
     try {
-      stream = await openPushSendStream(this.ctx.transport, this.#rank);
+      // A stream may wait for the peer's stream credit indefinitely (a peer that stopped reading
+      // never grants more); a sender dropped meanwhile ends now, not holding its group until then.
+      stream = await Promise.race([opening, this.#stoppedEarly]);
     } catch (error) {
       // Opening the stream failed: the transport is closing.
       if (!this.#dropped) this.ctx.logger.debug({ err: error, sequence: this.group.sequence }, 'group stream failed');
       this.#dropped = true;
+      this.#end();
+      return;
+    }
+    if (typeof stream === 'number') {
+      void opening.then(resetLate(stream), () => undefined);
       this.#end();
       return;
     }
@@ -171,8 +190,8 @@ export class GroupSender implements BudgetedSender, GroupListener {
   #stop(code: number): void {
     if (this.#dropped || this.#ended) return;
     this.#dropped = true;
-    // Before the stream is open, run() resets it once it is.
-    if (!this.#stream) return;
+    // Before the stream is open, run() ends now and resets the stream once it arrives.
+    if (!this.#stream) return this.#stopEarly(code);
     this.#stream.reset(code);
     this.#end();
   }
@@ -189,4 +208,9 @@ export class GroupSender implements BudgetedSender, GroupListener {
     this.ctx.counters.bytesSent -= this.ctx.budget.release(this);
     this.#resolveDone();
   }
+}
+
+/** Resets a stream that opened after its sender was dropped (captures only the code, not the sender). */
+function resetLate(code: number): (stream: PushSendStream) => void {
+  return (stream) => stream.reset(code);
 }

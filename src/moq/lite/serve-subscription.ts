@@ -154,6 +154,17 @@ class ServedSubscription implements Stoppable {
   /** Keeps at most `maxGroupsInFlight` group streams open for this subscription. */
   async #makeRoom(): Promise<void> {
     const max = this.ctx.limits.maxGroupsInFlight;
+    if (!this.#ordered) {
+      // Newest first: an older group still waiting for a stream (the peer grants no stream
+      // credit, e.g. it stopped reading) would only be sent after this one; drop it rather than
+      // hold its bytes outside the session's budget.
+      for (const sender of [...this.#senders]) {
+        if (sender.opened) continue;
+        this.#senders.delete(sender);
+        this.ctx.counters.groupsDropped++;
+        sender.drop('newer group while waiting for a stream');
+      }
+    }
     while (this.#senders.size >= max && !this.subscription.closed) {
       if (this.#ordered) {
         await this.#senderDone.wait();

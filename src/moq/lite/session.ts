@@ -23,7 +23,8 @@ import { decodeFetch } from './fetch.ts';
 import { decodeGoaway, encodeGoaway } from './goaway.ts';
 import { answerReadSetup, answerSetup, type Negotiated } from './handshake.ts';
 import { DEFAULT_LITE_LIMITS, SILENT_LOGGER, type LiteLimits, type LiteSessionOptions, type SessionLogger } from './options.ts';
-import { SendBudget } from './send-budget.ts';
+import { SendBudget } from '../send-budget.ts';
+import { StallWatch } from '../stall-watch.ts';
 import { AnnouncementOverflowError, serveAnnouncements } from './serve-announcements.ts';
 import { serveFetch } from './serve-fetch.ts';
 import { refuse, type RequestStream } from './request-stream.ts';
@@ -106,8 +107,7 @@ class LiteServerSession implements LiteSession {
   #clientBroadcasts: ClientBroadcasts | undefined;
   #sessionStream: Negotiated['sessionStream'];
   #closing = false;
-  #stalled = false;
-  #stallTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #stallWatch: StallWatch;
 
   constructor(transport: WebTransportLike, options: LiteSessionOptions) {
     this.#transport = transport;
@@ -127,20 +127,13 @@ class LiteServerSession implements LiteSession {
       (info) => this.#finish(closeInfoFrom(info, LiteCloseCode.normal, 'closed by peer')),
       (error: unknown) => this.#finish({ code: LiteCloseCode.internal, reason: `transport failed: ${describe(error)}` }),
     );
-    const stallMs = this.#limits.viewerStallTimeoutMs;
-    this.#stallTimer = setInterval(() => this.#checkStall(stallMs), Math.min(1000, Math.max(10, stallMs / 4)));
-    this.#stallTimer.unref();
+    // A subscriber whose transport accepted nothing that long while bytes waited is closed.
+    this.#stallWatch = new StallWatch(this.#budget, this.#limits.viewerStallTimeoutMs, (stall) => {
+      if (this.#closing) return;
+      this.#logger.warn({ queuedBytes: stall.queuedBytes, stalledMs: stall.stalledMs, reason: stall.reason }, 'viewer stalled; closing session');
+      this.close(LiteCloseCode.stalled, stall.reason);
+    });
     void this.#run();
-  }
-
-  /** Closes a subscriber whose transport accepted nothing for `stallMs` while bytes waited. */
-  #checkStall(stallMs: number): void {
-    const stalledFor = this.#budget.stalledMs();
-    if (stalledFor < stallMs || this.#closing) return;
-    this.#stalled = true;
-    const reason = `viewer stalled: no bytes taken for ${Math.round(stalledFor / 1000)} s with ${this.#budget.queuedBytes} bytes queued`;
-    this.#logger.warn({ queuedBytes: this.#budget.queuedBytes, stalledMs: Math.round(stalledFor) }, 'viewer stalled; closing session');
-    this.close(LiteCloseCode.stalled, reason);
   }
 
   get version(): LiteVersion | undefined {
@@ -189,7 +182,7 @@ class LiteServerSession implements LiteSession {
       bytesSent: c.bytesSent,
       groupsReceived: c.groupsReceived,
       bytesReceived: c.bytesReceived,
-      stalled: this.#stalled ? 1 : 0,
+      stalled: this.#stallWatch.stall ? 1 : 0,
     };
   }
 
@@ -376,7 +369,7 @@ class LiteServerSession implements LiteSession {
   #finish(info: LiteSessionCloseInfo): void {
     if (this.#closing) return;
     this.#closing = true;
-    clearInterval(this.#stallTimer);
+    this.#stallWatch.stop();
     for (const task of [...this.#tasks]) task.stop();
     this.#tasks.clear();
     this.#clientBroadcasts?.stop();

@@ -41,6 +41,19 @@ export function writableFor(stream: QmuxSendStream, sessionGone: () => Error): Q
   const writable = new WritableStream<Uint8Array>({
     start: (c) => {
       controller = c;
+      // RESET_STREAM as soon as abort() is called, not once a write the peer may never let
+      // finish has settled (WHATWG defers the sink's abort() until then): the queue is dropped
+      // now and the waiting write fails with the reason.
+      c.signal.addEventListener(
+        'abort',
+        () => {
+          stream.reset(streamErrorCodeOf(c.signal.reason));
+          const pending = waiting;
+          waiting = undefined;
+          pending?.reject(c.signal.reason instanceof Error ? c.signal.reason : new Error(String(c.signal.reason)));
+        },
+        { once: true },
+      );
     },
     write: (chunk) => {
       stream.write(chunk);

@@ -16,12 +16,14 @@ export interface ConnectQuicOptions {
   readonly transport?: TransportParameters;
   readonly handshakeTimeoutMs?: number;
   readonly keepAliveMs?: number;
+  /** Bytes each receive stream pulls ahead of its reader (default 256 KiB; 0 = only on read). */
+  readonly receiveHighWaterMark?: number;
 }
 
 export async function connectQuic(url: string | URL, options: ConnectQuicOptions): Promise<WebTransportSession> {
   const alpns = typeof options.alpn === 'string' ? [options.alpn] : [...options.alpn];
   const connection = await dial(new URL(url), { ...options, alpns });
-  const session = createRawQuicSession(connection);
+  const session = createRawQuicSession(connection, { receiveHighWaterMark: options.receiveHighWaterMark });
   session.markReady(connection.alpn);
   connection.schedule(); // dispatch anything that arrived before the handler was attached
   return session;

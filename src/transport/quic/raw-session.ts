@@ -8,8 +8,9 @@ import type { SessionCarrier } from './session-types.ts';
 import { WebTransportError } from './webtransport-error.ts';
 import { QuicWebTransportSession } from './webtransport-session.ts';
 
-export function createRawQuicSession(connection: QuicConnection): QuicWebTransportSession {
+export function createRawQuicSession(connection: QuicConnection, options: { receiveHighWaterMark?: number } = {}): QuicWebTransportSession {
   const carrier: SessionCarrier = {
+    receiveHighWaterMark: options.receiveHighWaterMark,
     openStream: async (bidirectional) => ({ stream: await connection.openStreamWhenAllowed(bidirectional) }),
     sendDatagram: (payload) => connection.sendDatagram(payload),
     maxDatagramSize: () => connection.maxDatagramPayload,

@@ -25,6 +25,8 @@ const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
 export function createReceiveStream(stream: QuicStream, options: ReceiveStreamOptions): ReadableStream<Uint8Array> {
   let controller!: ReadableByteStreamController;
   let done = false;
+  /** pull() asked for bytes a reader is waiting on (with a high-water mark of 0, desiredSize stays 0). */
+  let wanted = false;
 
   const fail = (error: Error): void => {
     if (done) return;
@@ -35,10 +37,13 @@ export function createReceiveStream(stream: QuicStream, options: ReceiveStreamOp
   const pump = (): void => {
     if (done) return;
     try {
-      while ((controller.desiredSize ?? 0) > 0) {
+      while (wanted || (controller.desiredSize ?? 0) > 0) {
         const chunk = stream.read();
         if (!chunk) return;
-        if (chunk.data.byteLength > 0) controller.enqueue(chunk.data);
+        if (chunk.data.byteLength > 0) {
+          wanted = false;
+          controller.enqueue(chunk.data);
+        }
         if (chunk.fin) {
           done = true;
           controller.close();
@@ -69,6 +74,7 @@ export function createReceiveStream(stream: QuicStream, options: ReceiveStreamOp
         }
       },
       pull() {
+        wanted = true;
         pump();
       },
       cancel(reason) {

@@ -92,6 +92,24 @@ export class QuicSendStream extends WritableStream<Uint8Array> {
       }
     };
 
+    /**
+     * RESET_STREAM at once on abort(). WHATWG streams call the sink's abort() only after an
+     * in-flight write settles, and a write to a peer that stopped reading never does: the stream,
+     * its queued chunks and the abort reason would wait for the peer forever. The controller's
+     * signal fires as soon as abort() is called, so the reset (and the release of what quiche and
+     * this stream hold) happens then, and the pending write fails with the reason.
+     */
+    const resetNow = (reason: unknown): void => {
+      if (failed) return;
+      failed = true;
+      stream.reset(options.toWireCode(streamErrorCodeOf(reason)));
+      if (pending) {
+        const broken = pending;
+        pending = undefined;
+        broken.reject(reason instanceof Error ? reason : new Error(String(reason)));
+      }
+    };
+
     stream.onTerminated = (error) => {
       if (failed) return;
       failed = true;
@@ -108,6 +126,7 @@ export class QuicSendStream extends WritableStream<Uint8Array> {
       {
         start(c) {
           controller = c;
+          c.signal.addEventListener('abort', () => resetNow(c.signal.reason), { once: true });
           if (options.prefix) {
             try {
               return writeAll(options.prefix);
@@ -134,8 +153,7 @@ export class QuicSendStream extends WritableStream<Uint8Array> {
           }
         },
         abort(reason) {
-          failed = true;
-          stream.reset(options.toWireCode(streamErrorCodeOf(reason)));
+          resetNow(reason);
         },
       },
       { highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK, size: (chunk) => toBytes(chunk).byteLength },

@@ -53,6 +53,11 @@ export interface WebTransportSession extends WebTransport {
  * implementation by the layer that owns the connection.
  */
 export interface SessionCarrier {
+  /**
+   * Bytes each receive stream pulls out of QUIC ahead of its reader (default 256 KiB); 0 pulls
+   * only for a pending read, so unread bytes hold back the peer through flow control at once.
+   */
+  readonly receiveHighWaterMark?: number;
   /** Opens a QUIC stream for this session; `header` (if any) must precede application data. */
   openStream(bidirectional: boolean): Promise<{ stream: QuicStream; header?: Uint8Array }>;
   /** Sends one datagram; false if it was dropped. */

@@ -10,8 +10,12 @@ export class WebTransportError extends Error {
   readonly source: WebTransportErrorSource;
   readonly streamErrorCode: number | null;
 
+  /** No stack: it reports a peer's or a session's end, and lives on as streams' stored error (see withoutStack). */
   constructor(message: string, options: { source?: WebTransportErrorSource; streamErrorCode?: number | null } = {}) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.source = options.source ?? 'stream';
     this.streamErrorCode = options.streamErrorCode ?? null;
   }

@@ -202,6 +202,7 @@ export class QuicWebTransportSession implements WebTransportSession, PushStreamO
     return createReceiveStream(stream, {
       prefix,
       ended: fin,
+      highWaterMark: this.#carrier.receiveHighWaterMark,
       fromWireCode: (code) => this.#carrier.fromWireCode(code),
       toWireCode: (code) => this.#carrier.toWireCode(code),
     });

@@ -21,7 +21,7 @@ import { emptyCounters, type IetfSessionCounters } from '../session/counters.ts'
 import type { Location } from '../wire/location.ts';
 import type { DeliveryRange } from './filter.ts';
 import { sendGroupAsDatagrams } from './datagram-sender.ts';
-import { sendGroup, untilAborted, type GroupSendResult } from './group-sender.ts';
+import { GroupSender, untilAborted, type GroupSendResult } from './group-sender.ts';
 import { dataSendOrder } from './send-order.ts';
 
 export interface ServedSubscriptionInit {
@@ -49,7 +49,10 @@ type GroupCounters = Pick<IetfSessionCounters, 'groupsSent' | 'groupsDropped'>;
 interface OpenStream {
   group: Group;
   cancel: AbortController;
-  writable?: WritableStream<Uint8Array>;
+  /** The transport has opened the stream (or it is a datagram group, which needs none). */
+  opened: boolean;
+  /** The subgroup stream's sender (datagram groups have none). */
+  sender?: GroupSender;
   done: Promise<unknown>;
 }
 
@@ -171,10 +174,7 @@ export class ServedSubscription {
     if (update.subscriberPriority !== undefined && update.subscriberPriority !== this.#subscriberPriority) {
       this.#subscriberPriority = update.subscriberPriority;
       // Best effort for objects not yet scheduled (§7.1): re-rank the open streams.
-      for (const stream of this.#streams) {
-        const writable = stream.writable as (WritableStream<Uint8Array> & { sendOrder?: number }) | undefined;
-        if (writable && 'sendOrder' in writable) writable.sendOrder = this.#sendOrder(stream.group);
-      }
+      for (const stream of this.#streams) stream.sender?.setRank(this.#sendOrder(stream.group));
     }
   }
 
@@ -183,6 +183,15 @@ export class ServedSubscription {
   }
 
   #open(group: Group, format: ObjectFormat): void {
+    if (this.groupOrder === 'descending') {
+      // An older group still waiting for a stream (no stream credit from the peer) would go out
+      // after this one anyway: drop it rather than hold its bytes outside the session's budget.
+      for (const waiting of this.#streams) {
+        if (waiting.opened || waiting.cancel.signal.aborted) continue;
+        waiting.cancel.abort();
+        this.#counters.groupsDropped++;
+      }
+    }
     // Too many groups in flight (Descending): the oldest is the least useful to a live subscriber.
     if (this.#streams.size >= this.ctx.tuning.maxGroupStreams) {
       const oldest = [...this.#streams].sort((a, b) => a.group.sequence - b.group.sequence)[0]!;
@@ -192,29 +201,33 @@ export class ServedSubscription {
     const cancel = new AbortController();
     const onParentAbort = (): void => cancel.abort();
     this.#cancel.signal.addEventListener('abort', onParentAbort, { once: true });
-    const entry: OpenStream = { group, cancel, done: Promise.resolve() };
+    const entry: OpenStream = { group, cancel, opened: group.viaDatagrams, done: Promise.resolve() };
     const start = this.#range.start;
     const firstObject = group.sequence === start.group ? start.object : 0;
-    const sending = group.viaDatagrams ? this.#sendDatagrams(group, firstObject, format, cancel.signal) : sendGroup({
-      transport: this.ctx.transport,
-      data: this.ctx.data,
-      trackAlias: this.trackAlias,
-      group,
-      firstObject,
-      publisherPriority: this.publisherPriority,
-      sendOrder: this.#sendOrder(group),
-      format,
-      deliveryTimeoutMs: this.#deliveryTimeoutMs,
-      cancel: cancel.signal,
-      onOpen: (writable) => {
-        entry.writable = writable;
-        this.#streamCount++;
-      },
-    });
+    if (!group.viaDatagrams) {
+      entry.sender = new GroupSender({
+        transport: this.ctx.transport,
+        data: this.ctx.data,
+        trackAlias: this.trackAlias,
+        group,
+        firstObject,
+        publisherPriority: this.publisherPriority,
+        sendOrder: this.#sendOrder(group),
+        format,
+        deliveryTimeoutMs: this.#deliveryTimeoutMs,
+        cancel: cancel.signal,
+        budget: this.ctx.budget,
+        onOpen: () => {
+          entry.opened = true;
+          this.#streamCount++;
+        },
+      });
+    }
+    const sending = entry.sender ? entry.sender.run() : this.#sendDatagrams(group, firstObject, format, cancel.signal);
     entry.done = sending
       .then((result) => {
         if (result === 'complete') this.#counters.groupsSent++;
-        else if (result === 'timedOut') this.#counters.groupsDropped++;
+        else if (result === 'timedOut' || result === 'dropped') this.#counters.groupsDropped++;
         return result;
       })
       .catch(() => 'failed' as const)
@@ -228,7 +241,8 @@ export class ServedSubscription {
   /** A group that came as datagrams goes out as datagrams (no stream, so no Stream Count). */
   async #sendDatagrams(group: Group, firstObject: number, format: ObjectFormat, cancel: AbortSignal): Promise<GroupSendResult> {
     const { result, dropped } = await sendGroupAsDatagrams({
-      sendDatagram: (datagram) => this.ctx.sendDatagram(datagram),
+      // Datagrams never queue in the session; while its streams' queue is full they are dropped too.
+      sendDatagram: (datagram) => this.ctx.budget.hasRoom(datagram.byteLength) && this.ctx.sendDatagram(datagram),
       data: this.ctx.data,
       trackAlias: this.trackAlias,
       group,

@@ -3,6 +3,7 @@
  * stream, request IDs, authorization and a way to end the session on a protocol error.
  */
 import type { Origin } from '../../../relay/origin.ts';
+import type { SendBudget } from '../../send-budget.ts';
 import type { ControlCodec } from '../control-codec.ts';
 import type { DataCodec } from '../data/data-codec.ts';
 import type { IetfMediaBridge, IetfPeer } from '../media-bridge.ts';
@@ -44,6 +45,8 @@ export interface SessionContext {
   readonly tuning: SessionTuning;
   /** What the session has moved (for the gateway's metrics). */
   readonly counters: IetfSessionCounters;
+  /** Bytes queued for this subscriber across its data streams, bounded by `--subscriber-queue-bytes`. */
+  readonly budget: SendBudget;
   /** Resolves when the session ends. */
   readonly ended: Promise<void>;
   isClosed(): boolean;

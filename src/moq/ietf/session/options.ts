@@ -54,13 +54,34 @@ export interface ServeIetfSessionOptions {
   largestObjectJoinsGroup?: boolean;
   /** MOQT_IMPLEMENTATION sent in SERVER_SETUP. */
   implementation?: string;
+  /**
+   * Bytes queued in the transport for this subscriber across its data streams; past this its
+   * least important group streams are reset. Default 4 MiB.
+   */
+  subscriberQueueBytes?: number;
+  /** A subscriber whose transport took no byte this long while bytes waited is closed. Default 30 s. */
+  viewerStallTimeoutMs?: number;
+}
+
+/** How an IETF session ended. */
+export interface IetfSessionCloseInfo {
+  code: number;
+  reason: string;
+}
+
+export interface IetfSessionStats extends IetfSessionCounters {
+  /** Bytes queued in the transport for this subscriber now, and at most so far. */
+  queuedBytes: number;
+  peakQueuedBytes: number;
+  /** 1 once the session was closed for making no progress (viewer stall timeout). */
+  stalled: number;
 }
 
 export interface SessionHandle {
   /** Resolves once the session has ended, whichever side ended it. */
-  closed: Promise<void>;
+  closed: Promise<IetfSessionCloseInfo>;
   /** Ends the session with a termination code (draft-16 §3.4) and reason. */
   close(code: number, reason: string): void;
   /** What the session has moved so far. */
-  stats(): IetfSessionCounters;
+  stats(): IetfSessionStats;
 }

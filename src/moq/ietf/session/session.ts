@@ -36,7 +36,9 @@ import { emptyCounters, type IetfSessionCounters } from './counters.ts';
 import type { AuthorizationResult, SessionContext, SessionTuning } from './context.ts';
 import { MessageStream } from './message-stream.ts';
 import type { StructuredLogger } from '../../../logger.ts';
-import type { AuthorizeAction, ServeIetfSessionOptions, SessionHandle } from './options.ts';
+import type { AuthorizeAction, IetfSessionCloseInfo, IetfSessionStats, ServeIetfSessionOptions, SessionHandle } from './options.ts';
+import { SendBudget } from '../../send-budget.ts';
+import { StallWatch } from '../../stall-watch.ts';
 import { OutboundRequests } from './outbound-requests.ts';
 import { type PeerQuirks, peerQuirks } from './peer.ts';
 import { InboundRequestIds, OutboundRequestIds } from './request-ids.ts';
@@ -51,6 +53,8 @@ const DEFAULT_UPSTREAM_RESPONSE_TIMEOUT_MS = 10_000;
 const AUTH_TOKEN_CACHE_BYTES = 8 * 1024;
 /** A data stream must deliver its header within this (§3.4 DATA_STREAM_TIMEOUT, applied per stream). */
 const STREAM_HEADER_TIMEOUT_MS = 10_000;
+const DEFAULT_SUBSCRIBER_QUEUE_BYTES = 4 * 1024 * 1024;
+const DEFAULT_VIEWER_STALL_TIMEOUT_MS = 30_000;
 
 export class IetfSession implements SessionContext, SessionHandle {
   readonly version: IetfVersion;
@@ -64,9 +68,11 @@ export class IetfSession implements SessionContext, SessionHandle {
   readonly media: IetfMediaBridge;
   readonly tuning: SessionTuning;
   readonly counters: IetfSessionCounters = emptyCounters();
+  readonly budget: SendBudget;
   readonly ended: Promise<void>;
-  readonly closed: Promise<void>;
-  #markEnded!: () => void;
+  readonly closed: Promise<IetfSessionCloseInfo>;
+  #markEnded!: (info: IetfSessionCloseInfo) => void;
+  readonly #stallWatch: StallWatch;
   #isClosed = false;
   #control: MessageStream | undefined;
   #datagramWriter: WritableStreamDefaultWriter<Uint8Array> | undefined;
@@ -106,10 +112,19 @@ export class IetfSession implements SessionContext, SessionHandle {
       maxGroupStreams: 8,
     };
     this.#inbound = new InboundRequestIds(options.requestIdWindow ?? DEFAULT_REQUEST_ID_WINDOW, options.requestIdWindow ?? DEFAULT_REQUEST_ID_WINDOW);
-    this.ended = new Promise<void>((resolve) => {
+    this.closed = new Promise<IetfSessionCloseInfo>((resolve) => {
       this.#markEnded = resolve;
     });
-    this.closed = this.ended;
+    this.ended = this.closed.then(() => undefined);
+    this.budget = new SendBudget(options.subscriberQueueBytes ?? DEFAULT_SUBSCRIBER_QUEUE_BYTES);
+    // A subscriber whose transport took nothing that long while bytes waited for it is closed,
+    // releasing all it holds. No termination code means "too slow" (§3.4 leaves the choice to
+    // the implementation), so INTERNAL_ERROR with the reason.
+    this.#stallWatch = new StallWatch(this.budget, options.viewerStallTimeoutMs ?? DEFAULT_VIEWER_STALL_TIMEOUT_MS, (stall) => {
+      if (this.#isClosed) return;
+      this.logger.warn({ queuedBytes: stall.queuedBytes, stalledMs: stall.stalledMs, reason: stall.reason }, 'viewer stalled; closing session');
+      this.close(SessionErrorCode.internalError, stall.reason);
+    });
     this.#subscriptions = new EgressSubscriptions(this);
     this.#fetches = new EgressFetches(this, this.#subscriptions);
     this.#namespaces = new NamespaceSubscriptions(this, this.#outbound);
@@ -122,8 +137,8 @@ export class IetfSession implements SessionContext, SessionHandle {
       responseTimeoutMs: options.upstreamResponseTimeoutMs ?? DEFAULT_UPSTREAM_RESPONSE_TIMEOUT_MS,
     });
     void this.transport.closed.then(
-      () => this.#shutdown('transport closed'),
-      () => this.#shutdown('transport failed'),
+      (info) => this.#shutdown(info?.closeCode ?? SessionErrorCode.noError, info?.reason || 'transport closed'),
+      () => this.#shutdown(SessionErrorCode.internalError, 'transport failed'),
     );
   }
 
@@ -177,8 +192,8 @@ export class IetfSession implements SessionContext, SessionHandle {
 
   // --- SessionHandle ---
 
-  stats(): IetfSessionCounters {
-    return { ...this.counters };
+  stats(): IetfSessionStats {
+    return { ...this.counters, queuedBytes: this.budget.queuedBytes, peakQueuedBytes: this.budget.peakQueuedBytes, stalled: this.#stallWatch.stall ? 1 : 0 };
   }
 
   close(code: number, reason: string): void {
@@ -188,7 +203,7 @@ export class IetfSession implements SessionContext, SessionHandle {
     } catch {
       // Already closed underneath us.
     }
-    this.#shutdown(reason);
+    this.#shutdown(code, reason);
   }
 
   /** GOAWAY (§9.4): asks the client to move to `uri` (or reconnect here when empty). */
@@ -437,9 +452,10 @@ export class IetfSession implements SessionContext, SessionHandle {
     }
   }
 
-  #shutdown(reason: string): void {
+  #shutdown(code: number, reason: string): void {
     if (this.#isClosed) return;
     this.#isClosed = true;
+    this.#stallWatch.stop();
     this.#outboundIds.close();
     this.#subscriptions.closeAll();
     this.#fetches.closeAll();
@@ -449,7 +465,7 @@ export class IetfSession implements SessionContext, SessionHandle {
     this.#outbound.clear();
     this.#aliases.clear();
     this.#control?.abort(streamError(StreamResetCode.sessionClosed));
-    this.#markEnded();
+    this.#markEnded({ code, reason });
   }
 }
 

@@ -1,7 +1,9 @@
+import { withoutStack } from '../../../wire/errors.ts';
+
 /**
  * A WebTransportError-shaped reason for `writable.abort()` / `readable.cancel()`: WebTransport
  * implementations (native, @moq/qmux, our QUIC stack) send its `streamErrorCode` in RESET_STREAM /
- * STOP_SENDING.
+ * STOP_SENDING. It has no stack: it only carries a code to the peer (see withoutStack).
  */
 export interface StreamErrorReason extends Error {
   source: 'stream';
@@ -9,5 +11,8 @@ export interface StreamErrorReason extends Error {
 }
 
 export function streamError(code: number, message = `stream error ${code}`): StreamErrorReason {
-  return Object.assign(new Error(message), { name: 'WebTransportError', source: 'stream' as const, streamErrorCode: code });
+  return Object.assign(
+    withoutStack(() => new Error(message)),
+    { name: 'WebTransportError', source: 'stream' as const, streamErrorCode: code },
+  );
 }

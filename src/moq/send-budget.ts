@@ -72,6 +72,11 @@ export class SendBudget {
     return true;
   }
 
+  /** True when `bytes` more fit without dropping anything (for sends that never queue, like datagrams). */
+  hasRoom(bytes: number): boolean {
+    return this.#queued + bytes <= this.limitBytes;
+  }
+
   /** `sender`'s stream now holds `queued` bytes (after a write, or when the transport took some). */
   update(sender: BudgetedSender, queued: number): void {
     const before = this.#held.get(sender) ?? 0;

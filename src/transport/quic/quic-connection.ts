@@ -479,6 +479,8 @@ export class QuicConnection implements StreamHost {
   #finish(abandonReason?: string): void {
     if (this.isFinished) return;
     this.#notifyClosing(abandonReason);
+    // handler.onClosed may have ended the connection itself (abandon): it is told only once.
+    if (this.isFinished) return;
     const info = this.#lifecycle.closeInfo!;
     this.#lifecycle.enter({ name: 'closed', info });
     clearTimeout(this.#serviceTimer);

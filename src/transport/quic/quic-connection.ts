@@ -380,14 +380,13 @@ export class QuicConnection implements StreamHost {
 
   /** Datagrams, then readable streams, then writable ones; each only when it can have news. */
   #dispatch(handler: QuicConnectionHandler): void {
-    const onStream = (stream: QuicStream): void => handler.onStream(stream);
     // isReadable() (stream data or a datagram waiting) is a cheap flag; readable() builds a
     // native iterator, which costs more than the rest of a pass without packets.
     if (this.native.isReadable()) {
       this.#dispatchDatagrams(handler);
-      this.#streams.dispatchReadable(onStream);
+      this.#streams.dispatchReadable(handler);
     }
-    this.#streams.dispatchWritable(onStream);
+    this.#streams.dispatchWritable(handler);
   }
 
   /**

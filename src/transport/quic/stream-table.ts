@@ -12,6 +12,11 @@ import { firstLocalStreamId, initiatorOf, PeerStreamTracker } from './stream-id.
 /** Fallback pass for deferred FINs, just past QuicStream's give-up deadline, even if nothing arrives. */
 const DEFERRED_FIN_FALLBACK_MS = 10_100;
 
+/** Who takes the streams the peer opens (the connection's handler). */
+export interface StreamAcceptor {
+  onStream(stream: QuicStream): void;
+}
+
 interface StreamWaiter {
   readonly bidirectional: boolean;
   readonly resolve: (stream: QuicStream) => void;
@@ -89,21 +94,21 @@ export class StreamTable {
     this.#writableMayHaveChanged = true;
   }
 
-  /** Notifies streams with input; a new peer stream goes to `onStream` first. */
-  dispatchReadable(onStream: (stream: QuicStream) => void): void {
+  /** Notifies streams with input; a new peer stream goes to `acceptor` first. */
+  dispatchReadable(acceptor: StreamAcceptor): void {
     for (const id of Array.from(this.#host.native.readable())) {
-      const stream = this.#streams.get(id) ?? this.#adoptPeerStream(id, onStream);
+      const stream = this.#streams.get(id) ?? this.#adoptPeerStream(id, acceptor);
       if (stream) stream.notifyReadable();
       else this.#discardForgotten(id);
     }
   }
 
   /** Notifies streams with send room, only when quiche can have news (see #writableMayHaveChanged). */
-  dispatchWritable(onStream: (stream: QuicStream) => void): void {
+  dispatchWritable(acceptor: StreamAcceptor): void {
     if (!this.#writableMayHaveChanged) return;
     this.#writableMayHaveChanged = false;
     for (const id of Array.from(this.#host.native.writable())) {
-      const stream = this.#streams.get(id) ?? this.#adoptPeerStream(id, onStream);
+      const stream = this.#streams.get(id) ?? this.#adoptPeerStream(id, acceptor);
       stream?.notifyWritable();
     }
   }
@@ -159,11 +164,11 @@ export class StreamTable {
     this.#streams.clear();
   }
 
-  #adoptPeerStream(id: number, onStream: (stream: QuicStream) => void): QuicStream | undefined {
+  #adoptPeerStream(id: number, acceptor: StreamAcceptor): QuicStream | undefined {
     if (initiatorOf(id) === this.#host.role || !this.#peerStreams.markNew(id)) return undefined;
     const stream = new QuicStream(this.#host, id);
     this.#streams.set(id, stream);
-    onStream(stream);
+    acceptor.onStream(stream);
     return stream;
   }
 

@@ -5,12 +5,14 @@
  * ServiceQueue shared per UDP socket batches work.
  * No I/O happens here besides those two hooks, so client and server use the same class.
  */
+import { ConnectionLifecycle, type ConnectionStateName } from './connection-lifecycle.ts';
 import { isNativeError } from './native-errors.ts';
 import type { HostPort, NativeConnection, PeerError } from './native-quiche.ts';
 import { QuicTransportError, type ConnectionCloseInfo } from './quic-errors.ts';
-import { QuicStream, type StreamHost } from './quic-stream.ts';
+import type { QuicStream, StreamHost } from './quic-stream.ts';
 import type { ServiceQueue } from './service-queue.ts';
-import { PeerStreamTracker, firstLocalStreamId, initiatorOf, type Role } from './stream-id.ts';
+import type { Role } from './stream-id.ts';
+import { StreamTable } from './stream-table.ts';
 
 /** What owns the application side of the connection (raw QUIC session or HTTP/3). */
 export interface QuicConnectionHandler {
@@ -51,6 +53,8 @@ export interface PacketSink {
 const APPLICATION_ERROR = 0x0c;
 /** How long a client application close waits for handshake confirmation. */
 const PENDING_CLOSE_LIMIT_MS = 1000;
+/** How often a waiting application close checks for confirmation. */
+const PENDING_CLOSE_RETRY_MS = 5;
 /**
  * A closing connection sends one CONNECTION_CLOSE (RFC 9000 §10.2.1) and then drains. If
  * quiche keeps producing packets instead, stop talking after this many.
@@ -78,12 +82,6 @@ export interface ConnectionStats {
   readonly deliveryRateBytesPerSecond: number;
 }
 
-interface StreamWaiter {
-  readonly bidirectional: boolean;
-  readonly resolve: (stream: QuicStream) => void;
-  readonly reject: (error: Error) => void;
-}
-
 export class QuicConnection implements StreamHost {
   readonly role: Role;
   readonly native: NativeConnection;
@@ -93,35 +91,17 @@ export class QuicConnection implements StreamHost {
   handler: QuicConnectionHandler | undefined;
 
   readonly #options: QuicConnectionOptions;
-  readonly #streams = new Map<number, QuicStream>();
-  readonly #peerStreams = new PeerStreamTracker();
-  readonly #nextLocal = { bidi: 0, uni: 0 };
-  readonly #waiters: StreamWaiter[] = [];
-  /** Streams whose FIN waits for a safe moment (QuicStream.finish). */
-  readonly #deferredFins = new Set<QuicStream>();
-  #flushEpoch = 0;
+  readonly #lifecycle = new ConnectionLifecycle();
+  readonly #streams: StreamTable;
   /**
-   * Whether writable() could report something new since the last dispatch. quiche grows send
-   * room (connection tx_cap, stream credit) and learns of STOP_SENDING only while processing a
-   * packet, and hands back credit when we reset a stream; timers are included to be safe. In
-   * between, writable() (a costly native iterator) would re-announce the same streams to
-   * handlers with nothing new to do, so passes triggered by our own writes skip it.
+   * An application close that waits for handshake confirmation (see close()); it lives only
+   * in the open states, and its retry timer is owned by the current one.
    */
-  #writableMayHaveChanged = true;
-  #closeRequested = false;
   #pendingClose: { code: number; reason: string; since: number } | undefined;
-  #establishedAt = 0;
-  #heardSinceEstablished = false;
-  /** Packets generated since close() without quiche entering the draining state. */
-  #packetsWhileClosing = 0;
+  #flushEpoch = 0;
   #lastFailure: unknown;
-  #timer: NodeJS.Timeout | undefined;
-  #keepAlive: NodeJS.Timeout | undefined;
-  #handshakeTimer: NodeJS.Timeout | undefined;
-  #established = false;
-  #finished = false;
-  #closeInfo: ConnectionCloseInfo | undefined;
-  #abandonReason: string | undefined;
+  /** quiche's own timer (loss detection, idle, draining): re-armed every pass until closed. */
+  #serviceTimer: NodeJS.Timeout | undefined;
   readonly established: Promise<void>;
   readonly closed: Promise<ConnectionCloseInfo>;
   #resolveEstablished!: () => void;
@@ -135,8 +115,7 @@ export class QuicConnection implements StreamHost {
     this.local = options.local;
     this.#remote = options.remote;
     this.readBuffer = options.readBuffer;
-    this.#nextLocal.bidi = firstLocalStreamId(options.role, true);
-    this.#nextLocal.uni = firstLocalStreamId(options.role, false);
+    this.#streams = new StreamTable(this);
     this.established = new Promise<void>((resolve, reject) => {
       this.#resolveEstablished = resolve;
       this.#rejectEstablished = reject;
@@ -144,10 +123,8 @@ export class QuicConnection implements StreamHost {
     this.established.catch(() => {});
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     if (options.handshakeTimeoutMs !== undefined) {
-      this.#handshakeTimer = setTimeout(() => {
-        if (!this.#established) this.close(false, 0x0, 'handshake timeout');
-      }, options.handshakeTimeoutMs);
-      this.#handshakeTimer.unref();
+      // Owned by 'handshaking': completing the handshake (or any close) disarms it.
+      this.#lifecycle.own(() => this.close(false, 0x0, 'handshake timeout'), options.handshakeTimeoutMs);
     }
   }
 
@@ -155,12 +132,13 @@ export class QuicConnection implements StreamHost {
     return this.#remote;
   }
 
-  get isEstablished(): boolean {
-    return this.#established;
+  /** Where the connection is in its lifecycle (see connection-lifecycle.ts). */
+  get state(): ConnectionStateName {
+    return this.#lifecycle.name;
   }
 
   get isFinished(): boolean {
-    return this.#finished;
+    return this.#lifecycle.name === 'closed';
   }
 
   /** The negotiated ALPN (empty before the handshake). */
@@ -175,8 +153,8 @@ export class QuicConnection implements StreamHost {
 
   /** Feeds one received UDP payload. */
   receive(packet: Uint8Array, from: HostPort): void {
-    if (this.#finished) return;
-    this.#writableMayHaveChanged = true;
+    if (this.isFinished) return;
+    this.#streams.sendRoomMayHaveChanged();
     try {
       this.native.recv(packet, { from, to: this.local });
       this.#remote = from;
@@ -185,8 +163,11 @@ export class QuicConnection implements StreamHost {
       // show up in the service pass through isClosed()/localError().
       if (!isNativeError(error, 'Done')) this.schedule();
     }
-    if (this.#established) this.#heardSinceEstablished = true;
-    if (this.#deferredFins.size > 0) this.#releaseDeferredFins();
+    const state = this.#lifecycle.state;
+    if (state.name === 'established') state.heardFromPeer = true;
+    if (this.#streams.hasDeferredFins && this.#streams.releaseDeferredFins() && !this.native.isClosed()) {
+      if (this.#flush()) this.schedule();
+    }
     this.schedule();
   }
 
@@ -195,7 +176,7 @@ export class QuicConnection implements StreamHost {
   }
 
   deferFinish(stream: QuicStream): void {
-    this.#deferredFins.add(stream);
+    this.#streams.deferFin(stream);
     // Make the peer answer soon even if nothing else is in flight.
     try {
       this.native.sendAckEliciting();
@@ -203,44 +184,23 @@ export class QuicConnection implements StreamHost {
       // closing
     }
     this.schedule();
-    setTimeout(() => this.schedule(), 10_100).unref(); // the FIN give-up fallback, even if nothing arrives
-  }
-
-  /** Just after quiche processed a packet: queue the deferred FINs that fit and send them now. */
-  #releaseDeferredFins(): void {
-    let released = false;
-    for (const stream of [...this.#deferredFins]) {
-      let done: boolean;
-      try {
-        done = stream.finishIfRoom(true);
-      } catch {
-        done = true; // stopped by the peer: nothing left to finish
-      }
-      if (done) {
-        this.#deferredFins.delete(stream);
-        released = true;
-      }
-    }
-    if (released && !this.native.isClosed()) {
-      if (this.#flush()) this.schedule();
-    }
   }
 
   schedule(): void {
-    if (!this.#finished) this.#options.queue.schedule(this);
+    if (!this.isFinished) this.#options.queue.schedule(this);
   }
 
   /** One pass: handshake state, datagrams, streams, waiting openers, packets out, timer. */
   service(): void {
-    if (this.#finished) return;
-    if (!this.#established && this.native.isEstablished()) this.#markEstablished();
-    if (this.#deferredFins.size > 0) this.#releaseOverdueFins();
-    if (this.#established && this.handler && !this.native.isClosed()) {
+    if (this.isFinished) return;
+    if (this.#lifecycle.name === 'handshaking' && this.native.isEstablished()) this.#markEstablished();
+    if (this.#streams.hasDeferredFins) this.#streams.releaseOverdueFins();
+    if (this.#streamsFlow() && this.handler && !this.native.isClosed()) {
       this.#dispatch(this.handler);
-      this.#serveWaiters();
+      this.#streams.serveWaiters((bidirectional) => this.openStream(bidirectional));
     }
     const more = this.#flush();
-    if (this.#finished) return;
+    if (this.isFinished) return;
     this.#armTimer();
     // Draining (RFC 9000 §10.2.2) already means the end for the application.
     if (this.native.isDraining() || this.native.isClosed()) this.#notifyClosing();
@@ -269,9 +229,7 @@ export class QuicConnection implements StreamHost {
    * it lets a client notice a crashed server within one keep-alive interval.
    */
   abandon(reason: string): void {
-    if (this.#finished) return;
-    this.#abandonReason = reason;
-    this.#finish();
+    this.#finish(reason);
   }
 
   /** The exception that made `fail()` close the connection, for diagnostics. */
@@ -281,38 +239,23 @@ export class QuicConnection implements StreamHost {
 
   /** Opens a stream now, or returns undefined when the peer's MAX_STREAMS limit is reached. */
   openStream(bidirectional: boolean): QuicStream | undefined {
-    if (this.#closeInfo || !this.#established || this.native.isDraining()) return undefined;
-    const left = bidirectional ? this.native.peerStreamsLeftBidi() : this.native.peerStreamsLeftUni();
-    if (left <= 0) return undefined;
-    const id = bidirectional ? this.#nextLocal.bidi : this.#nextLocal.uni;
-    try {
-      // A zero-length send makes quiche create the stream (and count it against the limit).
-      this.native.streamSend(id, new Uint8Array(0), false);
-    } catch (error) {
-      if (isNativeError(error, 'StreamLimit')) return undefined;
-      throw new QuicTransportError(`cannot open stream ${id}: ${String(error)}`);
-    }
-    if (bidirectional) this.#nextLocal.bidi += 4;
-    else this.#nextLocal.uni += 4;
-    const stream = new QuicStream(this, id);
-    this.#streams.set(id, stream);
-    return stream;
+    if (!this.#streamsFlow() || this.native.isDraining()) return undefined;
+    return this.#streams.open(bidirectional);
   }
 
   /** Opens a stream, waiting for the peer to grant more stream credit if needed. */
   openStreamWhenAllowed(bidirectional: boolean): Promise<QuicStream> {
     const stream = this.openStream(bidirectional);
     if (stream) return Promise.resolve(stream);
-    if (this.#closeInfo) return Promise.reject(new QuicTransportError('connection closed'));
-    return new Promise((resolve, reject) => {
-      this.#waiters.push({ bidirectional, resolve, reject });
-      this.schedule();
-    });
+    if (!this.#lifecycle.isLive) return Promise.reject(new QuicTransportError('connection closed'));
+    const waiting = this.#streams.wait(bidirectional);
+    this.schedule();
+    return waiting;
   }
 
   /** Queues an unreliable datagram (RFC 9221); false when it cannot be sent. */
   sendDatagram(payload: Uint8Array): boolean {
-    if (this.#finished) return false;
+    if (this.isFinished) return false;
     try {
       this.native.dgramSend(payload);
     } catch {
@@ -324,7 +267,7 @@ export class QuicConnection implements StreamHost {
 
   /** Largest datagram payload the peer accepts on the current path (0 if none). */
   get maxDatagramPayload(): number {
-    if (this.#finished) return 0;
+    if (this.isFinished) return 0;
     try {
       return this.native.dgramMaxWritableLen() ?? 0;
     } catch {
@@ -334,7 +277,8 @@ export class QuicConnection implements StreamHost {
 
   /** CONNECTION_CLOSE (RFC 9000 §10.2): application close (0x1d) or transport close (0x1c). */
   close(application: boolean, code: number, reason = ''): void {
-    if (this.#finished || this.#closeRequested) return;
+    // Closing already, or ended: quiche would refuse a second CONNECTION_CLOSE (Done) anyway.
+    if (!this.#lifecycle.isOpen) return;
     if (application && !this.#handshakeLikelyConfirmed()) {
       // RFC 9000 §10.2.3: an application close waits for handshake confirmation. quiche 0.18
       // would otherwise keep emitting Handshake packets without ever closing (a packet storm).
@@ -347,7 +291,8 @@ export class QuicConnection implements StreamHost {
       }
       return;
     }
-    this.#closeRequested = true;
+    this.#pendingClose = undefined;
+    this.#lifecycle.enter({ name: 'closing', packetsSent: 0, afterHandshake: this.#lifecycle.name === 'established' });
     try {
       this.native.close(application, code, new TextEncoder().encode(reason));
     } catch {
@@ -373,45 +318,51 @@ export class QuicConnection implements StreamHost {
     };
   }
 
-  /** The fallback: FINs that waited past the give-up deadline go out on the next pass. */
-  #releaseOverdueFins(): void {
-    for (const stream of [...this.#deferredFins]) {
-      try {
-        if (!stream.finishIfRoom(false)) continue;
-      } catch {
-        // stopped by the peer
-      }
-      this.#deferredFins.delete(stream);
-    }
-  }
-
   /** A reset hands the stream's unsent bytes' credit back: other streams may be writable. */
   streamShutDown(): void {
-    this.#writableMayHaveChanged = true;
+    this.#streams.sendRoomMayHaveChanged();
   }
 
   retire(stream: QuicStream): void {
-    if (this.#streams.get(stream.id) === stream) this.#streams.delete(stream.id);
+    this.#streams.retire(stream);
+  }
+
+  get closeInfo(): ConnectionCloseInfo | undefined {
+    return this.#lifecycle.closeInfo;
+  }
+
+  /**
+   * Streams are dispatched and opened once the handshake completed, until the application
+   * learns of the end; a close we requested does not stop them before quiche drains.
+   */
+  #streamsFlow(): boolean {
+    const state = this.#lifecycle.state;
+    return state.name === 'established' || (state.name === 'closing' && state.afterHandshake);
   }
 
   #markEstablished(): void {
-    this.#established = true;
-    this.#establishedAt = Date.now();
-    clearTimeout(this.#handshakeTimer);
+    this.#lifecycle.enter({ name: 'established', since: Date.now(), heardFromPeer: false });
     this.#options.onEstablished?.(this);
     this.#resolveEstablished();
     const keepAliveMs = this.#options.keepAliveMs;
-    if (keepAliveMs !== undefined && keepAliveMs > 0) {
-      this.#keepAlive = setInterval(() => {
-        try {
-          this.native.sendAckEliciting();
-        } catch {
-          // closing
-        }
-        this.schedule();
-      }, keepAliveMs);
-      this.#keepAlive.unref();
+    // onEstablished may have closed the connection already: then there is nothing to keep alive.
+    if (keepAliveMs !== undefined && keepAliveMs > 0 && this.#lifecycle.name === 'established') {
+      // Owned by 'established': a close or the end stops the pings.
+      this.#lifecycle.own(
+        () => {
+          try {
+            this.native.sendAckEliciting();
+          } catch {
+            // closing
+          }
+          this.schedule();
+        },
+        keepAliveMs,
+        true,
+      );
     }
+    // The handshake state owned the retry timer of a close waiting for confirmation.
+    if (this.#pendingClose) this.#retryPendingClose();
   }
 
   #dispatchDatagrams(handler: QuicConnectionHandler): void {
@@ -433,62 +384,9 @@ export class QuicConnection implements StreamHost {
     // native iterator, which costs more than the rest of a pass without packets.
     if (this.native.isReadable()) {
       this.#dispatchDatagrams(handler);
-      this.#dispatchReadable(handler);
+      this.#streams.dispatchReadable(handler);
     }
-    if (this.#writableMayHaveChanged) this.#dispatchWritable(handler);
-  }
-
-  #dispatchReadable(handler: QuicConnectionHandler): void {
-    for (const id of Array.from(this.native.readable())) {
-      const stream = this.#streams.get(id) ?? this.#adoptPeerStream(id, handler);
-      if (stream) stream.notifyReadable();
-      else this.#discardForgotten(id);
-    }
-  }
-
-  #dispatchWritable(handler: QuicConnectionHandler): void {
-    this.#writableMayHaveChanged = false;
-    for (const id of Array.from(this.native.writable())) {
-      const stream = this.#streams.get(id) ?? this.#adoptPeerStream(id, handler);
-      stream?.notifyWritable();
-    }
-  }
-
-  #adoptPeerStream(id: number, handler: QuicConnectionHandler): QuicStream | undefined {
-    if (initiatorOf(id) === this.role || !this.#peerStreams.markNew(id)) return undefined;
-    const stream = new QuicStream(this, id);
-    this.#streams.set(id, stream);
-    handler.onStream(stream);
-    return stream;
-  }
-
-  /** A stream we already forgot still has input (e.g. data racing our STOP_SENDING): drop it. */
-  #discardForgotten(id: number): void {
-    try {
-      while (this.native.streamRecv(id, this.readBuffer) !== null) {
-        // discard
-      }
-    } catch {
-      // reset or finished: nothing left to discard
-    }
-  }
-
-  #serveWaiters(): void {
-    while (this.#waiters.length > 0) {
-      const waiter = this.#waiters[0]!;
-      const stream = this.openStream(waiter.bidirectional);
-      if (!stream) {
-        // Let a waiter of the other kind proceed if it can.
-        const other = this.#waiters.findIndex((w) => w.bidirectional !== waiter.bidirectional);
-        if (other < 0) return;
-        const otherStream = this.openStream(this.#waiters[other]!.bidirectional);
-        if (!otherStream) return;
-        this.#waiters.splice(other, 1)[0]!.resolve(otherStream);
-        continue;
-      }
-      this.#waiters.shift();
-      waiter.resolve(stream);
-    }
+    this.#streams.dispatchWritable(handler);
   }
 
   /**
@@ -511,7 +409,8 @@ export class QuicConnection implements StreamHost {
       const [length, info] = result;
       if (count === 0) this.#flushEpoch++;
       packets.commit(length, info.to);
-      if (this.#closeRequested && !this.native.isDraining() && ++this.#packetsWhileClosing > MAX_PACKETS_WHILE_CLOSING) {
+      const state = this.#lifecycle.state;
+      if (state.name === 'closing' && !this.native.isDraining() && ++state.packetsSent > MAX_PACKETS_WHILE_CLOSING) {
         this.#finish(); // give up: forget the connection without further packets
         return false;
       }
@@ -522,48 +421,46 @@ export class QuicConnection implements StreamHost {
   }
 
   #armTimer(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    clearTimeout(this.#serviceTimer);
+    this.#serviceTimer = undefined;
     const timeout = this.native.timeout();
     if (timeout === null) return;
-    this.#timer = setTimeout(this.#onTimer, Math.max(0, timeout));
-    this.#timer.unref();
+    this.#serviceTimer = setTimeout(this.#onTimer, Math.max(0, timeout));
+    this.#serviceTimer.unref();
   }
 
   readonly #onTimer = (): void => {
-    this.#timer = undefined;
-    if (this.#finished) return;
-    this.#writableMayHaveChanged = true;
+    this.#serviceTimer = undefined;
+    if (this.isFinished) return;
+    this.#streams.sendRoomMayHaveChanged();
     this.native.onTimeout();
     this.service();
   };
 
   /** The connection is closing or draining: no more application traffic either way. */
-  #notifyClosing(): void {
-    if (this.#closeInfo) return;
-    const info = this.#describeClose();
-    this.#closeInfo = info;
-    clearTimeout(this.#handshakeTimer);
-    clearInterval(this.#keepAlive);
+  #notifyClosing(abandonReason?: string): void {
+    if (!this.#lifecycle.isLive) return;
+    const info = this.#describeClose(abandonReason);
+    this.#pendingClose = undefined;
+    this.#lifecycle.enter({ name: 'draining', info });
     const error = new QuicTransportError(`connection closed (${info.initiator}, code ${info.code}${info.reason ? `: ${info.reason}` : ''})`);
     this.#rejectEstablished(error);
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
-    for (const stream of [...this.#streams.values()]) stream.terminate(error);
-    this.#streams.clear();
+    this.#streams.terminateAll(error);
     this.handler?.onClosed(info);
   }
 
   /** Servers confirm on completion (RFC 9001 §4.1.2); clients ~1 RTT later (HANDSHAKE_DONE). */
   #handshakeLikelyConfirmed(): boolean {
-    if (!this.#established) return false;
+    const state = this.#lifecycle.state;
+    if (state.name !== 'established') return false;
     if (this.role === 'server') return true;
     const rttMs = this.native.pathStats()[0]?.rtt ?? 1;
-    return this.#heardSinceEstablished && Date.now() - this.#establishedAt >= 2 * Math.max(1, rttMs) + 5;
+    return state.heardFromPeer && Date.now() - state.since >= 2 * Math.max(1, rttMs) + 5;
   }
 
   #retryPendingClose(): void {
     const pending = this.#pendingClose;
-    if (!pending || this.#finished) return;
+    if (!pending || !this.#lifecycle.isOpen) return;
     if (this.#handshakeLikelyConfirmed()) {
       this.#pendingClose = undefined;
       this.close(true, pending.code, pending.reason);
@@ -574,26 +471,24 @@ export class QuicConnection implements StreamHost {
       this.close(false, APPLICATION_ERROR, `application close ${pending.code}${pending.reason ? `: ${pending.reason}` : ''}`);
       return;
     }
-    setTimeout(() => this.#retryPendingClose(), 5).unref();
+    this.#lifecycle.own(() => this.#retryPendingClose(), PENDING_CLOSE_RETRY_MS);
   }
 
   /** quiche is done with the connection (draining period over), or we gave up on it. */
-  #finish(): void {
-    if (this.#finished) return;
-    this.#notifyClosing();
-    this.#finished = true;
-    clearTimeout(this.#timer);
-    const info = this.#closeInfo!;
+  #finish(abandonReason?: string): void {
+    if (this.isFinished) return;
+    this.#notifyClosing(abandonReason);
+    // handler.onClosed may have ended the connection itself (abandon): it is told only once.
+    if (this.isFinished) return;
+    const info = this.#lifecycle.closeInfo!;
+    this.#lifecycle.enter({ name: 'closed', info });
+    clearTimeout(this.#serviceTimer);
     this.#options.onFinished?.(this, info);
     this.#resolveClosed(info);
   }
 
-  get closeInfo(): ConnectionCloseInfo | undefined {
-    return this.#closeInfo;
-  }
-
-  #describeClose(): ConnectionCloseInfo {
-    if (this.#abandonReason !== undefined) return { initiator: 'timeout', isApplication: false, code: 0, reason: this.#abandonReason };
+  #describeClose(abandonReason: string | undefined): ConnectionCloseInfo {
+    if (abandonReason !== undefined) return { initiator: 'timeout', isApplication: false, code: 0, reason: abandonReason };
     const peer = this.native.peerError();
     if (peer) return { initiator: 'peer', isApplication: peer.isApp, code: peer.errorCode, reason: decodeReason(peer) };
     const local = this.native.localError();

@@ -11,7 +11,7 @@
  * Each received frame's stamp (lib/stamp.ts) gives its latency: receive time − send time.
  */
 import { connectLite, type LiteClient, type ConnectLiteOptions } from '../src/moq/lite/client.ts';
-import { restrictWebSocketProtocols } from './lib/polyfills.ts';
+import { restrictWebSocketProtocols } from '../test/helpers/polyfills.ts';
 import { RtmpPlayer } from './lib/rtmp.ts';
 import { findStamp, now } from './lib/stamp.ts';
 import { Histogram } from './lib/stats.ts';

@@ -1,4 +1,5 @@
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
+import { completeOffer } from './whip-offer.ts';
 
 /**
  * A WHIP publisher built on werift (a second WebRTC stack, not the gateway's own code paths):
@@ -30,18 +31,11 @@ export async function publishOpus(url: string, packets: number, timeoutMs: numbe
   const deadline = Date.now() + timeoutMs;
   try {
     pc.addTransceiver(track, { direction: 'sendonly' });
-    await pc.setLocalDescription(await pc.createOffer());
-    await new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (pc.iceGatheringState === 'complete') resolve();
-      };
-      pc.iceGatheringStateChange.subscribe(check);
-      check();
-    });
+    const offer = await completeOffer(pc);
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/sdp' },
-      body: pc.localDescription!.sdp,
+      body: offer,
       signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
     });
     if (response.status !== 201) return { state: `http ${response.status}: ${await response.text()}`, answer, sent };

@@ -12,16 +12,21 @@ export async function clientOffer(video: 'H264' | 'none' = 'H264'): Promise<stri
   try {
     pc.addTransceiver(new MediaStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
     if (video !== 'none') pc.addTransceiver(new MediaStreamTrack({ kind: 'video' }), { direction: 'sendonly' });
-    await pc.setLocalDescription(await pc.createOffer());
-    await new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (pc.iceGatheringState === 'complete') resolve();
-      };
-      pc.iceGatheringStateChange.subscribe(check);
-      check();
-    });
-    return pc.localDescription!.sdp;
+    return await completeOffer(pc);
   } finally {
     await pc.close();
   }
+}
+
+/** `pc`'s offer once ICE gathering is complete (every host candidate in it: WHIP sends no trickle here). */
+export async function completeOffer(pc: RTCPeerConnection): Promise<string> {
+  await pc.setLocalDescription(await pc.createOffer());
+  await new Promise<void>((resolve) => {
+    const check = (): void => {
+      if (pc.iceGatheringState === 'complete') resolve();
+    };
+    pc.iceGatheringStateChange.subscribe(check);
+    check();
+  });
+  return pc.localDescription!.sdp;
 }

@@ -12,9 +12,8 @@
  * close, aborted (publisherGone) when the connection failed.
  */
 import { normalizePath, RelayError, RelayErrorCode, Track, type TrackOptions } from '../../relay/index.ts';
-import { ProtocolError, StreamAbortedError, StreamResetReason } from '../../wire/errors.ts';
-import { StreamReader } from '../../wire/stream-reader.ts';
-import { StreamWriter } from '../../wire/stream-writer.ts';
+import { ProtocolError, StreamResetReason } from '../../wire/errors.ts';
+import type { StreamReader } from '../../wire/stream-reader.ts';
 import { LiteAnnounced } from './client-announced.ts';
 import { negotiateAsClient } from './client-handshake.ts';
 import { answerServerRequest, type ServerRequestContext } from './client-requests.ts';
@@ -24,11 +23,10 @@ import { LiteCloseCode } from './close-code.ts';
 import { decodeGroupHeader } from './group.ts';
 import { DEFAULT_LITE_LIMITS, SILENT_LOGGER, type SessionLogger } from './options.ts';
 import type { RequestStream } from './request-stream.ts';
-import type { LiteSessionCloseInfo } from './session.ts';
-import { decodeSessionInfo } from './session-setup.ts';
 import { UniStreamType } from './stream-type.ts';
 import { LiteProtocol, LiteVersion, versionName } from './version.ts';
-import type { BidirectionalStream, WebTransportLike } from './web-transport.ts';
+import type { WebTransportLike } from './web-transport.ts';
+import { LiteConnection, type LiteEndInfo } from './connection.ts';
 
 export { LiteAnnounced } from './client-announced.ts';
 export { LiteConnectError } from './client-websocket.ts';
@@ -59,10 +57,8 @@ export interface ConnectLiteOptions {
   onClose?: (info: LiteClientCloseInfo) => void;
 }
 
-export interface LiteClientCloseInfo extends LiteSessionCloseInfo {
-  /** True when the connection failed rather than being closed by either side. */
-  failed: boolean;
-}
+/** How the session ended; `failed` when the connection was lost rather than closed by either side. */
+export type LiteClientCloseInfo = LiteEndInfo;
 
 export interface LiteSubscribeOptions {
   /** Feed this relay track (e.g. one already handed to viewers) instead of a new one. */
@@ -124,10 +120,9 @@ export async function connectLite(url: string | URL, options: ConnectLiteOptions
   }
 }
 
-const MAX_REASON_CHARS = 256;
-
 class LiteClientSession implements LiteClient {
   readonly closed: Promise<LiteClientCloseInfo>;
+  readonly #connection: LiteConnection;
   readonly #transport: WebTransportLike;
   readonly #logger: SessionLogger;
   readonly #limits: { maxMessageBytes: number; maxFrameBytes: number };
@@ -135,13 +130,8 @@ class LiteClientSession implements LiteClient {
   readonly #subscriptions = new Map<number, ClientSubscription>();
   readonly #announced = new Set<LiteAnnounced>();
   readonly #requests: ServerRequestContext;
-  readonly #sessionStream: RequestStream | undefined;
   readonly #onClose: ((info: LiteClientCloseInfo) => void) | undefined;
-  readonly #bidis: ReadableStreamDefaultReader<BidirectionalStream>;
-  readonly #unis: ReadableStreamDefaultReader<ReadableStream<Uint8Array>>;
-  #resolveClosed!: (info: LiteClientCloseInfo) => void;
   #nextSubscribeId = 0;
-  #closing = false;
 
   constructor(
     transport: WebTransportLike,
@@ -151,7 +141,6 @@ class LiteClientSession implements LiteClient {
     options: ConnectLiteOptions,
   ) {
     this.#transport = transport;
-    this.#sessionStream = sessionStream;
     this.#logger = options.logger ?? SILENT_LOGGER;
     this.#onClose = options.onClose;
     this.#limits = {
@@ -164,23 +153,31 @@ class LiteClientSession implements LiteClient {
       held: new Set(),
       onGoaway: (uri) => this.#logger.info({ uri }, 'moq-lite server sent GOAWAY'),
     };
-    this.closed = new Promise((resolve) => {
-      this.#resolveClosed = resolve;
+    this.#connection = new LiteConnection(transport, {
+      logger: this.#logger,
+      maxMessageBytes: this.#limits.maxMessageBytes,
+      peer: 'server',
+      finished: (info) => this.#finished(info),
     });
-    this.#bidis = transport.incomingBidirectionalStreams.getReader();
-    this.#unis = transport.incomingUnidirectionalStreams.getReader();
-    transport.closed.then(
-      (info) => this.#finish({ ...closeInfoFrom(info), failed: false }),
-      (error: unknown) => this.#finish({ code: LiteCloseCode.internal, reason: `connection lost: ${describe(error)}`, failed: true }),
+    this.closed = this.#connection.closed;
+    this.#connection.start(
+      {
+        serveBidi: (stream) => answerServerRequest(this.#requests, stream),
+        serveUni: (reader) => this.#receiveUni(reader),
+        streamFailed: (error, stream, reader) => {
+          this.#logger.warn({ err: error }, 'moq-lite server request failed');
+          stream?.writer.reset(RelayErrorCode.internal, 'internal error');
+          void stream?.reader.cancel();
+          void reader?.cancel();
+        },
+      },
+      sessionStream,
     );
-    void this.#acceptBidis();
-    void this.#acceptUnis();
-    void this.#readSessionStream();
   }
 
   subscribe(broadcast: string, trackName: string, priority = 0, options: LiteSubscribeOptions = {}): Track {
     const track = options.track ?? new Track(trackName, options.trackOptions);
-    if (this.#closing) {
+    if (this.#connection.closing) {
       track.abort(new RelayError('session closed', RelayErrorCode.publisherGone));
       return track;
     }
@@ -190,70 +187,27 @@ class LiteClientSession implements LiteClient {
     this.#subscriptions.set(id, subscription);
     void subscription
       .run()
-      .catch((error: unknown) => this.#fail(error))
+      .catch((error: unknown) => this.#connection.fail(error))
       .finally(() => this.#subscriptions.delete(id));
     return track;
   }
 
   announced(prefix = ''): LiteAnnounced {
     const announced: LiteAnnounced = new LiteAnnounced(this.#transport, this.version, prefix, this.#limits.maxMessageBytes, {
-      onProtocolError: (error) => this.#fail(error),
+      onProtocolError: (error) => this.#connection.fail(error),
       onClose: () => this.#announced.delete(announced),
     });
-    if (this.#closing) announced.close();
+    if (this.#connection.closing) announced.close();
     else this.#announced.add(announced);
     return announced;
   }
 
   close(code: number = LiteCloseCode.normal, reason = ''): void {
-    if (this.#closing) return;
-    const info = { code, reason: reason.slice(0, MAX_REASON_CHARS), failed: false };
-    try {
-      this.#transport.close({ closeCode: info.code, reason: info.reason });
-    } catch {
-      // already closed
-    }
-    this.#finish(info);
+    this.#connection.close(code, reason);
   }
 
   stats(): LiteClientStats {
     return { version: versionName(this.version), ...this.#counters };
-  }
-
-  async #acceptBidis(): Promise<void> {
-    for (;;) {
-      let next: ReadableStreamReadResult<BidirectionalStream>;
-      try {
-        next = await this.#bidis.read();
-      } catch {
-        return;
-      }
-      if (next.done) return;
-      const stream: RequestStream = { reader: new StreamReader(next.value.readable), writer: new StreamWriter(next.value.writable) };
-      void answerServerRequest(this.#requests, stream).catch((error: unknown) => {
-        if (error instanceof ProtocolError) return this.#fail(error);
-        if (!(error instanceof StreamAbortedError)) this.#logger.warn({ err: error }, 'moq-lite server request failed');
-        stream.writer.reset(RelayErrorCode.internal, 'internal error');
-        void stream.reader.cancel();
-      });
-    }
-  }
-
-  async #acceptUnis(): Promise<void> {
-    for (;;) {
-      let next: ReadableStreamReadResult<ReadableStream<Uint8Array>>;
-      try {
-        next = await this.#unis.read();
-      } catch {
-        return;
-      }
-      if (next.done) return;
-      const reader = new StreamReader(next.value);
-      void this.#receiveUni(reader).catch((error: unknown) => {
-        if (error instanceof ProtocolError) this.#fail(error);
-        void reader.cancel();
-      });
-    }
   }
 
   async #receiveUni(reader: StreamReader): Promise<void> {
@@ -269,36 +223,8 @@ class LiteClientSession implements LiteClient {
     await subscription.receiveGroup(header.sequence, reader);
   }
 
-  /** lite-01/02: the SETUP stream stays open and may carry SESSION_INFO (ignored). */
-  async #readSessionStream(): Promise<void> {
-    const stream = this.#sessionStream;
-    if (!stream) return;
-    try {
-      for (;;) {
-        const body = await stream.reader.messageOrEnd(this.#limits.maxMessageBytes);
-        if (body === undefined) return;
-        decodeSessionInfo(body);
-      }
-    } catch (error) {
-      if (error instanceof ProtocolError) this.#fail(error);
-    }
-  }
-
-  /** Closes the session because the server broke the protocol (or an internal failure). */
-  #fail(error: unknown): void {
-    if (this.#closing) return;
-    if (error instanceof ProtocolError) {
-      this.#logger.warn({ code: error.code, reason: error.message }, 'moq-lite server violated the protocol; closing');
-      const code = error.code === 'unsupported-version' ? LiteCloseCode.unsupportedVersion : LiteCloseCode.protocolViolation;
-      return this.close(code, error.message);
-    }
-    this.#logger.error({ err: error }, 'moq-lite client failed');
-    this.close(LiteCloseCode.internal, 'internal error');
-  }
-
-  #finish(info: LiteClientCloseInfo): void {
-    if (this.#closing) return;
-    this.#closing = true;
+  /** Lets go of everything this client holds (once, from the connection); the owner hears first. */
+  #finished(info: LiteClientCloseInfo): void {
     try {
       this.#onClose?.(info);
     } catch (error) {
@@ -309,24 +235,6 @@ class LiteClientSession implements LiteClient {
     this.#subscriptions.clear();
     for (const announced of [...this.#announced]) announced.close();
     for (const stream of this.#requests.held) void stream.reader.cancel();
-    void this.#sessionStream?.reader.cancel();
-    this.#bidis.cancel().catch(() => undefined);
-    this.#unis.cancel().catch(() => undefined);
     this.#logger.debug({ code: info.code, reason: info.reason, failed: info.failed }, 'moq-lite client session closed');
-    this.#resolveClosed(info);
   }
 }
-
-/** A WebTransportCloseInfo-shaped value, or defaults. */
-function closeInfoFrom(value: unknown): LiteSessionCloseInfo {
-  const info = typeof value === 'object' && value !== null ? (value as { closeCode?: unknown; reason?: unknown }) : {};
-  return {
-    code: typeof info.closeCode === 'number' ? info.closeCode : LiteCloseCode.normal,
-    reason: typeof info.reason === 'string' ? info.reason : 'closed by peer',
-  };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-

@@ -12,7 +12,7 @@
  */
 import { normalizePath, RelayErrorCode } from '../../relay/index.ts';
 import { ProtocolError, StreamAbortedError } from '../../wire/errors.ts';
-import { StreamReader } from '../../wire/stream-reader.ts';
+import type { StreamReader } from '../../wire/stream-reader.ts';
 import { StreamWriter } from '../../wire/stream-writer.ts';
 import { ByteWriter } from '../../wire/byte-writer.ts';
 import { decodeAnnouncePlease } from './announce.ts';
@@ -29,16 +29,13 @@ import { AnnouncementOverflowError, serveAnnouncements } from './serve-announcem
 import { serveFetch } from './serve-fetch.ts';
 import { refuse, type RequestStream } from './request-stream.ts';
 import { serveSubscription } from './serve-subscription.ts';
-import { decodeSessionInfo } from './session-setup.ts';
 import { BidiStreamType, UniStreamType } from './stream-type.ts';
 import { decodeSubscribe } from './subscribe.ts';
 import { hasFetch, hasGoaway, hasProbe, LiteProtocol, LiteVersion, versionFromProtocol, versionName } from './version.ts';
-import type { BidirectionalStream, WebTransportLike } from './web-transport.ts';
+import type { WebTransportLike } from './web-transport.ts';
+import { LiteConnection, type LiteCloseInfo } from './connection.ts';
 
-export interface LiteSessionCloseInfo {
-  code: number;
-  reason: string;
-}
+export type LiteSessionCloseInfo = LiteCloseInfo;
 
 export interface LiteSessionStats {
   version: string | undefined;
@@ -82,14 +79,12 @@ export function serveLiteSession(transport: WebTransportLike, options: LiteSessi
   return new LiteServerSession(transport, options);
 }
 
-/** WebTransport close reasons are limited to 1024 bytes. */
-const MAX_REASON_CHARS = 256;
-
 class SetupTimeoutError extends Error {
   override readonly name = 'SetupTimeoutError';
 }
 
 class LiteServerSession implements LiteSession {
+  readonly #connection: LiteConnection;
   readonly #transport: WebTransportLike;
   readonly #options: LiteSessionOptions;
   readonly #limits: LiteLimits;
@@ -97,16 +92,11 @@ class LiteServerSession implements LiteSession {
   readonly #counters: SessionCounters = emptyCounters();
   readonly #budget: SendBudget;
   readonly #tasks = new Set<Stoppable>();
-  readonly #bidis: ReadableStreamDefaultReader<BidirectionalStream>;
-  readonly #unis: ReadableStreamDefaultReader<ReadableStream<Uint8Array>>;
   readonly ready: Promise<LiteVersion | undefined>;
   readonly closed: Promise<LiteSessionCloseInfo>;
   #resolveReady!: (version: LiteVersion | undefined) => void;
-  #resolveClosed!: (info: LiteSessionCloseInfo) => void;
   #version: LiteVersion | undefined;
   #clientBroadcasts: ClientBroadcasts | undefined;
-  #sessionStream: Negotiated['sessionStream'];
-  #closing = false;
   readonly #stallWatch: StallWatch;
 
   constructor(transport: WebTransportLike, options: LiteSessionOptions) {
@@ -118,18 +108,17 @@ class LiteServerSession implements LiteSession {
     this.ready = new Promise((resolve) => {
       this.#resolveReady = resolve;
     });
-    this.closed = new Promise((resolve) => {
-      this.#resolveClosed = resolve;
+    this.#connection = new LiteConnection(transport, {
+      logger: this.#logger,
+      maxMessageBytes: this.#limits.maxMessageBytes,
+      peer: 'client',
+      classify: serverFailure,
+      finished: (info) => this.#finished(info),
     });
-    this.#bidis = transport.incomingBidirectionalStreams.getReader();
-    this.#unis = transport.incomingUnidirectionalStreams.getReader();
-    transport.closed.then(
-      (info) => this.#finish(closeInfoFrom(info, LiteCloseCode.normal, 'closed by peer')),
-      (error: unknown) => this.#finish({ code: LiteCloseCode.internal, reason: `transport failed: ${describe(error)}` }),
-    );
+    this.closed = this.#connection.closed.then(({ code, reason }) => ({ code, reason }));
     // A subscriber whose transport accepted nothing that long while bytes waited is closed.
     this.#stallWatch = new StallWatch(this.#budget, this.#limits.viewerStallTimeoutMs, (stall) => {
-      if (this.#closing) return;
+      if (this.#connection.closing) return;
       this.#logger.warn({ queuedBytes: stall.queuedBytes, stalledMs: stall.stalledMs, reason: stall.reason }, 'viewer stalled; closing session');
       this.close(LiteCloseCode.stalled, stall.reason);
     });
@@ -141,14 +130,7 @@ class LiteServerSession implements LiteSession {
   }
 
   close(code: number = LiteCloseCode.normal, reason = ''): void {
-    if (this.#closing) return;
-    const info = { code, reason: reason.slice(0, MAX_REASON_CHARS) };
-    try {
-      this.#transport.close({ closeCode: info.code, reason: info.reason });
-    } catch {
-      // already closed
-    }
-    this.#finish(info);
+    this.#connection.close(code, reason);
   }
 
   /**
@@ -158,7 +140,7 @@ class LiteServerSession implements LiteSession {
    */
   goAway(uri = ''): void {
     const version = this.#version;
-    if (this.#closing || version === undefined || !hasGoaway(version)) return;
+    if (this.#connection.closing || version === undefined || !hasGoaway(version)) return;
     const message = encodeGoaway({ uri }, version);
     void this.#transport
       .createBidirectionalStream()
@@ -188,27 +170,33 @@ class LiteServerSession implements LiteSession {
 
   async #run(): Promise<void> {
     try {
-      const version = await this.#negotiate();
-      if (version === undefined || this.#closing) return;
+      const negotiated = await this.#negotiate();
+      if (negotiated === undefined || this.#connection.closing) return;
+      const { version } = negotiated;
       this.#version = version;
       const ctx = this.#context(version);
       this.#logger.info({ version: versionName(version), root: ctx.root }, 'moq-lite session started');
       this.#resolveReady(version);
       this.#clientBroadcasts = new ClientBroadcasts(ctx);
-      void this.#clientBroadcasts.run().catch((error: unknown) => this.#fail(error));
-      void this.#readSessionStream();
-      void this.#acceptBidis(ctx);
-      void this.#acceptUnis(ctx);
+      void this.#clientBroadcasts.run().catch((error: unknown) => this.#connection.fail(error));
+      this.#connection.start(
+        {
+          serveBidi: (stream) => this.#serveBidi(ctx, stream, negotiated.sessionStream !== undefined),
+          serveUni: (reader) => this.#serveUni(ctx, reader),
+          streamFailed: (error, stream, reader) => this.#streamFailed(error, stream, reader),
+        },
+        negotiated.sessionStream,
+      );
     } catch (error) {
-      this.#fail(error);
+      this.#connection.fail(error);
     }
   }
 
   /** The version from the protocol, or from the client's SETUP on its first bidi stream. */
-  async #negotiate(): Promise<LiteVersion | undefined> {
+  async #negotiate(): Promise<Negotiated | undefined> {
     const { protocol } = this.#options;
     const pinned = versionFromProtocol(protocol);
-    if (pinned !== undefined) return pinned;
+    if (pinned !== undefined) return { version: pinned };
     if (protocol !== LiteProtocol.Compat && protocol !== '') {
       throw new ProtocolError('unsupported-version', `protocol "${protocol}" is not moq-lite`);
     }
@@ -218,16 +206,10 @@ class LiteServerSession implements LiteSession {
     });
     try {
       const { setup } = this.#options;
-      let negotiated: Negotiated;
-      if (setup) {
-        negotiated = await Promise.race([answerReadSetup(setup), timeout]);
-      } else {
-        const first = await Promise.race([this.#bidis.read(), timeout]);
-        if (first.done) return undefined;
-        negotiated = await Promise.race([answerSetup(first.value, this.#limits.maxMessageBytes), timeout]);
-      }
-      this.#sessionStream = negotiated.sessionStream;
-      return negotiated.version;
+      if (setup) return await Promise.race([answerReadSetup(setup), timeout]);
+      const first = await Promise.race([this.#connection.nextBidi(), timeout]);
+      if (first === undefined) return undefined;
+      return await Promise.race([answerSetup(first, this.#limits.maxMessageBytes), timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -251,28 +233,14 @@ class LiteServerSession implements LiteSession {
       allowPublish: (path) => access?.canPublish(path) ?? true,
       allowSubscribe: (path) => access?.canSubscribe(path) ?? true,
       get closing() {
-        return session.#closing;
+        return session.#connection.closing;
       },
-      onFatal: (error) => this.#fail(error),
+      onFatal: (error) => this.#connection.fail(error),
       tasks: this.#tasks,
     };
   }
 
-  async #acceptBidis(ctx: SessionContext): Promise<void> {
-    for (;;) {
-      let next: ReadableStreamReadResult<BidirectionalStream>;
-      try {
-        next = await this.#bidis.read();
-      } catch {
-        return;
-      }
-      if (next.done) return;
-      const stream: RequestStream = { reader: new StreamReader(next.value.readable), writer: new StreamWriter(next.value.writable) };
-      void this.#serveBidi(ctx, stream).catch((error: unknown) => this.#onStreamError(error, stream));
-    }
-  }
-
-  async #serveBidi(ctx: SessionContext, stream: RequestStream): Promise<void> {
+  async #serveBidi(ctx: SessionContext, stream: RequestStream, hasSessionStream: boolean): Promise<void> {
     const { version, limits } = ctx;
     const type = await stream.reader.varint();
     switch (type) {
@@ -298,26 +266,12 @@ class LiteServerSession implements LiteSession {
       }
       case BidiStreamType.Session:
       case BidiStreamType.ClientSetupCompat:
-        if (this.#sessionStream) throw new ProtocolError('unexpected-message', 'duplicate SETUP stream');
+        if (hasSessionStream) throw new ProtocolError('unexpected-message', 'duplicate SETUP stream');
         break;
     }
     // lite-03+: an unknown stream type resets only that stream; before, it was fatal.
     if (version >= LiteVersion.Draft03) return refuse(stream, RelayErrorCode.notFound, `unknown stream type 0x${type.toString(16)}`);
     throw new ProtocolError('unknown-stream-type', `unknown bidi stream type 0x${type.toString(16)}`);
-  }
-
-  async #acceptUnis(ctx: SessionContext): Promise<void> {
-    for (;;) {
-      let next: ReadableStreamReadResult<ReadableStream<Uint8Array>>;
-      try {
-        next = await this.#unis.read();
-      } catch {
-        return;
-      }
-      if (next.done) return;
-      const reader = new StreamReader(next.value);
-      void this.#serveUni(ctx, reader).catch((error: unknown) => this.#onStreamError(error, undefined, reader));
-    }
   }
 
   async #serveUni(ctx: SessionContext, reader: StreamReader): Promise<void> {
@@ -327,72 +281,29 @@ class LiteServerSession implements LiteSession {
     throw new ProtocolError('unknown-stream-type', `unknown uni stream type 0x${type.toString(16)}`);
   }
 
-  /** lite-01/02: the SETUP stream stays open and may carry SESSION_INFO (ignored). */
-  async #readSessionStream(): Promise<void> {
-    const stream = this.#sessionStream;
-    if (!stream) return;
-    try {
-      for (;;) {
-        const body = await stream.reader.messageOrEnd(this.#limits.maxMessageBytes);
-        if (body === undefined) return;
-        decodeSessionInfo(body);
-      }
-    } catch (error) {
-      if (!(error instanceof StreamAbortedError)) this.#fail(error);
-    }
-  }
-
-  #onStreamError(error: unknown, stream?: RequestStream, reader?: StreamReader): void {
-    if (error instanceof StreamAbortedError) return; // the client reset a stream: its business
-    if (error instanceof ProtocolError || error instanceof AnnouncementOverflowError) return this.#fail(error);
+  /** A stream handler failed (not a protocol violation, not the client's reset). */
+  #streamFailed(error: unknown, stream: RequestStream | undefined, reader: StreamReader | undefined): void {
+    if (error instanceof AnnouncementOverflowError) return this.#connection.fail(error);
     this.#logger.error({ err: error }, 'moq-lite stream handler failed');
     if (stream) refuse(stream, RelayErrorCode.internal, 'internal error');
     void reader?.cancel();
   }
 
-  /** Closes the session because of `error`, with a reason the client can read. */
-  #fail(error: unknown): void {
-    if (this.#closing) return;
-    if (error instanceof ProtocolError) {
-      this.#logger.warn({ code: error.code, reason: error.message }, 'moq-lite protocol violation; closing session');
-      const code = error.code === 'unsupported-version' ? LiteCloseCode.unsupportedVersion : LiteCloseCode.protocolViolation;
-      return this.close(code, error.message);
-    }
-    if (error instanceof SetupTimeoutError) return this.close(LiteCloseCode.setupTimeout, error.message);
-    if (error instanceof AnnouncementOverflowError) return this.close(LiteCloseCode.tooSlow, error.message);
-    if (error instanceof StreamAbortedError) return this.close(LiteCloseCode.normal, 'setup stream closed');
-    this.#logger.error({ err: error }, 'moq-lite session failed');
-    this.close(LiteCloseCode.internal, 'internal error');
-  }
-
-  /** Ends everything this session holds; idempotent. */
-  #finish(info: LiteSessionCloseInfo): void {
-    if (this.#closing) return;
-    this.#closing = true;
+  /** Lets go of everything this session holds (once, from the connection). */
+  #finished(info: LiteSessionCloseInfo): void {
     this.#stallWatch.stop();
     for (const task of [...this.#tasks]) task.stop();
     this.#tasks.clear();
     this.#clientBroadcasts?.stop();
-    void this.#sessionStream?.reader.cancel();
-    this.#bidis.cancel().catch(() => undefined);
-    this.#unis.cancel().catch(() => undefined);
     this.#resolveReady(this.#version);
     this.#logger.info({ code: info.code, reason: info.reason }, 'moq-lite session closed');
-    this.#resolveClosed(info);
   }
 }
 
-function closeInfoFrom(value: unknown, code: number, reason: string): LiteSessionCloseInfo {
-  if (typeof value === 'object' && value !== null) {
-    const info = value as { closeCode?: unknown; reason?: unknown };
-    return {
-      code: typeof info.closeCode === 'number' ? info.closeCode : code,
-      reason: typeof info.reason === 'string' ? info.reason : reason,
-    };
-  }
-  return { code, reason };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** The server's own failures that have a close code: a late SETUP, a watcher that fell behind, a closed SETUP stream. */
+function serverFailure(error: unknown): LiteSessionCloseInfo | undefined {
+  if (error instanceof SetupTimeoutError) return { code: LiteCloseCode.setupTimeout, reason: error.message };
+  if (error instanceof AnnouncementOverflowError) return { code: LiteCloseCode.tooSlow, reason: error.message };
+  if (error instanceof StreamAbortedError) return { code: LiteCloseCode.normal, reason: 'setup stream closed' };
+  return undefined;
 }

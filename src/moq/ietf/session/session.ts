@@ -336,6 +336,7 @@ export class IetfSession implements SessionContext, SessionHandle {
         return;
       case 'namespace':
       case 'namespace_done':
+      case 'publish_blocked':
         throw violation(`${message.type} on the control stream`, 'unexpected-message');
     }
   }

@@ -4,7 +4,12 @@
  * typed Message Parameters and vi64 AUTHORIZATION TOKEN values. The control targets also check
  * that what decodes re-encodes stably (decode → encode → decode → encode gives the same bytes).
  */
+import { FETCH_HEADER_TYPE } from '../../../src/moq/ietf/data/data-codec.ts';
+import type { FetchObject } from '../../../src/moq/ietf/data/objects.ts';
+import { encodeSubgroupHeader, encodeSubgroupObject, readSubgroupHeader, readSubgroupObject } from '../../../src/moq/ietf/data/subgroup-stream.ts';
 import { draft18ControlCodec, Draft18MessageType } from '../../../src/moq/ietf/draft18/control-codec.ts';
+import { draft18DataCodec as data } from '../../../src/moq/ietf/draft18/data-codec.ts';
+import { DEFAULT_MAX_OBJECT_BYTES } from '../../../src/moq/ietf/limits.ts';
 import { IetfProtocolError, SessionErrorCode } from '../../../src/moq/ietf/errors.ts';
 import type { ControlMessage } from '../../../src/moq/ietf/messages.ts';
 import type { RawControlMessage } from '../../../src/moq/ietf/wire/control-framing.ts';
@@ -13,7 +18,8 @@ import { DRAFT18_PARAMETERS, readTypedParameters, writeTypedParameters } from '.
 import { ByteReader } from '../../../src/wire/byte-reader.ts';
 import { ByteWriter } from '../../../src/wire/byte-writer.ts';
 import { ProtocolError } from '../../../src/wire/errors.ts';
-import { cat, text } from '../bytes.ts';
+import { StreamReader } from '../../../src/wire/stream-reader.ts';
+import { cat, streamOf, text } from '../bytes.ts';
 import type { FuzzTarget } from '../harness.ts';
 
 const isProtocolError = (error: unknown): boolean => error instanceof ProtocolError;
@@ -65,7 +71,80 @@ function decodeStably(raw: RawControlMessage, streamRequestId: number): void {
   if (first.type !== second.type || hex(first.body) !== hex(second.body)) throw new Error(`unstable re-encoding of 0x${raw.type.toString(16)}: ${hex(first.body)} vs ${hex(second.body)}`);
 }
 
+/** A peer-opened uni stream: SUBGROUP_HEADER or FETCH_HEADER and objects (§10.4). The first byte picks the fetch's group order. */
+async function readDataStream(bytes: Uint8Array): Promise<void> {
+  if (bytes.byteLength === 0) return;
+  const order = (bytes[0]! & 1) === 0 ? 'ascending' : 'descending';
+  const reader = new StreamReader(streamOf(bytes.subarray(1)), 'vi64');
+  const type = await reader.varint();
+  if (type === FETCH_HEADER_TYPE) {
+    await reader.varint(); // request ID
+    let previous: FetchObject | undefined;
+    for (let object = await data.readFetchObject(reader, previous, DEFAULT_MAX_OBJECT_BYTES, order); object; object = await data.readFetchObject(reader, previous, DEFAULT_MAX_OBJECT_BYTES, order)) {
+      if (!('endOfRange' in object)) previous = object;
+    }
+    return;
+  }
+  if (!data.subgroupFlags(type)) throw new IetfProtocolError(SessionErrorCode.protocolViolation, 'unknown stream type');
+  const header = await readSubgroupHeader(reader, type, data);
+  let previous: number | undefined;
+  for (let object = await readSubgroupObject(reader, header, previous, data, DEFAULT_MAX_OBJECT_BYTES); object; object = await readSubgroupObject(reader, header, previous, data, DEFAULT_MAX_OBJECT_BYTES)) {
+    previous = object.objectId;
+  }
+}
+
+function dataSeeds(): Uint8Array[] {
+  const seeds: Uint8Array[] = [];
+  const extensions = [
+    { type: 0x08n, value: 1_000_000n },
+    { type: 0x0dn, value: Uint8Array.of(1, 0x64, 0, 0x1f) },
+  ];
+  for (const hasExtensions of [false, true]) {
+    for (const subgroupId of [0, 'firstObject' as const, 7]) {
+      const header = { trackAlias: 3, groupId: 2 ** 33, subgroupId, publisherPriority: subgroupId === 7 ? undefined : 128, hasExtensions, endOfGroup: subgroupId === 7 };
+      const objects = [
+        { objectId: 0, status: 'normal' as const, extensions: hasExtensions ? extensions : [], payload: Uint8Array.of(1, 2, 3, 4) },
+        { objectId: 200, status: 'normal' as const, extensions: [], payload: new Uint8Array(70) },
+        { objectId: 201, status: 'endOfGroup' as const, extensions: [], payload: new Uint8Array(0) },
+      ];
+      seeds.push(cat(0, encodeSubgroupHeader(header, data), ...objects.map((o, i) => encodeSubgroupObject(header, o, objects[i - 1]?.objectId, data))));
+    }
+  }
+  for (const order of ['ascending', 'descending'] as const) {
+    const writer = new ByteWriter(256, 'vi64').varint(FETCH_HEADER_TYPE).varint(8);
+    const groups = order === 'ascending' ? [0, 0, 3, 3] : [9, 9, 4, 1];
+    let previous: FetchObject | undefined;
+    groups.forEach((groupId, i) => {
+      const object: FetchObject = { groupId, subgroupId: i % 2, objectId: i % 2 === 0 ? 0 : 5, publisherPriority: 1, status: 'normal', extensions: i === 0 ? extensions : [], payload: new Uint8Array(3).fill(i) };
+      data.writeFetchObject(writer, object, previous, order);
+      previous = object;
+    });
+    seeds.push(cat(order === 'ascending' ? 0 : 1, writer.finish()));
+  }
+  return seeds;
+}
+
 export const ietfDraft18Targets: FuzzTarget[] = [
+  {
+    name: 'ietf-18.data-stream',
+    seeds: dataSeeds(),
+    allowed: isProtocolError,
+    async run(bytes) {
+      await readDataStream(bytes);
+    },
+  },
+  {
+    name: 'ietf-18.datagram',
+    seeds: [
+      data.encodeDatagram({ trackAlias: 2, groupId: 2 ** 40, objectId: 1, publisherPriority: 128, endOfGroup: false, status: 'normal', extensions: [], payload: Uint8Array.of(1, 2, 3) }),
+      data.encodeDatagram({ trackAlias: 2, groupId: 5, objectId: 0, publisherPriority: undefined, endOfGroup: true, status: 'normal', extensions: [{ type: 0x10n, value: 99n }], payload: Uint8Array.of(9) }),
+      data.encodeDatagram({ trackAlias: 2, groupId: 6, objectId: 3, publisherPriority: 1, endOfGroup: false, status: 'endOfTrack', extensions: [], payload: new Uint8Array(0) }),
+    ],
+    allowed: isProtocolError,
+    run(bytes) {
+      data.decodeDatagram(bytes);
+    },
+  },
   {
     name: 'ietf-18.vi64',
     seeds: [Uint8Array.of(0x25, 0x80, 0x25), Uint8Array.from(Buffer.from('bbbded7f3e7dfaa1a0e403d8fc8998abc66bc0fefa318fa8e3ca11ffffffffffffffffff', 'hex'))],

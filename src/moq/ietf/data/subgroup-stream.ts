@@ -51,7 +51,7 @@ export function encodeSubgroupHeader(header: SubgroupHeader, codec: DataCodec): 
     endOfGroup: header.endOfGroup,
     hasPriority,
   };
-  const writer = new ByteWriter(24).varint(codec.subgroupType(flags)).varint(header.trackAlias).varint(header.groupId);
+  const writer = new ByteWriter(24, codec.integers).varint(codec.subgroupType(flags)).varint(header.trackAlias).varint(header.groupId);
   if (flags.subgroupId === 'present') writer.varint(header.subgroupId as number);
   if (hasPriority) writer.u8(header.publisherPriority!);
   return writer.finish();
@@ -71,7 +71,7 @@ export function encodeSubgroupObject(header: SubgroupHeader, object: MoqObject, 
 export function encodeSubgroupObjectHead(header: SubgroupHeader, object: MoqObject, previousObjectId: number | undefined, codec: DataCodec): Uint8Array {
   const delta = previousObjectId === undefined ? object.objectId : object.objectId - previousObjectId - 1;
   if (delta < 0) throw new RangeError(`object ${object.objectId} does not follow ${previousObjectId}`);
-  const writer = new ByteWriter(16).varint(delta);
+  const writer = new ByteWriter(16, codec.integers).varint(delta);
   if (header.hasExtensions) writeExtensionBlock(writer, object.extensions, codec.extensionEncoding);
   else if (object.extensions.length > 0) throw new RangeError('extensions on a subgroup stream without the EXTENSIONS bit');
   writer.varint(object.payload.byteLength);

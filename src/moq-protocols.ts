@@ -8,6 +8,9 @@
  * - `moql`: a draft-14 style CLIENT_SETUP whose version list picks moq-lite-01/02 or IETF draft-14.
  * - `moqt-16`: IETF moq-transport draft-16 (draft-ietf-moq-transport-16 §3.1).
  * - `moq-00`: IETF moq-transport draft-14.
+ * - `moqt-18`: IETF moq-transport draft-18 (draft-ietf-moq-transport-18 §3.1). Named but NOT in
+ *   MOQ_PROTOCOLS yet: its session serves subscribers only (src/moq/ietf/version.ts), so we do not
+ *   offer it to peers that would also publish over it.
  *
  * The one list: transports offer it, sessions (src/moq/lite/version.ts, src/moq/ietf/version.ts)
  * name their entries from it.
@@ -16,6 +19,7 @@ export const MoqProtocolName = {
   lite04: 'moq-lite-04',
   lite03: 'moq-lite-03',
   compat: 'moql',
+  ietf18: 'moqt-18',
   ietf16: 'moqt-16',
   ietf14: 'moq-00',
 } as const;

@@ -55,7 +55,7 @@ export class RawIetfClient {
 
   /** Connects over WebSocket with `moqt-16` (draft-16) or `moql` (draft-14 via CLIENT_SETUP's version list). */
   static async connect(url: URL, version: IetfVersion, setup: { maxRequestId?: number; implementation?: string } = {}): Promise<RawIetfClient> {
-    const protocol = version === 'draft-16' ? IETF_ALPN['draft-16'] : 'moql';
+    const protocol = version === 'draft-14' ? 'moql' : IETF_ALPN[version];
     const session = new Session(url, { protocols: [protocol], versions: { [protocol]: null }, requireProtocol: true });
     await session.ready;
     return RawIetfClient.over(session as unknown as WebTransport, version, setup);
@@ -67,15 +67,20 @@ export class RawIetfClient {
    */
   static async over(session: WebTransport, version: IetfVersion, setup: { maxRequestId?: number; path?: string; implementation?: string } = {}): Promise<RawIetfClient> {
     const client = new RawIetfClient(session, version);
-    const control = await session.createBidirectionalStream();
-    client.#writer = control.writable.getWriter();
-    client.#reader = new StreamReader(control.readable);
+    if (version === 'draft-18') {
+      // draft-18 §3.3: each peer opens a uni control stream with SETUP; the server's arrives in #readUni.
+      client.#writer = (await session.createUnidirectionalStream()).getWriter();
+    } else {
+      const control = await session.createBidirectionalStream();
+      client.#writer = control.writable.getWriter();
+      client.#reader = new StreamReader(control.readable);
+    }
     await client.send({
       type: 'client_setup',
       versions: version === 'draft-14' ? [0xff0dad02, IETF_VERSION_NUMBER['draft-14']] : [],
       parameters: { authorizationTokens: [], maxRequestId: setup.maxRequestId ?? 100, implementation: setup.implementation ?? 'raw-test-client', path: setup.path },
     });
-    void client.#readControl();
+    if (version !== 'draft-18') void client.#readControl();
     void client.#acceptUnis();
     void client.#readDatagrams();
     session.closed.then(
@@ -134,13 +139,15 @@ export class RawIetfClient {
     const writer = stream.writable.getWriter();
     await writer.write(this.codec.frame(message));
     const request: RequestStream = { messages: [], ended: false, writer };
-    const reader = new StreamReader(stream.readable);
+    const reader = new StreamReader(stream.readable, this.data.integers);
+    // draft-18 responses carry no Request ID: decode them with the request's.
+    const requestId = 'requestId' in message && typeof message.requestId === 'number' ? message.requestId : 0;
     void (async () => {
       try {
         for (;;) {
           const raw = await readControlMessage(reader);
           if (!raw) break;
-          request.messages.push(this.codec.decode(raw));
+          request.messages.push(this.codec.decode(raw, requestId));
           this.#notify();
         }
       } catch {
@@ -170,7 +177,7 @@ export class RawIetfClient {
   async publishFetch(requestId: number, objects: FetchObject[]): Promise<void> {
     const stream = await this.session.createUnidirectionalStream();
     const writer = stream.getWriter();
-    const out = new ByteWriter().varint(FETCH_HEADER_TYPE).varint(requestId);
+    const out = new ByteWriter(64, this.data.integers).varint(FETCH_HEADER_TYPE).varint(requestId);
     let previous: FetchObject | undefined;
     for (const object of objects) {
       this.data.writeFetchObject(out, object, previous);
@@ -230,8 +237,16 @@ export class RawIetfClient {
   }
 
   async #readUni(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const reader = new StreamReader(stream);
+    const reader = new StreamReader(stream, this.data.integers);
     const type = await reader.varint();
+    if (this.version === 'draft-18' && type === 0x2f00) {
+      // The server's control stream: SETUP (read as the peer's setup), then control messages.
+      const setup = this.codec.decode({ type, body: await reader.messageU16() });
+      if (setup.type === 'client_setup') this.received.push({ type: 'server_setup', parameters: setup.parameters });
+      this.#notify();
+      this.#reader = reader;
+      return this.#readControl();
+    }
     if (type === FETCH_HEADER_TYPE) {
       const fetch: ReceivedFetch = { requestId: await reader.varint(), objects: [] };
       this.fetches.push(fetch);

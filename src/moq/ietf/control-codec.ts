@@ -4,20 +4,25 @@
  */
 import { decodeDraft14, encodeDraft14 } from './draft14/control-codec.ts';
 import { decodeDraft16, encodeDraft16 } from './draft16/control-codec.ts';
+import { draft18ControlCodec } from './draft18/control-codec.ts';
 import type { ControlMessage } from './messages.ts';
 import type { IetfVersion } from './version.ts';
 import { frameControlMessage, type RawControlMessage } from './wire/control-framing.ts';
 
 export interface ControlCodec {
   readonly version: IetfVersion;
-  /** Throws ProtocolError (IetfProtocolError with the session code where one applies). */
-  decode(raw: RawControlMessage): ControlMessage;
+  /**
+   * Throws ProtocolError (IetfProtocolError with the session code where one applies).
+   * `streamRequestId`: draft-18+ responses carry no Request ID; they get the request stream's.
+   */
+  decode(raw: RawControlMessage, streamRequestId?: number): ControlMessage;
   encode(message: ControlMessage): RawControlMessage;
   /** Type + 16-bit length + payload, ready for the control stream. */
   frame(message: ControlMessage): Uint8Array;
 }
 
 export function controlCodec(version: IetfVersion): ControlCodec {
+  if (version === 'draft-18') return { version, decode: draft18ControlCodec.decode, encode: draft18ControlCodec.encode, frame: draft18ControlCodec.frame };
   const [decode, encode] = version === 'draft-14' ? [decodeDraft14, encodeDraft14] : [decodeDraft16, encodeDraft16];
   return {
     version,

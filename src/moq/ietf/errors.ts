@@ -123,7 +123,8 @@ const DRAFT14_REQUEST_ERROR: Readonly<Record<Exclude<RequestKind, 'update'>, Par
 };
 
 export function requestErrorCode(version: IetfVersion, kind: RequestKind, reason: RequestErrorReason): number {
-  if (version === 'draft-16') return DRAFT16_REQUEST_ERROR[reason];
+  // draft-18 keeps draft-16's REQUEST_ERROR numbers for these reasons (draft-18 §14 table).
+  if (version !== 'draft-14') return DRAFT16_REQUEST_ERROR[reason];
   if (kind === 'update') return 0x0;
   return DRAFT14_REQUEST_ERROR[kind][reason] ?? 0x0;
 }
@@ -157,9 +158,9 @@ export function publishDoneCode(version: IetfVersion, status: PublishDoneStatus)
     case 'tooFarBehind':
       return 0x6;
     case 'updateFailed':
-      return version === 'draft-16' ? 0x8 : 0x0;
+      return version !== 'draft-14' ? 0x8 : 0x0;
     case 'malformedTrack':
-      return version === 'draft-16' ? 0x12 : 0x7;
+      return version !== 'draft-14' ? 0x12 : 0x7;
   }
 }
 

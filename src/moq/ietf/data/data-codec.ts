@@ -22,7 +22,7 @@ export interface SubgroupFlags {
 export const FETCH_HEADER_TYPE = 0x05;
 
 export interface DataCodec {
-  readonly version: IetfVersion | 'draft-18';
+  readonly version: IetfVersion;
   /** Integer encoding of every data-plane field: QUIC varints to draft-16, vi64 from draft-18 (§1.4.1). */
   readonly integers: IntegerFormat;
   readonly extensionEncoding: TypeEncoding;

@@ -18,7 +18,7 @@ import { NamespaceSubscriptions } from '../egress/namespaces.ts';
 import { CONTROL_SEND_ORDER } from '../egress/send-order.ts';
 import { EgressSubscriptions } from '../egress/subscriptions.ts';
 import { answerTrackStatus } from '../egress/track-status.ts';
-import { SessionErrorCode, sessionCodeOf, StreamResetCode, violation } from '../errors.ts';
+import { IetfProtocolError, SessionErrorCode, sessionCodeOf, StreamResetCode, violation } from '../errors.ts';
 import { InboundAliases } from '../ingest/aliases.ts';
 import { DatagramReceiver } from '../ingest/datagram-receiver.ts';
 import { receiveFetch } from '../ingest/fetch-receiver.ts';
@@ -30,6 +30,8 @@ import { type IetfMediaBridge, type IetfPeer, passthroughBridge } from '../media
 import type { ClientSetup, ControlMessage } from '../messages.ts';
 import { checkOfferedVersion, readClientSetupFrom } from '../setup.ts';
 import { IETF_VERSION_NUMBER, type IetfVersion } from '../version.ts';
+import { Draft18MessageType } from '../draft18/control-codec.ts';
+import { requestError } from './replies.ts';
 import type { AuthToken } from '../wire/token.ts';
 import { AuthTokenCache, isAuthorized } from './authorization.ts';
 import { emptyCounters, type IetfSessionCounters } from './counters.ts';
@@ -83,6 +85,13 @@ export class IetfSession implements SessionContext, SessionHandle {
   readonly #fetches: EgressFetches;
   readonly #namespaces: NamespaceSubscriptions;
   readonly #publishers: IngestPublishers;
+  /** draft-18: the bidi stream of each open request, by Request ID (responses go there, §3.3). */
+  readonly #requestStreams = new Map<number, MessageStream>();
+  /** draft-18: the peer's control stream (its SETUP), delivered by the uni stream loop. */
+  #peerControl: ((control: { reader: StreamReader; message: ClientSetup }) => void) | undefined;
+  readonly #peerControlArrived = new Promise<{ reader: StreamReader; message: ClientSetup }>((resolve) => {
+    this.#peerControl = resolve;
+  });
 
   constructor(
     readonly transport: WebTransport,
@@ -139,6 +148,7 @@ export class IetfSession implements SessionContext, SessionHandle {
 
   send(message: ControlMessage): void {
     if (this.#isClosed || !this.#control) return;
+    if (this.version === 'draft-18' && this.#sendOnRequestStream(message)) return;
     // A control write fails only when the stream or transport is gone: end quietly.
     this.#control.send(message).catch((error: unknown) => this.fail(new StreamAbortedError('control stream write failed', { cause: error })));
   }
@@ -199,6 +209,7 @@ export class IetfSession implements SessionContext, SessionHandle {
   // --- setup and loops ---
 
   async #run(): Promise<void> {
+    if (this.version === 'draft-18') return this.#runRequestStreams();
     const bidis = this.transport.incomingBidirectionalStreams.getReader();
     const setup = this.#options.setup ?? (await this.#acceptSetup(bidis));
     if (!setup) return;
@@ -264,6 +275,8 @@ export class IetfSession implements SessionContext, SessionHandle {
       if (this.#isClosed) return;
       // §3.3: the control stream stays open for the whole session.
       if (!message) throw violation('control stream closed', 'unexpected-end');
+      // draft-18 §9: only GOAWAY travels on the control stream; requests have their own streams.
+      if (this.version === 'draft-18' && message.type !== 'goaway') throw violation(`${message.type} on the control stream`, 'unexpected-message');
       this.#dispatch(message);
     }
   }
@@ -343,6 +356,8 @@ export class IetfSession implements SessionContext, SessionHandle {
 
   /** A new request from the peer: its ID must be the next one and below what we granted (§9.1). */
   #acceptRequest(requestId: number): void {
+    // draft-18 has no MAX_REQUEST_ID and requests arrive on independent streams, in any order (§9.1).
+    if (this.version === 'draft-18') return;
     this.#inbound.accept(requestId);
     this.#grantRequests();
   }
@@ -399,9 +414,15 @@ export class IetfSession implements SessionContext, SessionHandle {
   }
 
   async #serveUni(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const reader = new StreamReader(stream);
+    const reader = new StreamReader(stream, this.data.integers);
     const type = await withTimeout(reader.varint(), STREAM_HEADER_TIMEOUT_MS, 'timeout' as const);
     if (type === 'timeout') return reader.cancel(streamError(StreamResetCode.internalError, 'no stream header'));
+    if (this.version === 'draft-18') {
+      // §3.3: the peer's control stream is a uni stream that starts with SETUP (type 0x2F00).
+      if (type === Draft18MessageType.setup) return this.#acceptPeerControl(reader);
+      // §3.3: objects may arrive before the control streams; hold them until SETUP is done.
+      await this.#peerControlArrived;
+    }
     if (type === FETCH_HEADER_TYPE) {
       const requestId = await reader.varint();
       const route = this.#fetchRoutes.take(requestId);
@@ -420,6 +441,120 @@ export class IetfSession implements SessionContext, SessionHandle {
     // §10.4.2: a stream for an unknown alias may be abandoned.
     if (!sink) return reader.cancel(streamError(StreamResetCode.cancelled, 'unknown track alias'));
     await receiveSubgroup(reader, header, sink, this.data, this.tuning.maxObjectBytes);
+  }
+
+  // --- draft-18: control uni streams and one bidi stream per request (§3.3, §9) ---
+
+  async #runRequestStreams(): Promise<void> {
+    void this.#acceptUnis().catch((error: unknown) => this.fail(error));
+    const timeoutMs = this.#options.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
+    const peer = await withTimeout(this.#peerControlArrived, timeoutMs, 'timeout' as const);
+    if (this.#isClosed) return;
+    if (peer === 'timeout') return this.close(SessionErrorCode.controlMessageTimeout, 'no SETUP');
+    this.#configure(peer.message);
+    const ours = (await this.transport.createUnidirectionalStream()) as WritableStream<Uint8Array> & { sendOrder?: number };
+    if ('sendOrder' in ours) ours.sendOrder = CONTROL_SEND_ORDER;
+    this.#control = new MessageStream(peer.reader, ours, this.codec);
+    this.send({
+      type: 'server_setup',
+      parameters: { maxAuthTokenCacheSize: AUTH_TOKEN_CACHE_BYTES, authorizationTokens: [], implementation: this.#options.implementation ?? 'moq-gateway' },
+    });
+    this.logger.debug({ version: this.version, implementation: peer.message.parameters.implementation }, 'IETF session established');
+    const bidis = this.transport.incomingBidirectionalStreams.getReader();
+    void this.#acceptRequestStreams(bidis).catch((error: unknown) => this.fail(error));
+    void this.#readDatagrams().catch((error: unknown) => this.fail(error));
+    await this.#readControl();
+  }
+
+  /** The peer's control uni stream, its 0x2F00 type already read: the rest of SETUP (§9.3). */
+  async #acceptPeerControl(reader: StreamReader): Promise<void> {
+    if (this.#peerControl === undefined) throw violation('second control stream', 'unexpected-message');
+    const body = await reader.messageU16();
+    const message = this.codec.decode({ type: Draft18MessageType.setup, body });
+    if (message.type !== 'client_setup') throw violation('control stream does not start with SETUP', 'unexpected-message');
+    const deliver = this.#peerControl;
+    this.#peerControl = undefined;
+    deliver({ reader, message });
+  }
+
+  async #acceptRequestStreams(bidis: ReadableStreamDefaultReader<WebTransportBidirectionalStream>): Promise<void> {
+    for (;;) {
+      const next = await bidis.read().catch(() => ({ done: true as const, value: undefined }));
+      if (next.done || this.#isClosed) return;
+      const stream = new MessageStream(new StreamReader(next.value.readable, this.data.integers), next.value.writable, this.codec);
+      void this.#serveRequestStream(stream).catch((error: unknown) => {
+        if (error instanceof StreamAbortedError) return;
+        this.fail(error);
+      });
+    }
+  }
+
+  /** §3.3: a request stream starts with one of seven request messages; replies go back on it. */
+  async #serveRequestStream(stream: MessageStream): Promise<void> {
+    const first = await withTimeout(stream.read(), STREAM_HEADER_TIMEOUT_MS, 'timeout' as const);
+    if (first === 'timeout') return stream.abort(streamError(StreamResetCode.internalError, 'no request'));
+    if (!first) return;
+    // SUBSCRIBE_TRACKS would have us open PUBLISH streams, and ingest over draft-18 is not
+    // implemented: refuse those rather than half-serve them (§9.6).
+    const refused = first.type === 'publish' || first.type === 'publish_namespace' || (first.type === 'subscribe_namespace' && first.options !== 'namespace');
+    if (refused) {
+      const kind = first.type === 'publish' ? 'publish' : first.type === 'publish_namespace' ? 'publish_namespace' : 'subscribe_namespace';
+      await stream.send(requestError(this.version, kind, first.requestId, 'notSupported', 'publishing over draft-18 is not supported'));
+      return stream.finish();
+    }
+    switch (first.type) {
+      case 'subscribe_namespace':
+        return this.#namespaces.serveStream(stream, first);
+      case 'subscribe':
+      case 'fetch':
+      case 'track_status':
+        break;
+      default:
+        throw violation(`request stream starts with ${first.type}`, 'unexpected-message');
+    }
+    const requestId = first.requestId;
+    if (this.#requestStreams.has(requestId)) throw new IetfProtocolError(SessionErrorCode.invalidRequestId, `duplicate request ID ${requestId}`);
+    this.#requestStreams.set(requestId, stream);
+    const ids = [requestId];
+    try {
+      this.#dispatch(first);
+      for (;;) {
+        const message = await stream.read(requestId);
+        if (!message || this.#isClosed) break;
+        if (message.type !== 'request_update') throw violation(`${message.type} on a request stream`, 'unexpected-message');
+        // The update's reply goes on this stream too (§9.9).
+        this.#requestStreams.set(message.requestId, stream);
+        ids.push(message.requestId);
+        this.#update(message);
+      }
+    } catch (error) {
+      if (!(error instanceof StreamAbortedError)) throw error;
+    } finally {
+      // §3.5.1: the subscriber ends a request by finishing or resetting its stream.
+      for (const id of ids) this.#requestStreams.delete(id);
+      if (first.type === 'subscribe') this.#subscriptions.unsubscribe({ type: 'unsubscribe', requestId });
+      if (first.type === 'fetch') this.#fetches.cancel({ type: 'fetch_cancel', requestId });
+    }
+  }
+
+  /** draft-18: a response goes on its request's stream; true when it did. */
+  #sendOnRequestStream(message: ControlMessage): boolean {
+    if (!('requestId' in message) || message.requestId === undefined || message.type === 'goaway') return false;
+    const stream = this.#requestStreams.get(message.requestId);
+    if (!stream) {
+      // The peer already ended the request (§3.5.1), or a request of ours, which draft-18 sessions do not make.
+      this.logger.debug({ type: message.type, requestId: message.requestId }, 'no request stream for message');
+      return true;
+    }
+    const last = message.type === 'publish_done' || (message.type === 'request_error' && message.kind !== 'update');
+    const written = stream.send(message);
+    if (last) {
+      this.#requestStreams.delete(message.requestId);
+      void written.then(() => stream.finish()).catch(() => undefined);
+    } else {
+      written.catch(() => stream.abort(streamError(StreamResetCode.internalError)));
+    }
+    return true;
   }
 
   async #readDatagrams(): Promise<void> {

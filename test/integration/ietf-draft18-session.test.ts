@@ -1,0 +1,155 @@
+/**
+ * An IETF moq-transport draft-18 session over a real QMux WebSocket (`qmux-00.moqt-18`), driven by
+ * the raw test client: SETUP on a pair of uni control streams (draft-18 §3.3, §9.3), SUBSCRIBE /
+ * FETCH / TRACK_STATUS each on its own bidi request stream with responses that carry no Request
+ * ID, vi64 data streams — checked against a draft-16 client reading the same broadcast, object
+ * for object and byte for byte.
+ */
+import { describe, expect, it } from 'vitest';
+import { CATALOG_TRACK, encodeCatalog } from '../../src/media/hang/catalog.ts';
+import { encodeLegacyFrame } from '../../src/media/hang/container.ts';
+import { Broadcast, Origin } from '../../src/relay/index.ts';
+import type { ControlMessage } from '../../src/moq/ietf/messages.ts';
+import { ietfFixtures } from '../helpers/ietf-fixtures.ts';
+import { RawIetfClient, type RequestStream } from '../helpers/ietf-raw-client.ts';
+import { startIetfServer } from '../helpers/ietf-server.ts';
+
+const text = (value: string): Uint8Array => new TextEncoder().encode(value);
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+const { servers, clients } = ietfFixtures();
+
+async function start() {
+  const origin = new Origin();
+  const server = await startIetfServer({ protocols: ['moqt-18', 'moqt-16'], origin });
+  servers.push(server);
+  const connect = async (version: 'draft-16' | 'draft-18') => {
+    const client = await RawIetfClient.connect(server.url, version);
+    clients.push(client);
+    return client;
+  };
+  return { origin, server, connect };
+}
+
+function liveBroadcast(origin: Origin, path: string) {
+  const broadcast = new Broadcast(path);
+  const catalog = broadcast.createTrack(CATALOG_TRACK);
+  const video = broadcast.createTrack('video');
+  origin.publish(broadcast);
+  const group = catalog.appendGroup();
+  group.writeFrame(encodeCatalog(new Map([['video', { kind: 'video', codec: 'avc1.42e01e', codedWidth: 320, codedHeight: 240 }]])));
+  group.close();
+  return { broadcast, video };
+}
+
+const subscribe = (requestId: number, path: string[], name: string): ControlMessage => ({
+  type: 'subscribe',
+  requestId,
+  namespace: path.map(text),
+  name: text(name),
+  subscriberPriority: 128,
+  forward: true,
+  filter: { type: 'nextGroupStart' },
+  parameters: { authorizationTokens: [] },
+});
+
+const waitFor = <V>(client: RawIetfClient, request: RequestStream, pick: (m: ControlMessage) => V | undefined, what: string): Promise<V> =>
+  client.until(() => {
+    for (const m of request.messages) {
+      const v = pick(m);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  }, 5000, what);
+
+describe('IETF session (draft-18)', () => {
+  it('exchanges SETUP on uni control streams and negotiates moqt-18', async () => {
+    const { server, connect } = await start();
+    const client = await connect('draft-18');
+    const setup = await client.next('server_setup');
+    expect(setup.parameters.implementation).toBe('moq-gateway');
+    expect(server.versions).toEqual(['draft-18']);
+  });
+
+  it('SUBSCRIBE on a request stream delivers the objects a draft-16 subscriber gets, byte for byte; FETCH returns them again', async () => {
+    const { origin, connect } = await start();
+    const { video } = liveBroadcast(origin, 'live/a');
+    const d18 = await connect('draft-18');
+    const d16 = await connect('draft-16');
+
+    const id18 = d18.requestId();
+    const request = await d18.openRequestStream(subscribe(id18, ['live', 'a'], 'video'));
+    const ok18 = await waitFor(d18, request, (m) => (m.type === 'subscribe_ok' ? m : undefined), 'SUBSCRIBE_OK on the request stream');
+    expect(ok18.requestId).toBe(id18);
+    const id16 = d16.requestId();
+    await d16.send(subscribe(id16, ['live', 'a'], 'video'));
+    const ok16 = await d16.next('subscribe_ok', (m) => m.requestId === id16);
+
+    const frames = [Uint8Array.of(0x65, 1, 2, 3), new Uint8Array(300).fill(7), Uint8Array.of(9)];
+    const group = video.appendGroup();
+    for (const [i, frame] of frames.entries()) group.writeFrame(encodeLegacyFrame(i * 33_000, frame));
+    group.close();
+
+    const got18 = await d18.until(() => d18.subgroups.find((s) => s.header.trackAlias === ok18.trackAlias && s.objects.length === frames.length), 5000, 'draft-18 objects');
+    const got16 = await d16.until(() => d16.subgroups.find((s) => s.header.trackAlias === ok16.trackAlias && s.objects.length === frames.length), 5000, 'draft-16 objects');
+    expect(got18.header.groupId).toBe(got16.header.groupId);
+    const shape = (objects: typeof got18.objects) => objects.map((o) => ({ id: o.objectId, status: o.status, payload: hex(o.payload), extensions: o.extensions.map((e) => [e.type, e.value instanceof Uint8Array ? hex(e.value) : e.value]) }));
+    expect(shape(got18.objects)).toEqual(shape(got16.objects));
+    expect(got18.objects.length).toBe(3);
+
+    // A standalone FETCH of that group on its own request stream: FETCH_OK there, objects on a FETCH stream.
+    const fetchId = d18.requestId();
+    const fetch = await d18.openRequestStream({
+      type: 'fetch',
+      requestId: fetchId,
+      subscriberPriority: 128,
+      range: { type: 'standalone', namespace: [text('live'), text('a')], name: text('video'), start: { group: got18.header.groupId, object: 0 }, end: { group: got18.header.groupId, object: 0 } },
+      parameters: { authorizationTokens: [] },
+    });
+    const fetchOk = await waitFor(d18, fetch, (m) => (m.type === 'fetch_ok' || m.type === 'request_error' ? m : undefined), 'FETCH_OK');
+    expect(fetchOk.type).toBe('fetch_ok');
+    const fetched = await d18.until(() => d18.fetches.find((f) => f.requestId === fetchId && f.objects.length === frames.length), 5000, 'fetched objects');
+    expect(fetched.objects.map((o) => ({ id: o.objectId, status: o.status, payload: hex(o.payload), extensions: o.extensions.map((e) => [e.type, e.value instanceof Uint8Array ? hex(e.value) : e.value]) }))).toEqual(shape(got18.objects));
+
+    // Finishing the SUBSCRIBE stream ends the subscription (§3.5.1): the next group is not sent.
+    await request.writer.close();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const next = video.appendGroup();
+    next.writeFrame(encodeLegacyFrame(0, Uint8Array.of(1)));
+    next.close();
+    await d16.until(() => d16.subgroups.filter((s) => s.header.trackAlias === ok16.trackAlias).length === 2 || undefined, 5000, 'draft-16 second group');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(d18.subgroups.filter((s) => s.header.trackAlias === ok18.trackAlias)).toHaveLength(1);
+  });
+
+  it('answers TRACK_STATUS with REQUEST_OK and LARGEST_OBJECT on the request stream', async () => {
+    const { origin, connect } = await start();
+    const { video } = liveBroadcast(origin, 'live/s');
+    const group = video.appendGroup();
+    group.writeFrame(encodeLegacyFrame(0, Uint8Array.of(1)));
+    group.writeFrame(encodeLegacyFrame(1, Uint8Array.of(2)));
+    const client = await connect('draft-18');
+    const requestId = client.requestId();
+    const request = await client.openRequestStream({ type: 'track_status', requestId, namespace: [text('live'), text('s')], name: text('video'), parameters: { authorizationTokens: [] } });
+    const ok = await waitFor(client, request, (m) => (m.type === 'request_ok' ? m : undefined), 'REQUEST_OK');
+    expect(ok.requestId).toBe(requestId);
+    expect(ok.parameters.largest).toEqual({ group: 0, object: 1 });
+  });
+
+  it('refuses PUBLISH_NAMESPACE with REQUEST_ERROR and FIN (ingest is not implemented for draft-18)', async () => {
+    const { connect } = await start();
+    const client = await connect('draft-18');
+    const request = await client.openRequestStream({ type: 'publish_namespace', requestId: client.requestId(), namespace: [text('in')], parameters: { authorizationTokens: [] } });
+    const error = await waitFor(client, request, (m) => (m.type === 'request_error' ? m : undefined), 'REQUEST_ERROR');
+    expect(error.code).toBe(0x3);
+    await client.until(() => request.ended || undefined, 5000, 'stream end');
+    expect(client.closed).toBe(false);
+  });
+
+  it('closes the session for a request message on the control stream', async () => {
+    const { connect } = await start();
+    const client = await connect('draft-18');
+    await client.send(subscribe(0, ['live', 'x'], 'video'));
+    const info = await Promise.race([client.session.closed.then((c) => c.closeCode, () => -1), new Promise<undefined>((r) => setTimeout(r, 3000))]);
+    expect(info).toBe(0x3);
+  });
+});

@@ -153,3 +153,31 @@ describe('IETF session (draft-18)', () => {
     expect(info).toBe(0x3);
   });
 });
+
+describe('gateway over draft-18', () => {
+  it('negotiates qmux-00.moqt-18 on its WebSocket endpoint and serves a relay track', async () => {
+    const { startGateway } = await import('../helpers/gateway.ts');
+    const gw = await startGateway();
+    try {
+      const { video } = liveBroadcast(gw.gateway.origin, 'live/g');
+      const client = await RawIetfClient.connect(new URL(gw.httpUrl), 'draft-18');
+      clients.push(client);
+      expect((await client.next('server_setup')).parameters.implementation).toBeDefined();
+      const requestId = client.requestId();
+      const request = await client.openRequestStream(subscribe(requestId, ['live', 'g'], 'video'));
+      const ok = await waitFor(client, request, (m) => (m.type === 'subscribe_ok' || m.type === 'request_error' ? m : undefined), 'SUBSCRIBE reply');
+      expect(ok.type).toBe('subscribe_ok');
+      const group = video.appendGroup();
+      group.writeFrame(encodeLegacyFrame(0, new Uint8Array(200).fill(3)));
+      group.close();
+      const got = await client.until(() => client.subgroups.find((s) => s.objects.length === 1), 5000, 'object');
+      expect(got.objects[0]!.payload.byteLength).toBeGreaterThanOrEqual(200);
+      // And a peer offering 16 and 18 gets 16.
+      const { chooseSubprotocol } = await import('../../src/transport/subprotocol.ts');
+      expect(chooseSubprotocol(['qmux-00.moqt-18', 'qmux-00.moqt-16'])?.protocol).toBe('moqt-16');
+      expect(chooseSubprotocol(['qmux-00.moqt-18'])?.protocol).toBe('moqt-18');
+    } finally {
+      await gw.stop();
+    }
+  });
+});

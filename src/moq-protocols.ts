@@ -8,9 +8,9 @@
  * - `moql`: a draft-14 style CLIENT_SETUP whose version list picks moq-lite-01/02 or IETF draft-14.
  * - `moqt-16`: IETF moq-transport draft-16 (draft-ietf-moq-transport-16 §3.1).
  * - `moq-00`: IETF moq-transport draft-14.
- * - `moqt-18`: IETF moq-transport draft-18 (draft-ietf-moq-transport-18 §3.1). Its session serves
- *   subscribers only (src/moq/ietf/version.ts), so it ranks after `moqt-16`: a peer that offers
- *   both gets the full draft-16 session, one that speaks only 18 (MediaMTX) can still read.
+ * - `moqt-18`: IETF moq-transport draft-18 (draft-ietf-moq-transport-18 §3.1). Its session lacks
+ *   SUBSCRIBE_TRACKS (src/moq/ietf/version.ts), so it ranks after `moqt-16`: a peer that offers
+ *   both gets the full draft-16 session, one that speaks only 18 (MediaMTX) gets draft-18.
  *
  * The one list: transports offer it, sessions (src/moq/lite/version.ts, src/moq/ietf/version.ts)
  * name their entries from it.

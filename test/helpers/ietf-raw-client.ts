@@ -26,6 +26,13 @@ export interface RequestStream {
   writer: WritableStreamDefaultWriter<Uint8Array>;
 }
 
+/** draft-18: a request stream the server opened to us (its SUBSCRIBE / FETCH upstream). */
+export interface IncomingRequest {
+  request: ControlMessage;
+  /** What followed on the stream; `ended` once the server finished or reset it. */
+  stream: RequestStream;
+}
+
 export interface ReceivedFetch {
   requestId: number;
   objects: FetchObject[];
@@ -39,6 +46,8 @@ export class RawIetfClient {
   readonly fetches: ReceivedFetch[] = [];
   /** OBJECT_DATAGRAMs received, decoded, in arrival order. */
   readonly datagrams: DatagramObject[] = [];
+  /** draft-18: requests the server sent us, each on its own bidi stream. */
+  readonly incoming: IncomingRequest[] = [];
   #writer!: WritableStreamDefaultWriter<Uint8Array>;
   #reader!: StreamReader;
   #changed: (() => void)[] = [];
@@ -81,6 +90,7 @@ export class RawIetfClient {
       parameters: { authorizationTokens: [], maxRequestId: setup.maxRequestId ?? 100, implementation: setup.implementation ?? 'raw-test-client', path: setup.path },
     });
     if (version !== 'draft-18') void client.#readControl();
+    else void client.#acceptRequests();
     void client.#acceptUnis();
     void client.#readDatagrams();
     session.closed.then(
@@ -157,6 +167,40 @@ export class RawIetfClient {
       this.#notify();
     })();
     return request;
+  }
+
+  /** Sends `message` on a request stream (a reply to an incoming request, or REQUEST_UPDATE). */
+  async reply(stream: RequestStream, message: ControlMessage): Promise<void> {
+    await stream.writer.write(this.codec.frame(message));
+  }
+
+  async #acceptRequests(): Promise<void> {
+    const bidis = this.session.incomingBidirectionalStreams.getReader();
+    for (;;) {
+      const next = await bidis.read().catch(() => ({ done: true as const, value: undefined }));
+      if (next.done) return;
+      const reader = new StreamReader(next.value.readable, this.data.integers);
+      const writer = next.value.writable.getWriter();
+      void (async () => {
+        const raw = await readControlMessage(reader);
+        if (!raw) return;
+        const request = this.codec.decode(raw);
+        const requestId = 'requestId' in request && typeof request.requestId === 'number' ? request.requestId : 0;
+        const incoming: IncomingRequest = { request, stream: { messages: [], ended: false, writer } };
+        this.incoming.push(incoming);
+        this.#notify();
+        try {
+          for (let more = await readControlMessage(reader); more; more = await readControlMessage(reader)) {
+            incoming.stream.messages.push(this.codec.decode(more, requestId));
+            this.#notify();
+          }
+        } catch {
+          // Reset by the server.
+        }
+        incoming.stream.ended = true;
+        this.#notify();
+      })().catch(() => undefined);
+    }
   }
 
   /** Opens a subgroup stream and writes `objects` (then FIN unless `keepOpen`). */

@@ -6,8 +6,10 @@
  * for object and byte for byte.
  */
 import { describe, expect, it } from 'vitest';
-import { CATALOG_TRACK, encodeCatalog } from '../../src/media/hang/catalog.ts';
-import { encodeLegacyFrame } from '../../src/media/hang/container.ts';
+import { CATALOG_TRACK, encodeCatalog, parseCatalog } from '../../src/media/hang/catalog.ts';
+import { decodeLegacyFrame, encodeLegacyFrame } from '../../src/media/hang/container.ts';
+import { LocPropertyType } from '../../src/media/loc/properties.ts';
+import { encodeMsfCatalog, type MsfCatalog } from '../../src/media/msf/catalog.ts';
 import { Broadcast, Origin } from '../../src/relay/index.ts';
 import type { ControlMessage } from '../../src/moq/ietf/messages.ts';
 import { ietfFixtures } from '../helpers/ietf-fixtures.ts';
@@ -135,14 +137,39 @@ describe('IETF session (draft-18)', () => {
     expect(ok.parameters.largest).toEqual({ group: 0, object: 1 });
   });
 
-  it('refuses PUBLISH_NAMESPACE with REQUEST_ERROR and FIN (ingest is not implemented for draft-18)', async () => {
-    const { connect } = await start();
+  it('PUBLISH_NAMESPACE on a request stream: the relay subscribes upstream on streams it opens, MSF + LOC arrive as the relay track', async () => {
+    const { origin, connect } = await start();
     const client = await connect('draft-18');
-    const request = await client.openRequestStream({ type: 'publish_namespace', requestId: client.requestId(), namespace: [text('in')], parameters: { authorizationTokens: [] } });
-    const error = await waitFor(client, request, (m) => (m.type === 'request_error' ? m : undefined), 'REQUEST_ERROR');
-    expect(error.code).toBe(0x3);
-    await client.until(() => request.ended || undefined, 5000, 'stream end');
-    expect(client.closed).toBe(false);
+    const announce = await client.openRequestStream({ type: 'publish_namespace', requestId: client.requestId(), namespace: [text('in'), text('cam')], parameters: { authorizationTokens: [] } });
+    await waitFor(client, announce, (m) => (m.type === 'request_ok' ? m : undefined), 'REQUEST_OK');
+    const broadcast = await client.until(() => origin.get('in/cam'), 5000, 'broadcast');
+
+    const msf: MsfCatalog = { version: 'draft-01', tracks: [{ name: 'video', packaging: 'loc', isLive: true, role: 'video', codec: 'avc1.64001f', width: 640, height: 360, framerate: 25 }] };
+    const catalogSubscription = broadcast.getTrack(CATALOG_TRACK, 100)!.subscribe();
+    const catalogRequest = await client.until(() => client.incoming.find((r) => r.request.type === 'subscribe' && new TextDecoder().decode(r.request.name) === 'catalog'), 5000, 'SUBSCRIBE catalog');
+    await client.reply(catalogRequest.stream, { type: 'subscribe_ok', requestId: 0, trackAlias: 7, expiresMs: 0, groupOrder: 'ascending', properties: { other: [] } });
+    await client.publishSubgroup({ trackAlias: 7, groupId: 0, subgroupId: 0, publisherPriority: 0, hasExtensions: false, endOfGroup: true }, [{ objectId: 0, status: 'normal', extensions: [], payload: encodeMsfCatalog(msf) }]);
+    const hang = parseCatalog((await (await catalogSubscription.nextGroup())!.reader().readFrame())!);
+    expect(hang.get('video')).toMatchObject({ kind: 'video', codec: 'avc1.64001f', codedWidth: 640 });
+
+    const videoSubscription = broadcast.getTrack('video', 60)!.subscribe();
+    const videoRequest = await client.until(() => client.incoming.find((r) => r.request.type === 'subscribe' && new TextDecoder().decode(r.request.name) === 'video'), 5000, 'SUBSCRIBE video');
+    await client.reply(videoRequest.stream, { type: 'subscribe_ok', requestId: 0, trackAlias: 8, expiresMs: 0, groupOrder: 'ascending', properties: { other: [] } });
+    const objects = [0, 1, 2].map((i) => ({ objectId: i, status: 'normal' as const, extensions: [{ type: LocPropertyType.timestamp, value: BigInt(90_000 + i * 40_000) }], payload: new Uint8Array(200 + i).fill(i + 1) }));
+    await client.publishSubgroup({ trackAlias: 8, groupId: 12, subgroupId: 0, publisherPriority: 0, hasExtensions: true, endOfGroup: true }, objects);
+    const group = (await videoSubscription.nextGroup())!;
+    expect(group.sequence).toBe(12);
+    const reader = group.reader();
+    for (const object of objects) {
+      const frame = decodeLegacyFrame((await reader.readFrame())!);
+      expect(frame.timestamp).toBe(Number(object.extensions[0]!.value));
+      expect(hex(frame.payload)).toBe(hex(object.payload));
+    }
+
+    // Finishing the PUBLISH_NAMESPACE stream withdraws the namespace; the relay ends its upstream SUBSCRIBEs.
+    await announce.writer.close();
+    await broadcast.closed();
+    await client.until(() => videoRequest.stream.ended || undefined, 5000, 'upstream SUBSCRIBE stream ended');
   });
 
   it('closes the session for a request message on the control stream', async () => {

@@ -8,8 +8,9 @@
  *
  * - draft-18: `moqt-18` pins the version (draft-18 §3.1); vi64 integers, one SETUP (0x2F00) per peer
  *   on a unidirectional control stream, one bidi stream per request (see DRAFTS.md). The session
- *   serves subscribers (SUBSCRIBE, FETCH, TRACK_STATUS, SUBSCRIBE_NAMESPACE, REQUEST_UPDATE) and
- *   refuses PUBLISH / PUBLISH_NAMESPACE / SUBSCRIBE_TRACKS; it ranks after `moqt-16` in MOQ_PROTOCOLS.
+ *   serves SUBSCRIBE, FETCH, TRACK_STATUS, SUBSCRIBE_NAMESPACE, REQUEST_UPDATE, PUBLISH_NAMESPACE
+ *   (subscribing upstream on request streams it opens) and PUBLISH; it refuses SUBSCRIBE_TRACKS.
+ *   It ranks after `moqt-16` in MOQ_PROTOCOLS.
  *   On raw QUIC the SETUP PATH option is not read yet (src/moq/session-target.ts): the default path.
  *
  * The relay below never sees versions.

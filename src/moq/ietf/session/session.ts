@@ -87,6 +87,8 @@ export class IetfSession implements SessionContext, SessionHandle {
   readonly #publishers: IngestPublishers;
   /** draft-18: the bidi stream of each open request, by Request ID (responses go there, §3.3). */
   readonly #requestStreams = new Map<number, MessageStream>();
+  /** draft-18: the request IDs among them that are ours (upstream SUBSCRIBE / FETCH). */
+  readonly #ownRequests = new Set<number>();
   /** draft-18: the peer's control stream (its SETUP), delivered by the uni stream loop. */
   #peerControl: ((control: { reader: StreamReader; message: ClientSetup }) => void) | undefined;
   readonly #peerControlArrived = new Promise<{ reader: StreamReader; message: ClientSetup }>((resolve) => {
@@ -258,7 +260,8 @@ export class IetfSession implements SessionContext, SessionHandle {
   #configure(setup: ClientSetup): void {
     this.peer = { version: this.version, implementation: setup.parameters.implementation };
     this.quirks = peerQuirks(this.peer);
-    this.#outboundIds = new OutboundRequestIds(setup.parameters.maxRequestId ?? 0);
+    // draft-18 has no MAX_REQUEST_ID (§9.1): our requests are bounded by stream limits only.
+    this.#outboundIds = new OutboundRequestIds(this.version === 'draft-18' ? Number.MAX_SAFE_INTEGER : (setup.parameters.maxRequestId ?? 0));
     this.#sessionTokens = this.#authTokens.resolve(setup.parameters.authorizationTokens, true).values;
   }
 
@@ -494,12 +497,9 @@ export class IetfSession implements SessionContext, SessionHandle {
     const first = await withTimeout(stream.read(), STREAM_HEADER_TIMEOUT_MS, 'timeout' as const);
     if (first === 'timeout') return stream.abort(streamError(StreamResetCode.internalError, 'no request'));
     if (!first) return;
-    // SUBSCRIBE_TRACKS would have us open PUBLISH streams, and ingest over draft-18 is not
-    // implemented: refuse those rather than half-serve them (§9.6).
-    const refused = first.type === 'publish' || first.type === 'publish_namespace' || (first.type === 'subscribe_namespace' && first.options !== 'namespace');
-    if (refused) {
-      const kind = first.type === 'publish' ? 'publish' : first.type === 'publish_namespace' ? 'publish_namespace' : 'subscribe_namespace';
-      await stream.send(requestError(this.version, kind, first.requestId, 'notSupported', 'publishing over draft-18 is not supported'));
+    // SUBSCRIBE_TRACKS would have us open PUBLISH request streams: not implemented, refused (§9.6).
+    if (first.type === 'subscribe_namespace' && first.options !== 'namespace') {
+      await stream.send(requestError(this.version, 'subscribe_namespace', first.requestId, 'notSupported', 'SUBSCRIBE_TRACKS is not supported'));
       return stream.finish();
     }
     switch (first.type) {
@@ -508,6 +508,8 @@ export class IetfSession implements SessionContext, SessionHandle {
       case 'subscribe':
       case 'fetch':
       case 'track_status':
+      case 'publish':
+      case 'publish_namespace':
         break;
       default:
         throw violation(`request stream starts with ${first.type}`, 'unexpected-message');
@@ -521,6 +523,11 @@ export class IetfSession implements SessionContext, SessionHandle {
       for (;;) {
         const message = await stream.read(requestId);
         if (!message || this.#isClosed) break;
+        // A publisher ends its PUBLISH with PUBLISH_DONE on the request stream (§9.11).
+        if (message.type === 'publish_done' && first.type === 'publish') {
+          this.#publishers.publishDone(message);
+          continue;
+        }
         if (message.type !== 'request_update') throw violation(`${message.type} on a request stream`, 'unexpected-message');
         // The update's reply goes on this stream too (§9.9).
         this.#requestStreams.set(message.requestId, stream);
@@ -534,13 +541,49 @@ export class IetfSession implements SessionContext, SessionHandle {
       for (const id of ids) this.#requestStreams.delete(id);
       if (first.type === 'subscribe') this.#subscriptions.unsubscribe({ type: 'unsubscribe', requestId });
       if (first.type === 'fetch') this.#fetches.cancel({ type: 'fetch_cancel', requestId });
+      // §3.5.1: ending a PUBLISH_NAMESPACE stream withdraws the namespace (draft-16's PUBLISH_NAMESPACE_DONE).
+      if (first.type === 'publish_namespace' && !this.#isClosed) this.#publishers.publishNamespaceDone({ type: 'publish_namespace_done', requestId });
     }
+  }
+
+  /** draft-18: a request of ours (SUBSCRIBE / FETCH upstream) opens its own bidi stream (§3.3). */
+  #openRequestStream(message: ControlMessage & { requestId: number }): void {
+    const requestId = message.requestId;
+    void (async () => {
+      const bidi = await this.transport.createBidirectionalStream();
+      const stream = new MessageStream(new StreamReader(bidi.readable, this.data.integers), bidi.writable, this.codec);
+      this.#requestStreams.set(requestId, stream);
+      this.#ownRequests.add(requestId);
+      try {
+        await stream.send(message);
+        for (;;) {
+          const reply = await stream.read(requestId);
+          if (!reply || this.#isClosed) break;
+          if (!this.#outbound.dispatch(requestId, reply)) this.logger.debug({ type: reply.type, requestId }, 'response to no pending request');
+        }
+      } catch (error) {
+        if (!(error instanceof StreamAbortedError)) throw error;
+      } finally {
+        this.#requestStreams.delete(requestId);
+        this.#ownRequests.delete(requestId);
+      }
+    })().catch((error: unknown) => this.fail(error));
   }
 
   /** draft-18: a response goes on its request's stream; true when it did. */
   #sendOnRequestStream(message: ControlMessage): boolean {
     if (!('requestId' in message) || message.requestId === undefined || message.type === 'goaway') return false;
+    if (message.type === 'subscribe' || message.type === 'fetch' || message.type === 'track_status') {
+      this.#openRequestStream({ ...message, requestId: message.requestId });
+      return true;
+    }
     const stream = this.#requestStreams.get(message.requestId);
+    if (stream && this.#ownRequests.has(message.requestId) && (message.type === 'unsubscribe' || message.type === 'fetch_cancel')) {
+      // Cancelling our own request: end our side of its stream (§3.5.1).
+      this.#requestStreams.delete(message.requestId);
+      stream.abort(streamError(StreamResetCode.cancelled));
+      return true;
+    }
     if (!stream) {
       // The peer already ended the request (§3.5.1), or a request of ours, which draft-18 sessions do not make.
       this.logger.debug({ type: message.type, requestId: message.requestId }, 'no request stream for message');

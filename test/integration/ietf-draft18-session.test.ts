@@ -172,6 +172,36 @@ describe('IETF session (draft-18)', () => {
     await client.until(() => videoRequest.stream.ended || undefined, 5000, 'upstream SUBSCRIBE stream ended');
   });
 
+  it('PUBLISH on a request stream is accepted without a SUBSCRIBE (PUBLISH_OK there); PUBLISH_DONE on it ends the track', async () => {
+    const { origin, connect } = await start();
+    const client = await connect('draft-18');
+    const ns = [text('live'), text('push')];
+    const msf: MsfCatalog = { version: 'draft-01', tracks: [{ name: 'video', packaging: 'loc', isLive: true, role: 'video', codec: 'avc1.64001f', width: 640, height: 360, framerate: 25 }] };
+    const catalogId = client.requestId();
+    const catalogStream = await client.openRequestStream({ type: 'publish', requestId: catalogId, namespace: ns, name: text('catalog'), trackAlias: 20, forward: true, properties: { other: [], groupOrder: 'ascending' }, parameters: { authorizationTokens: [] } });
+    const catalogOk = await waitFor(client, catalogStream, (m) => (m.type === 'publish_ok' || m.type === 'request_error' ? m : undefined), 'PUBLISH_OK');
+    expect(catalogOk).toMatchObject({ type: 'publish_ok', requestId: catalogId });
+    const videoId = client.requestId();
+    const videoStream = await client.openRequestStream({ type: 'publish', requestId: videoId, namespace: ns, name: text('video'), trackAlias: 21, forward: true, properties: { other: [], groupOrder: 'ascending' }, parameters: { authorizationTokens: [] } });
+    await waitFor(client, videoStream, (m) => (m.type === 'publish_ok' ? m : undefined), 'PUBLISH_OK video');
+
+    const broadcast = origin.get('live/push')!;
+    const catalog = broadcast.getTrack(CATALOG_TRACK)!.subscribe();
+    const video = broadcast.getTrack('video')!.subscribe();
+    await client.publishSubgroup({ trackAlias: 20, groupId: 0, subgroupId: 0, publisherPriority: 0, hasExtensions: false, endOfGroup: true }, [{ objectId: 0, status: 'normal', extensions: [], payload: encodeMsfCatalog(msf) }]);
+    expect(parseCatalog((await (await catalog.nextGroup())!.reader().readFrame())!).get('video')?.codec).toBe('avc1.64001f');
+    const object = { objectId: 0, status: 'normal' as const, extensions: [{ type: LocPropertyType.timestamp, value: 123_456n }], payload: new Uint8Array(77).fill(5) };
+    await client.publishSubgroup({ trackAlias: 21, groupId: 0, subgroupId: 0, publisherPriority: 0, hasExtensions: true, endOfGroup: true }, [object]);
+    const frame = decodeLegacyFrame((await (await video.nextGroup())!.reader().readFrame())!);
+    expect(frame.timestamp).toBe(123_456);
+    expect(hex(frame.payload)).toBe(hex(object.payload));
+
+    await client.reply(videoStream, { type: 'publish_done', requestId: videoId, statusCode: 0x2, streamCount: 1n, reason: 'done' });
+    await client.reply(catalogStream, { type: 'publish_done', requestId: catalogId, statusCode: 0x2, streamCount: 1n, reason: 'done' });
+    await broadcast.closed();
+    expect(client.closed).toBe(false);
+  });
+
   it('closes the session for a request message on the control stream', async () => {
     const { connect } = await start();
     const client = await connect('draft-18');

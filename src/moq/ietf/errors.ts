@@ -153,10 +153,11 @@ export function publishDoneCode(version: IetfVersion, status: PublishDoneStatus)
       return 0x3;
     case 'goingAway':
       return 0x4;
+    // draft-18 §14 swaps these two: TOO_FAR_BEHIND 0x5, EXPIRED 0x6 (aligned with the stream reset codes).
     case 'expired':
-      return 0x5;
+      return version === 'draft-14' || version === 'draft-16' ? 0x5 : 0x6;
     case 'tooFarBehind':
-      return 0x6;
+      return version === 'draft-14' || version === 'draft-16' ? 0x6 : 0x5;
     case 'updateFailed':
       return version !== 'draft-14' ? 0x8 : 0x0;
     case 'malformedTrack':

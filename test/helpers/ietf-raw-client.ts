@@ -12,7 +12,7 @@ import { type DataCodec, FETCH_HEADER_TYPE } from '../../src/moq/ietf/data/data-
 import type { DatagramObject, FetchObject, MoqObject, SubgroupHeader } from '../../src/moq/ietf/data/objects.ts';
 import { encodeSubgroupHeader, encodeSubgroupObject, readSubgroupHeader, readSubgroupObject } from '../../src/moq/ietf/data/subgroup-stream.ts';
 import type { ControlMessage } from '../../src/moq/ietf/messages.ts';
-import { IETF_ALPN, IETF_VERSION_NUMBER, type IetfVersion } from '../../src/moq/ietf/version.ts';
+import { IETF_ALPN, IETF_VERSION_NUMBER, type IetfVersion, usesRequestStreams } from '../../src/moq/ietf/version.ts';
 import { readControlMessage } from '../../src/moq/ietf/wire/control-framing.ts';
 
 export interface ReceivedSubgroup {
@@ -76,7 +76,7 @@ export class RawIetfClient {
    */
   static async over(session: WebTransport, version: IetfVersion, setup: { maxRequestId?: number; path?: string; implementation?: string } = {}): Promise<RawIetfClient> {
     const client = new RawIetfClient(session, version);
-    if (version === 'draft-18') {
+    if (usesRequestStreams(version)) {
       // draft-18 §3.3: each peer opens a uni control stream with SETUP; the server's arrives in #readUni.
       client.#writer = (await session.createUnidirectionalStream()).getWriter();
     } else {
@@ -89,7 +89,7 @@ export class RawIetfClient {
       versions: version === 'draft-14' ? [0xff0dad02, IETF_VERSION_NUMBER['draft-14']] : [],
       parameters: { authorizationTokens: [], maxRequestId: setup.maxRequestId ?? 100, implementation: setup.implementation ?? 'raw-test-client', path: setup.path },
     });
-    if (version !== 'draft-18') void client.#readControl();
+    if (!usesRequestStreams(version)) void client.#readControl();
     else void client.#acceptRequests();
     void client.#acceptUnis();
     void client.#readDatagrams();
@@ -283,7 +283,7 @@ export class RawIetfClient {
   async #readUni(stream: ReadableStream<Uint8Array>): Promise<void> {
     const reader = new StreamReader(stream, this.data.integers);
     const type = await reader.varint();
-    if (this.version === 'draft-18' && type === 0x2f00) {
+    if (usesRequestStreams(this.version) && type === 0x2f00) {
       // The server's control stream: SETUP (read as the peer's setup), then control messages.
       const setup = this.codec.decode({ type, body: await reader.messageU16() });
       if (setup.type === 'client_setup') this.received.push({ type: 'server_setup', parameters: setup.parameters });

@@ -80,7 +80,7 @@ export async function startIetfServer(options: IetfTestServerOptions): Promise<I
       upstreamResponseTimeoutMs: options.upstreamResponseTimeoutMs,
     };
     const pinned = ietfVersionFromProtocol(protocol);
-    if (pinned === 'draft-16' || pinned === 'draft-18') {
+    if (pinned === 'draft-16' || pinned === 'draft-18' || pinned === 'draft-19') {
       versions.push(pinned);
       sessions.push(serveIetfSession(transport, { ...common, version: pinned }));
       return;

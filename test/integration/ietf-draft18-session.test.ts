@@ -1,5 +1,5 @@
 /**
- * An IETF moq-transport draft-18 session over a real QMux WebSocket (`qmux-00.moqt-18`), driven by
+ * IETF moq-transport draft-18 and -19 sessions over a real QMux WebSocket (`qmux-00.moqt-18/19`), driven by
  * the raw test client: SETUP on a pair of uni control streams (draft-18 §3.3, §9.3), SUBSCRIBE /
  * FETCH / TRACK_STATUS each on its own bidi request stream with responses that carry no Request
  * ID, vi64 data streams — checked against a draft-16 client reading the same broadcast, object
@@ -22,9 +22,9 @@ const { servers, clients } = ietfFixtures();
 
 async function start() {
   const origin = new Origin();
-  const server = await startIetfServer({ protocols: ['moqt-18', 'moqt-16'], origin });
+  const server = await startIetfServer({ protocols: ['moqt-19', 'moqt-18', 'moqt-16'], origin });
   servers.push(server);
-  const connect = async (version: 'draft-16' | 'draft-18') => {
+  const connect = async (version: 'draft-16' | 'draft-18' | 'draft-19') => {
     const client = await RawIetfClient.connect(server.url, version);
     clients.push(client);
     return client;
@@ -63,19 +63,19 @@ const waitFor = <V>(client: RawIetfClient, request: RequestStream, pick: (m: Con
     return undefined;
   }, 5000, what);
 
-describe('IETF session (draft-18)', () => {
+describe.each(['draft-18', 'draft-19'] as const)('IETF session (%s)', (version) => {
   it('exchanges SETUP on uni control streams and negotiates moqt-18', async () => {
     const { server, connect } = await start();
-    const client = await connect('draft-18');
+    const client = await connect(version);
     const setup = await client.next('server_setup');
     expect(setup.parameters.implementation).toBe('moq-gateway');
-    expect(server.versions).toEqual(['draft-18']);
+    expect(server.versions).toEqual([version]);
   });
 
   it('SUBSCRIBE on a request stream delivers the objects a draft-16 subscriber gets, byte for byte; FETCH returns them again', async () => {
     const { origin, connect } = await start();
     const { video } = liveBroadcast(origin, 'live/a');
-    const d18 = await connect('draft-18');
+    const d18 = await connect(version);
     const d16 = await connect('draft-16');
 
     const id18 = d18.requestId();
@@ -129,7 +129,7 @@ describe('IETF session (draft-18)', () => {
     const group = video.appendGroup();
     group.writeFrame(encodeLegacyFrame(0, Uint8Array.of(1)));
     group.writeFrame(encodeLegacyFrame(1, Uint8Array.of(2)));
-    const client = await connect('draft-18');
+    const client = await connect(version);
     const requestId = client.requestId();
     const request = await client.openRequestStream({ type: 'track_status', requestId, namespace: [text('live'), text('s')], name: text('video'), parameters: { authorizationTokens: [] } });
     const ok = await waitFor(client, request, (m) => (m.type === 'request_ok' ? m : undefined), 'REQUEST_OK');
@@ -139,7 +139,7 @@ describe('IETF session (draft-18)', () => {
 
   it('PUBLISH_NAMESPACE on a request stream: the relay subscribes upstream on streams it opens, MSF + LOC arrive as the relay track', async () => {
     const { origin, connect } = await start();
-    const client = await connect('draft-18');
+    const client = await connect(version);
     const announce = await client.openRequestStream({ type: 'publish_namespace', requestId: client.requestId(), namespace: [text('in'), text('cam')], parameters: { authorizationTokens: [] } });
     await waitFor(client, announce, (m) => (m.type === 'request_ok' ? m : undefined), 'REQUEST_OK');
     const broadcast = await client.until(() => origin.get('in/cam'), 5000, 'broadcast');
@@ -174,16 +174,18 @@ describe('IETF session (draft-18)', () => {
 
   it('PUBLISH on a request stream is accepted without a SUBSCRIBE (PUBLISH_OK there); PUBLISH_DONE on it ends the track', async () => {
     const { origin, connect } = await start();
-    const client = await connect('draft-18');
+    const client = await connect(version);
     const ns = [text('live'), text('push')];
     const msf: MsfCatalog = { version: 'draft-01', tracks: [{ name: 'video', packaging: 'loc', isLive: true, role: 'video', codec: 'avc1.64001f', width: 640, height: 360, framerate: 25 }] };
     const catalogId = client.requestId();
     const catalogStream = await client.openRequestStream({ type: 'publish', requestId: catalogId, namespace: ns, name: text('catalog'), trackAlias: 20, forward: true, properties: { other: [], groupOrder: 'ascending' }, parameters: { authorizationTokens: [] } });
-    const catalogOk = await waitFor(client, catalogStream, (m) => (m.type === 'publish_ok' || m.type === 'request_error' ? m : undefined), 'PUBLISH_OK');
-    expect(catalogOk).toMatchObject({ type: 'publish_ok', requestId: catalogId });
+    // draft-18 answers with PUBLISH_OK (0x1E); draft-19 with REQUEST_OK, 0x1E being reserved.
+    const okType = version === 'draft-18' ? 'publish_ok' : 'request_ok';
+    const catalogOk = await waitFor(client, catalogStream, (m) => (m.type === okType || m.type === 'request_error' ? m : undefined), 'PUBLISH_OK');
+    expect(catalogOk).toMatchObject({ type: okType, requestId: catalogId });
     const videoId = client.requestId();
     const videoStream = await client.openRequestStream({ type: 'publish', requestId: videoId, namespace: ns, name: text('video'), trackAlias: 21, forward: true, properties: { other: [], groupOrder: 'ascending' }, parameters: { authorizationTokens: [] } });
-    await waitFor(client, videoStream, (m) => (m.type === 'publish_ok' ? m : undefined), 'PUBLISH_OK video');
+    await waitFor(client, videoStream, (m) => (m.type === okType ? m : undefined), 'PUBLISH_OK video');
 
     const broadcast = origin.get('live/push')!;
     const catalog = broadcast.getTrack(CATALOG_TRACK)!.subscribe();
@@ -204,20 +206,20 @@ describe('IETF session (draft-18)', () => {
 
   it('closes the session for a request message on the control stream', async () => {
     const { connect } = await start();
-    const client = await connect('draft-18');
+    const client = await connect(version);
     await client.send(subscribe(0, ['live', 'x'], 'video'));
     const info = await Promise.race([client.session.closed.then((c) => c.closeCode, () => -1), new Promise<undefined>((r) => setTimeout(r, 3000))]);
     expect(info).toBe(0x3);
   });
 });
 
-describe('gateway over draft-18', () => {
-  it('negotiates qmux-00.moqt-18 on its WebSocket endpoint and serves a relay track', async () => {
+describe.each(['draft-18', 'draft-19'] as const)('gateway over %s', (version) => {
+  it('negotiates qmux-00.moqt-1X on its WebSocket endpoint and serves a relay track', async () => {
     const { startGateway } = await import('../helpers/gateway.ts');
     const gw = await startGateway();
     try {
       const { video } = liveBroadcast(gw.gateway.origin, 'live/g');
-      const client = await RawIetfClient.connect(new URL(gw.httpUrl), 'draft-18');
+      const client = await RawIetfClient.connect(new URL(gw.httpUrl), version);
       clients.push(client);
       expect((await client.next('server_setup')).parameters.implementation).toBeDefined();
       const requestId = client.requestId();
@@ -233,6 +235,7 @@ describe('gateway over draft-18', () => {
       const { chooseSubprotocol } = await import('../../src/transport/subprotocol.ts');
       expect(chooseSubprotocol(['qmux-00.moqt-18', 'qmux-00.moqt-16'])?.protocol).toBe('moqt-16');
       expect(chooseSubprotocol(['qmux-00.moqt-18'])?.protocol).toBe('moqt-18');
+      expect(chooseSubprotocol(['qmux-00.moqt-18', 'qmux-00.moqt-19'])?.protocol).toBe('moqt-19');
     } finally {
       await gw.stop();
     }

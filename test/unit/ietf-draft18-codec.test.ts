@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { draft18ControlCodec, Draft18MessageType } from '../../src/moq/ietf/draft18/control-codec.ts';
+import { draft18ControlCodec, Draft18MessageType, draft19ControlCodec } from '../../src/moq/ietf/draft18/control-codec.ts';
 import type { ControlMessage, MessageParameters, SubscriptionFilter, TrackProperties } from '../../src/moq/ietf/messages.ts';
 import type { KeyValuePair } from '../../src/moq/ietf/wire/key-value.ts';
 import { ByteReader } from '../../src/wire/byte-reader.ts';
@@ -282,7 +282,30 @@ function streamRequestId(message: ControlMessage): number {
   return 'requestId' in message && message.requestId !== undefined && message.type !== 'goaway' ? message.requestId : 0;
 }
 
-describe('draft-18 control codec round trips', () => {
+describe('draft-19 differences (draft-19 Change Log "Since -18")', () => {
+  const d19 = draft19ControlCodec;
+  it('GOAWAY has no Request ID', () => {
+    const raw = d19.encode({ type: 'goaway', uri: '', timeoutMs: 5000, requestId: 4 });
+    expect(hex(raw.body)).toBe('00' + '9388');
+    expect(() => d19.decode({ type: 0x10, body: bytes('00938804') })).toThrow(/unread/);
+  });
+
+  it('PUBLISH is answered with REQUEST_OK (0x1E reserved)', () => {
+    const raw = d19.encode({ type: 'publish_ok', requestId: 5, forward: true, subscriberPriority: 128, parameters: { authorizationTokens: [] } });
+    expect([raw.type, hex(raw.body)]).toEqual([0x07, '00']);
+    expect(() => d19.decode({ type: 0x1e, body: bytes('00') })).toThrow(/unknown draft-19/);
+  });
+
+  it('PUBLISH_SKIPPED keeps PUBLISH_BLOCKED\'s number and layout', () => {
+    const m: ControlMessage = { type: 'publish_blocked', suffix: [text('x')], name: text('v') };
+    expect(d19.encode(m)).toEqual(codec.encode(m));
+  });
+});
+
+describe.each([
+  ['draft-18', draft18ControlCodec],
+  ['draft-19', draft19ControlCodec],
+] as const)('%s control codec round trips', (name, codec) => {
   it('encode → decode → encode is stable for random messages, Request IDs kept', () => {
     fc.assert(
       fc.property(draft18Messages, (message) => {
@@ -292,6 +315,7 @@ describe('draft-18 control codec round trips', () => {
         expect(second.type).toBe(first.type);
         expect(hex(second.body)).toBe(hex(first.body));
         if ('requestId' in message && 'requestId' in decoded && message.type !== 'goaway') expect(decoded.requestId).toBe(message.requestId);
+        expect(name === 'draft-19' && first.type === 0x1e).toBe(false);
         if (message.type === 'subscribe' && decoded.type === 'subscribe') {
           expect(decoded.namespace.map(hex)).toEqual(message.namespace.map(hex));
           expect(decoded.subscriberPriority).toBe(message.subscriberPriority);

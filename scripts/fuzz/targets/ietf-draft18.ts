@@ -1,5 +1,6 @@
 /**
- * IETF moq-transport draft-18 (src/moq/ietf/draft18, src/wire/vi64.ts): vi64 integers, control
+ * IETF moq-transport draft-18 and -19 (src/moq/ietf/draft18, src/wire/vi64.ts; 19 shares 18's data
+ * plane, parameters and tokens, so only its control targets are separate): vi64 integers, control
  * message bodies by type (with the request stream's ID), a run of vi64-framed control messages,
  * typed Message Parameters and vi64 AUTHORIZATION TOKEN values. The control targets also check
  * that what decodes re-encodes stably (decode → encode → decode → encode gives the same bytes).
@@ -7,7 +8,7 @@
 import { FETCH_HEADER_TYPE } from '../../../src/moq/ietf/data/data-codec.ts';
 import type { FetchObject } from '../../../src/moq/ietf/data/objects.ts';
 import { encodeSubgroupHeader, encodeSubgroupObject, readSubgroupHeader, readSubgroupObject } from '../../../src/moq/ietf/data/subgroup-stream.ts';
-import { draft18ControlCodec, Draft18MessageType } from '../../../src/moq/ietf/draft18/control-codec.ts';
+import { draft18ControlCodec, Draft18MessageType, draft19ControlCodec, type RequestStreamCodec } from '../../../src/moq/ietf/draft18/control-codec.ts';
 import { draft18DataCodec as data } from '../../../src/moq/ietf/draft18/data-codec.ts';
 import { DEFAULT_MAX_OBJECT_BYTES } from '../../../src/moq/ietf/limits.ts';
 import { IetfProtocolError, SessionErrorCode } from '../../../src/moq/ietf/errors.ts';
@@ -23,7 +24,6 @@ import { cat, streamOf, text } from '../bytes.ts';
 import type { FuzzTarget } from '../harness.ts';
 
 const isProtocolError = (error: unknown): boolean => error instanceof ProtocolError;
-const codec = draft18ControlCodec;
 const TYPES = Object.values(Draft18MessageType);
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
@@ -54,7 +54,6 @@ const SAMPLES: ControlMessage[] = [
   { type: 'namespace_done', suffix: [b] },
   { type: 'publish_blocked', suffix: [b], name: a },
 ];
-const ENCODED = SAMPLES.map((m) => codec.encode(m));
 
 /** Input: selector byte → type (one past the table: a raw 16-bit type follows), one byte of stream Request ID, body. */
 function typeAndBody(bytes: Uint8Array): { raw: RawControlMessage; streamRequestId: number } {
@@ -64,7 +63,7 @@ function typeAndBody(bytes: Uint8Array): { raw: RawControlMessage; streamRequest
 }
 
 /** Decodes, then checks the decoded message re-encodes to bytes that decode to the same encoding. */
-function decodeStably(raw: RawControlMessage, streamRequestId: number): void {
+function decodeStably(codec: RequestStreamCodec, raw: RawControlMessage, streamRequestId: number): void {
   const message = codec.decode(raw, streamRequestId);
   const first = codec.encode(message);
   const second = codec.encode(codec.decode(first, streamRequestId));
@@ -159,30 +158,35 @@ export const ietfDraft18Targets: FuzzTarget[] = [
       }
     },
   },
-  {
-    name: 'ietf-18.control',
-    seeds: ENCODED.map(({ type, body }) => cat(TYPES.indexOf(type as (typeof TYPES)[number]), 4, body)),
-    allowed: isProtocolError,
-    run(bytes) {
-      if (bytes.byteLength === 0) return;
-      const { raw, streamRequestId } = typeAndBody(bytes);
-      decodeStably(raw, streamRequestId);
+  ...([
+    ['18', draft18ControlCodec],
+    ['19', draft19ControlCodec],
+  ] as const).flatMap(([draft, codec]): FuzzTarget[] => [
+    {
+      name: `ietf-${draft}.control`,
+      seeds: SAMPLES.map((m) => codec.encode(m)).map(({ type, body }) => cat(TYPES.indexOf(type as (typeof TYPES)[number]), 4, body)),
+      allowed: isProtocolError,
+      run(bytes) {
+        if (bytes.byteLength === 0) return;
+        const { raw, streamRequestId } = typeAndBody(bytes);
+        decodeStably(codec, raw, streamRequestId);
+      },
     },
-  },
-  {
-    name: 'ietf-18.control-frames',
-    seeds: [cat(...SAMPLES.map((m) => codec.frame(m))), cat(...SAMPLES.slice(0, 4).map((m) => codec.frame(m)))],
-    allowed: isProtocolError,
-    run(bytes) {
-      // A control or request stream's bytes: Message Type (vi64), Message Length (16), payload (§9).
-      const reader = new ByteReader(bytes, 'vi64');
-      while (!reader.atEnd) {
-        const type = reader.varint();
-        const body = reader.bytes(reader.u16());
-        decodeStably({ type, body }, 0);
-      }
+    {
+      name: `ietf-${draft}.control-frames`,
+      seeds: [cat(...SAMPLES.map((m) => codec.frame(m))), cat(...SAMPLES.slice(0, 4).map((m) => codec.frame(m)))],
+      allowed: isProtocolError,
+      run(bytes) {
+        // A control or request stream's bytes: Message Type (vi64), Message Length (16), payload (§9).
+        const reader = new ByteReader(bytes, 'vi64');
+        while (!reader.atEnd) {
+          const type = reader.varint();
+          const body = reader.bytes(reader.u16());
+          decodeStably(codec, { type, body }, 0);
+        }
+      },
     },
-  },
+  ]),
   {
     name: 'ietf-18.parameters',
     seeds: SAMPLES.flatMap((m) => {

@@ -4,7 +4,7 @@
  */
 import { decodeDraft14, encodeDraft14 } from './draft14/control-codec.ts';
 import { decodeDraft16, encodeDraft16 } from './draft16/control-codec.ts';
-import { draft18ControlCodec } from './draft18/control-codec.ts';
+import { draft18ControlCodec, draft19ControlCodec } from './draft18/control-codec.ts';
 import type { ControlMessage } from './messages.ts';
 import type { IetfVersion } from './version.ts';
 import { frameControlMessage, type RawControlMessage } from './wire/control-framing.ts';
@@ -22,7 +22,10 @@ export interface ControlCodec {
 }
 
 export function controlCodec(version: IetfVersion): ControlCodec {
-  if (version === 'draft-18') return { version, decode: draft18ControlCodec.decode, encode: draft18ControlCodec.encode, frame: draft18ControlCodec.frame };
+  if (version === 'draft-18' || version === 'draft-19') {
+    const codec = version === 'draft-18' ? draft18ControlCodec : draft19ControlCodec;
+    return { version, decode: codec.decode, encode: codec.encode, frame: codec.frame };
+  }
   const [decode, encode] = version === 'draft-14' ? [decodeDraft14, encodeDraft14] : [decodeDraft16, encodeDraft16];
   return {
     version,

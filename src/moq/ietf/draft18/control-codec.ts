@@ -59,9 +59,13 @@ export interface RequestStreamDialect {
   readonly parameters: TypedParameterDialect;
   /** GOAWAY ends with a Request ID when sent on the control stream (draft-18 §9.4; gone in 19). */
   readonly goawayRequestId: boolean;
+  /** PUBLISH's answer: PUBLISH_OK 0x1E with REQUEST_OK's layout (18), or REQUEST_OK itself (19, 0x1E reserved). */
+  readonly publishOkType: number;
 }
 
-const DRAFT18: RequestStreamDialect = { name: 'draft-18', parameters: DRAFT18_PARAMETERS, goawayRequestId: true };
+/** The rows of the table. draft-19 §9 (Change Log "Since -18"): no GOAWAY Request ID, PUBLISH_OK is REQUEST_OK, PUBLISH_SKIPPED is PUBLISH_BLOCKED renamed. */
+const DRAFT18: RequestStreamDialect = { name: 'draft-18', parameters: DRAFT18_PARAMETERS, goawayRequestId: true, publishOkType: 0x1e };
+const DRAFT19: RequestStreamDialect = { name: 'draft-19', parameters: DRAFT18_PARAMETERS, goawayRequestId: false, publishOkType: 0x07 };
 
 const T = Draft18MessageType;
 const utf8 = new TextEncoder();
@@ -89,6 +93,7 @@ function requestStreamCodec(dialect: RequestStreamDialect): RequestStreamCodec {
 }
 
 export const draft18ControlCodec: RequestStreamCodec = requestStreamCodec(DRAFT18);
+export const draft19ControlCodec: RequestStreamCodec = requestStreamCodec(DRAFT19);
 
 function decodeMessage(raw: RawControlMessage, streamRequestId: number, dialect: RequestStreamDialect): ControlMessage {
   const r = new ByteReader(raw.body, 'vi64');
@@ -154,6 +159,7 @@ function decodeBody(type: number, r: ByteReader, requestId: number, d: RequestSt
       return { type: 'request_ok', requestId, parameters, properties: properties() };
     }
     case T.publishOk: {
+      if (d.publishOkType !== T.publishOk) throw violation(`unknown ${d.name} control message type 0x1e`, 'unexpected-message');
       // §9.1 table: PUBLISH_OK is REQUEST_OK's layout under its own type; its Track Properties are empty (§9.5).
       const parameters = params();
       if (!r.atEnd) throw violation('PUBLISH_OK carries Track Properties');
@@ -287,6 +293,12 @@ function encodeBody(m: ControlMessage, w: ByteWriter, d: RequestStreamDialect): 
       writeTrackExtensions(w, m.properties ?? emptyProperties());
       return T.requestOk;
     case 'publish_ok':
+      // draft-19: a REQUEST_OK with no Track Properties; draft-18: the same body as PUBLISH_OK.
+      if (d.publishOkType !== T.publishOk) {
+        params({ ...m.parameters, forward: m.forward ? undefined : false, subscriberPriority: m.subscriberPriority === DEFAULT_PRIORITY ? undefined : m.subscriberPriority, groupOrder: m.groupOrder, filter: m.filter });
+        writeTrackExtensions(w, emptyProperties());
+        return T.requestOk;
+      }
       params({
         ...m.parameters,
         forward: m.forward ? undefined : false,

@@ -116,3 +116,6 @@ export const draft18DataCodec: DataCodec = {
     writer.varint(object.payload.byteLength).bytes(object.payload);
   },
 };
+
+/** draft-19's data plane is draft-18's on the wire (draft-19 Change Log: semantic changes only). */
+export const draft19DataCodec: DataCodec = { ...draft18DataCodec, version: 'draft-19' };

@@ -29,7 +29,7 @@ import { DEFAULT_MAX_OBJECT_BYTES } from '../limits.ts';
 import { type IetfMediaBridge, type IetfPeer, passthroughBridge } from '../media-bridge.ts';
 import type { ClientSetup, ControlMessage } from '../messages.ts';
 import { checkOfferedVersion, readClientSetupFrom } from '../setup.ts';
-import { IETF_VERSION_NUMBER, type IetfVersion } from '../version.ts';
+import { IETF_VERSION_NUMBER, type IetfVersion, usesRequestStreams } from '../version.ts';
 import { Draft18MessageType } from '../draft18/control-codec.ts';
 import { requestError } from './replies.ts';
 import type { AuthToken } from '../wire/token.ts';
@@ -150,7 +150,7 @@ export class IetfSession implements SessionContext, SessionHandle {
 
   send(message: ControlMessage): void {
     if (this.#isClosed || !this.#control) return;
-    if (this.version === 'draft-18' && this.#sendOnRequestStream(message)) return;
+    if (usesRequestStreams(this.version) && this.#sendOnRequestStream(message)) return;
     // A control write fails only when the stream or transport is gone: end quietly.
     this.#control.send(message).catch((error: unknown) => this.fail(new StreamAbortedError('control stream write failed', { cause: error })));
   }
@@ -211,7 +211,7 @@ export class IetfSession implements SessionContext, SessionHandle {
   // --- setup and loops ---
 
   async #run(): Promise<void> {
-    if (this.version === 'draft-18') return this.#runRequestStreams();
+    if (usesRequestStreams(this.version)) return this.#runRequestStreams();
     const bidis = this.transport.incomingBidirectionalStreams.getReader();
     const setup = this.#options.setup ?? (await this.#acceptSetup(bidis));
     if (!setup) return;
@@ -261,7 +261,7 @@ export class IetfSession implements SessionContext, SessionHandle {
     this.peer = { version: this.version, implementation: setup.parameters.implementation };
     this.quirks = peerQuirks(this.peer);
     // draft-18 has no MAX_REQUEST_ID (§9.1): our requests are bounded by stream limits only.
-    this.#outboundIds = new OutboundRequestIds(this.version === 'draft-18' ? Number.MAX_SAFE_INTEGER : (setup.parameters.maxRequestId ?? 0));
+    this.#outboundIds = new OutboundRequestIds(usesRequestStreams(this.version) ? Number.MAX_SAFE_INTEGER : (setup.parameters.maxRequestId ?? 0));
     this.#sessionTokens = this.#authTokens.resolve(setup.parameters.authorizationTokens, true).values;
   }
 
@@ -279,7 +279,7 @@ export class IetfSession implements SessionContext, SessionHandle {
       // §3.3: the control stream stays open for the whole session.
       if (!message) throw violation('control stream closed', 'unexpected-end');
       // draft-18 §9: only GOAWAY travels on the control stream; requests have their own streams.
-      if (this.version === 'draft-18' && message.type !== 'goaway') throw violation(`${message.type} on the control stream`, 'unexpected-message');
+      if (usesRequestStreams(this.version) && message.type !== 'goaway') throw violation(`${message.type} on the control stream`, 'unexpected-message');
       this.#dispatch(message);
     }
   }
@@ -360,7 +360,7 @@ export class IetfSession implements SessionContext, SessionHandle {
   /** A new request from the peer: its ID must be the next one and below what we granted (§9.1). */
   #acceptRequest(requestId: number): void {
     // draft-18 has no MAX_REQUEST_ID and requests arrive on independent streams, in any order (§9.1).
-    if (this.version === 'draft-18') return;
+    if (usesRequestStreams(this.version)) return;
     this.#inbound.accept(requestId);
     this.#grantRequests();
   }
@@ -420,7 +420,7 @@ export class IetfSession implements SessionContext, SessionHandle {
     const reader = new StreamReader(stream, this.data.integers);
     const type = await withTimeout(reader.varint(), STREAM_HEADER_TIMEOUT_MS, 'timeout' as const);
     if (type === 'timeout') return reader.cancel(streamError(StreamResetCode.internalError, 'no stream header'));
-    if (this.version === 'draft-18') {
+    if (usesRequestStreams(this.version)) {
       // §3.3: the peer's control stream is a uni stream that starts with SETUP (type 0x2F00).
       if (type === Draft18MessageType.setup) return this.#acceptPeerControl(reader);
       // §3.3: objects may arrive before the control streams; hold them until SETUP is done.

@@ -59,9 +59,14 @@ describe('draft-18 subgroup streams (§10.4.2)', () => {
     expect(objects[1]).toMatchObject({ objectId: 1, extensions: [] });
   });
 
-  it('accepts the FIRST_OBJECT bit (0x50..0x7D) and rejects mode 0b11 and non-0b0XX1XXXX types', () => {
-    expect(data.subgroupFlags(0x54)).toEqual(data.subgroupFlags(0x14));
-    expect(data.subgroupFlags(0x7d)).toEqual(data.subgroupFlags(0x3d));
+  it('reads and writes the FIRST_OBJECT bit (0x50..0x7D); rejects mode 0b11 and non-0b0XX1XXXX types', async () => {
+    expect(data.subgroupFlags(0x54)).toEqual({ ...data.subgroupFlags(0x14), firstObject: true });
+    expect(data.subgroupFlags(0x7d)).toEqual({ ...data.subgroupFlags(0x3d), firstObject: true });
+    expect(data.subgroupFlags(0x14)?.firstObject).toBeUndefined();
+    const header = { trackAlias: 1, groupId: 2, subgroupId: 0, publisherPriority: 3, hasExtensions: false, endOfGroup: true, firstObject: true };
+    const encoded = encodeSubgroupHeader(header, data);
+    expect(encoded[0]).toBe(0x58);
+    expect((await readSubgroup(encoded)).header).toEqual(header);
     for (const type of [0x16, 0x17, 0x5e, 0x7f, 0x0f, 0x40, 0x80, 0x94]) expect(data.subgroupFlags(type)).toBeUndefined();
   });
 
@@ -84,7 +89,8 @@ describe('draft-18 subgroup streams (§10.4.2)', () => {
           publisherPriority: fc.option(fc.nat({ max: 255 }), { nil: undefined }),
           hasExtensions: fc.boolean(),
           endOfGroup: fc.boolean(),
-        }),
+          firstObject: fc.constant(true),
+        }, { requiredKeys: ['trackAlias', 'groupId', 'subgroupId', 'publisherPriority', 'hasExtensions', 'endOfGroup'] }),
         fc.array(fc.tuple(fc.nat({ max: 300 }), fc.uint8Array({ maxLength: 40 }), fc.constantFrom('normal' as const, 'endOfGroup' as const, 'endOfTrack' as const), fc.uniqueArray(extension, { maxLength: 2, selector: (e) => e.type })), { maxLength: 5 }),
         async (header, specs) => {
           let objectId = -1;

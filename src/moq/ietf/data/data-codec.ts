@@ -16,6 +16,8 @@ export interface SubgroupFlags {
   hasExtensions: boolean;
   endOfGroup: boolean;
   hasPriority: boolean;
+  /** draft-18+ FIRST_OBJECT bit (§10.4.2): the stream starts at the subgroup's first object. */
+  firstObject?: boolean;
 }
 
 /** Stream type that opens a FETCH response stream (draft-14/16 §10.4.4). */

@@ -18,7 +18,9 @@ export async function readSubgroupHeader(reader: StreamReader, type: number, cod
   const groupId = await reader.varint();
   const subgroupId = flags.subgroupId === 'present' ? await reader.varint() : flags.subgroupId === 'zero' ? 0 : 'firstObject';
   const publisherPriority = flags.hasPriority ? await reader.u8() : undefined;
-  return { trackAlias, groupId, subgroupId, publisherPriority, hasExtensions: flags.hasExtensions, endOfGroup: flags.endOfGroup };
+  const header: SubgroupHeader = { trackAlias, groupId, subgroupId, publisherPriority, hasExtensions: flags.hasExtensions, endOfGroup: flags.endOfGroup };
+  if (flags.firstObject) header.firstObject = true;
+  return header;
 }
 
 /** The next object, or undefined when the stream ended cleanly between objects. */
@@ -50,6 +52,7 @@ export function encodeSubgroupHeader(header: SubgroupHeader, codec: DataCodec): 
     hasExtensions: header.hasExtensions,
     endOfGroup: header.endOfGroup,
     hasPriority,
+    firstObject: header.firstObject,
   };
   const writer = new ByteWriter(24, codec.integers).varint(codec.subgroupType(flags)).varint(header.trackAlias).varint(header.groupId);
   if (flags.subgroupId === 'present') writer.varint(header.subgroupId as number);

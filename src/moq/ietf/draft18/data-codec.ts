@@ -1,7 +1,7 @@
 /**
  * draft-18 data plane (§10): draft-16's layouts with vi64 integers, plus
- * - SUBGROUP_HEADER types 0b0XX1XXXX: bit 0x40 (FIRST_OBJECT, §10.4.2) joins 0x10–0x3D; it is
- *   accepted on read and not set on write (we do not claim to hold a subgroup's first object),
+ * - SUBGROUP_HEADER types 0b0XX1XXXX: bit 0x40 (FIRST_OBJECT, §10.4.2) joins 0x10–0x3D; read into
+ *   and written from SubgroupHeader.firstObject (the relay sets it when a stream starts at object 0),
  * - FETCH objects whose Group ID and Object ID are deltas from the prior object (§10.4.4.1): a new
  *   group is prior ± (delta + 1) by the fetch's group order and then carries its Object ID as is;
  *   within a group the Object ID is prior + delta, or prior + 1 when absent.
@@ -9,7 +9,7 @@
  */
 import { violation } from '../errors.ts';
 import { draft16DataCodec } from '../draft16/data-codec.ts';
-import { type DataCodec, subgroupBits, subgroupTypeBits } from '../data/data-codec.ts';
+import { type DataCodec, type SubgroupFlags, subgroupBits, subgroupTypeBits } from '../data/data-codec.ts';
 import { readExtensionBlockFrom, writeExtensionBlock } from '../data/extensions.ts';
 import type { FetchObject } from '../data/objects.ts';
 
@@ -28,11 +28,14 @@ export const draft18DataCodec: DataCodec = {
   subgroupFlags(type) {
     if (type < 0 || type > 0x7f) return undefined;
     const bits = subgroupBits(type & ~FIRST_OBJECT);
-    return bits && { ...bits, hasPriority: (type & 0x20) === 0 };
+    if (!bits) return undefined;
+    const flags: SubgroupFlags = { ...bits, hasPriority: (type & 0x20) === 0 };
+    if ((type & FIRST_OBJECT) !== 0) flags.firstObject = true;
+    return flags;
   },
 
   subgroupType(flags) {
-    return subgroupTypeBits(flags) | (flags.hasPriority ? 0 : 0x20);
+    return subgroupTypeBits(flags) | (flags.hasPriority ? 0 : 0x20) | (flags.firstObject ? FIRST_OBJECT : 0);
   },
 
   async readFetchObject(reader, previous, maxPayloadBytes, groupOrder = 'ascending') {

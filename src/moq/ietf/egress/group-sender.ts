@@ -72,6 +72,8 @@ export async function sendGroup(send: GroupSend): Promise<GroupSendResult> {
     publisherPriority: send.publisherPriority,
     hasExtensions: send.format.extensions,
     endOfGroup: true,
+    // draft-18+ FIRST_OBJECT (§10.4.2): the stream starts with the group's first object.
+    firstObject: send.firstObject === 0,
   };
   /** Writes `chunks`, giving up (reset) once the object's delivery deadline passes. */
   const deliver = async (chunks: Uint8Array[], receivedAt: number): Promise<boolean> => {

@@ -4,7 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { draft18ControlCodec, Draft18MessageType, draft19ControlCodec } from '../../src/moq/ietf/draft18/control-codec.ts';
+import { draft18ControlCodec, draft18LengthPrefixedLocationCodec, Draft18MessageType, draft19ControlCodec } from '../../src/moq/ietf/draft18/control-codec.ts';
+import { peerQuirks } from '../../src/moq/ietf/session/peer.ts';
 import type { ControlMessage, MessageParameters, SubscriptionFilter, TrackProperties } from '../../src/moq/ietf/messages.ts';
 import type { KeyValuePair } from '../../src/moq/ietf/wire/key-value.ts';
 import { ByteReader } from '../../src/wire/byte-reader.ts';
@@ -281,6 +282,24 @@ function streamRequestId(message: ControlMessage): number {
   if (message.type === 'request_update') return message.existingRequestId;
   return 'requestId' in message && message.requestId !== undefined && message.type !== 'goaway' ? message.requestId : 0;
 }
+
+describe('@moq/net quirk: length-prefixed LARGEST_OBJECT', () => {
+  const message: ControlMessage = { type: 'subscribe_ok', requestId: 2, trackAlias: 1, expiresMs: 0, groupOrder: 'ascending', largest: { group: 3, object: 4 }, properties: { other: [] } };
+  it('writes "two consecutive varints" by default (§9.2) and a length first for the quirky peer', () => {
+    expect(hex(codec.encode(message).body)).toBe('01' + '01' + '090304');
+    const quirky = draft18LengthPrefixedLocationCodec;
+    expect(hex(quirky.encode(message).body)).toBe('01' + '01' + '09020304');
+    expect(quirky.decode(quirky.encode(message), 2)).toMatchObject({ largest: { group: 3, object: 4 } });
+    expect(() => quirky.decode({ type: 0x04, body: bytes('0101' + '0903030400') })).toThrow(/length/);
+  });
+
+  it('is on only for moq-lite-js (@moq/net) on drafts 18+', () => {
+    expect(peerQuirks({ version: 'draft-18', implementation: 'moq-lite-js' }).lengthPrefixedLocation).toBe(true);
+    expect(peerQuirks({ version: 'draft-19', implementation: 'moq-lite-js' }).lengthPrefixedLocation).toBe(true);
+    expect(peerQuirks({ version: 'draft-16', implementation: 'moq-lite-js' }).lengthPrefixedLocation).toBe(false);
+    expect(peerQuirks({ version: 'draft-18', implementation: 'mediamtx' }).lengthPrefixedLocation).toBe(false);
+  });
+});
 
 describe('draft-19 differences (draft-19 Change Log "Since -18")', () => {
   const d19 = draft19ControlCodec;

@@ -4,7 +4,7 @@
  */
 import { decodeDraft14, encodeDraft14 } from './draft14/control-codec.ts';
 import { decodeDraft16, encodeDraft16 } from './draft16/control-codec.ts';
-import { draft18ControlCodec, draft19ControlCodec } from './draft18/control-codec.ts';
+import { draft18ControlCodec, draft18LengthPrefixedLocationCodec, draft19ControlCodec, draft19LengthPrefixedLocationCodec } from './draft18/control-codec.ts';
 import type { ControlMessage } from './messages.ts';
 import type { IetfVersion } from './version.ts';
 import { frameControlMessage, type RawControlMessage } from './wire/control-framing.ts';
@@ -21,9 +21,12 @@ export interface ControlCodec {
   frame(message: ControlMessage): Uint8Array;
 }
 
-export function controlCodec(version: IetfVersion): ControlCodec {
+/** `quirks.lengthPrefixedLocation`: draft-18+ only, for peers that length-prefix LARGEST_OBJECT (session/peer.ts). */
+export function controlCodec(version: IetfVersion, quirks: { lengthPrefixedLocation?: boolean } = {}): ControlCodec {
   if (version === 'draft-18' || version === 'draft-19') {
-    const codec = version === 'draft-18' ? draft18ControlCodec : draft19ControlCodec;
+    const plain = version === 'draft-18' ? draft18ControlCodec : draft19ControlCodec;
+    const quirky = version === 'draft-18' ? draft18LengthPrefixedLocationCodec : draft19LengthPrefixedLocationCodec;
+    const codec = quirks.lengthPrefixedLocation ? quirky : plain;
     return { version, decode: codec.decode, encode: codec.encode, frame: codec.frame };
   }
   const [decode, encode] = version === 'draft-14' ? [decodeDraft14, encodeDraft14] : [decodeDraft16, encodeDraft16];

@@ -95,6 +95,11 @@ function requestStreamCodec(dialect: RequestStreamDialect): RequestStreamCodec {
 export const draft18ControlCodec: RequestStreamCodec = requestStreamCodec(DRAFT18);
 export const draft19ControlCodec: RequestStreamCodec = requestStreamCodec(DRAFT19);
 
+/** The same rows with the length-prefixed Location quirk on (see TypedParameterDialect). */
+const withLengthPrefixedLocation = (d: RequestStreamDialect): RequestStreamCodec => requestStreamCodec({ ...d, parameters: { ...d.parameters, lengthPrefixedLocation: true } });
+export const draft18LengthPrefixedLocationCodec: RequestStreamCodec = withLengthPrefixedLocation(DRAFT18);
+export const draft19LengthPrefixedLocationCodec: RequestStreamCodec = withLengthPrefixedLocation(DRAFT19);
+
 function decodeMessage(raw: RawControlMessage, streamRequestId: number, dialect: RequestStreamDialect): ControlMessage {
   const r = new ByteReader(raw.body, 'vi64');
   const message = decodeBody(raw.type, r, streamRequestId, dialect);

@@ -58,7 +58,7 @@ export class IetfSession implements SessionContext, SessionHandle {
   readonly version: IetfVersion;
   peer: IetfPeer;
   quirks: PeerQuirks;
-  readonly codec: ControlCodec;
+  codec: ControlCodec;
   readonly data: DataCodec;
   readonly origin: Origin;
   readonly root: string;
@@ -260,6 +260,8 @@ export class IetfSession implements SessionContext, SessionHandle {
   #configure(setup: ClientSetup): void {
     this.peer = { version: this.version, implementation: setup.parameters.implementation };
     this.quirks = peerQuirks(this.peer);
+    // Set before any request or control stream decodes a parameter (draft-18+ only).
+    if (this.quirks.lengthPrefixedLocation) this.codec = controlCodec(this.version, this.quirks);
     // draft-18 has no MAX_REQUEST_ID (§9.1): our requests are bounded by stream limits only.
     this.#outboundIds = new OutboundRequestIds(usesRequestStreams(this.version) ? Number.MAX_SAFE_INTEGER : (setup.parameters.maxRequestId ?? 0));
     this.#sessionTokens = this.#authTokens.resolve(setup.parameters.authorizationTokens, true).values;

@@ -40,6 +40,12 @@ export interface TypedParameterDialect {
   types: Readonly<Partial<Record<TypedParameterName, { type: bigint; form: ValueForm }>>>;
   /** AbsoluteRange End Group as a delta from the start group (draft-17+ §5.1.2). */
   endGroupDelta: boolean;
+  /**
+   * Peer quirk, not a draft rule: a Location value (LARGEST_OBJECT) with a length prefix, as
+   * @moq/net 0.3.4 writes and expects it ("odd type ⇒ Key-Value-Pair length"); §9.2 says "two
+   * consecutive varints". Off unless the session turns it on for such a peer (session/peer.ts).
+   */
+  lengthPrefixedLocation?: boolean;
 }
 
 /** draft-18 §14 "Message Parameters" table, with the forms of §9.2.x. */
@@ -83,12 +89,18 @@ export function readTypedParameters(reader: ByteReader, dialect: TypedParameterD
       if (seen.has(name)) throw violation(`duplicate message parameter 0x${type.toString(16)}`);
       seen.add(name);
     }
-    apply(parameters, name, readValue(reader, form), dialect, reader);
+    apply(parameters, name, readValue(reader, form, dialect), dialect, reader);
   }
   return parameters;
 }
 
-function readValue(reader: ByteReader, form: ValueForm): Value {
+function readValue(reader: ByteReader, form: ValueForm, dialect: TypedParameterDialect): Value {
+  if (form === 'location' && dialect.lengthPrefixedLocation) {
+    const inner = new ByteReader(reader.bytes(reader.varintAtMost(MAX_KEY_VALUE_BYTES, 'Location length')), reader.integers);
+    const location = readLocation(inner);
+    if (!inner.atEnd) throw formatting('Location parameter length does not match');
+    return location;
+  }
   switch (form) {
     case 'uint8':
       return reader.u8();
@@ -200,7 +212,14 @@ export function writeTypedParameters(writer: ByteWriter, parameters: MessagePara
   add('groupOrder', u8(parameters.groupOrder === undefined ? undefined : encodeGroupOrder(parameters.groupOrder)));
   add('forward', u8(parameters.forward === undefined ? undefined : parameters.forward ? 1 : 0));
   const { largest, namespacePrefix, filter } = parameters;
-  if (largest !== undefined) add('largest', (w) => writeLocation(w, largest));
+  if (largest !== undefined) {
+    add('largest', (w) => {
+      if (!dialect.lengthPrefixedLocation) return writeLocation(w, largest);
+      const inner = new ByteWriter(20, w.integers);
+      writeLocation(inner, largest);
+      w.lengthPrefixedBytes(inner.finish());
+    });
+  }
   if (namespacePrefix !== undefined) add('namespacePrefix', (w) => writeNamespace(w, namespacePrefix));
   if (filter !== undefined) {
     add('filter', (w) => {

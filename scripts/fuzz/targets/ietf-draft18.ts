@@ -202,6 +202,15 @@ export const ietfDraft18Targets: FuzzTarget[] = [
     },
   },
   {
+    // The @moq/net quirk (session/peer.ts): LARGEST_OBJECT with a length prefix.
+    name: 'ietf-18.parameters-quirk',
+    seeds: [Uint8Array.of(0x01, 0x09, 0x02, 0x03, 0x04), Uint8Array.of(0x02, 0x08, 0x05, 0x01, 0x03, 0x81, 0x00, 0x01)],
+    allowed: isProtocolError,
+    run(bytes) {
+      readTypedParameters(new ByteReader(bytes, 'vi64'), { ...DRAFT18_PARAMETERS, lengthPrefixedLocation: true });
+    },
+  },
+  {
     name: 'ietf-18.auth-token',
     seeds: [encodeToken(token, 'vi64'), encodeToken({ aliasType: 'delete', alias: (1n << 64n) - 1n }, 'vi64')],
     // draft-18 §9.2.2: a token that does not parse is KEY_VALUE_FORMATTING_ERROR, nothing else.

@@ -10,6 +10,7 @@ import { authTargets } from './targets/auth.ts';
 import { egressTargets } from './targets/egress.ts';
 import { h3Targets } from './targets/h3.ts';
 import { ietfTargets } from './targets/ietf.ts';
+import { ietfDraft18Targets } from './targets/ietf-draft18.ts';
 import { liteTargets } from './targets/lite.ts';
 import { mediaTargets } from './targets/media.ts';
 import { qmuxTargets } from './targets/qmux.ts';
@@ -26,6 +27,7 @@ export const targets: readonly FuzzTarget[] = [
   ...mediaTargets,
   ...liteTargets,
   ...ietfTargets,
+  ...ietfDraft18Targets,
   ...sessionTargetTargets,
   ...qmuxTargets,
   ...h3Targets,

@@ -6,15 +6,24 @@
  */
 import { ProtocolError } from './errors.ts';
 import { decodeVarintAt, decodeVarintBigAt, varintLengthFromFirstByte } from './varint.ts';
+import { decodeVi64At, decodeVi64BigAt, vi64LengthFromFirstByte } from './vi64.ts';
+
+/**
+ * How `varint()` fields are encoded: QUIC varints (RFC 9000 §16; moq-lite, HTTP/3, moq-transport
+ * up to draft-16) or vi64 (moq-transport draft-18+ §1.4.1, src/wire/vi64.ts).
+ */
+export type IntegerFormat = 'quic' | 'vi64';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class ByteReader {
   #bytes: Uint8Array;
   #offset = 0;
+  readonly integers: IntegerFormat;
 
-  constructor(bytes: Uint8Array) {
+  constructor(bytes: Uint8Array, integers: IntegerFormat = 'quic') {
     this.#bytes = bytes;
+    this.integers = integers;
   }
 
   get remaining(): number {
@@ -48,19 +57,21 @@ export class ByteReader {
   /** Varint as a number; throws `ProtocolError('value-too-large')` above 2^53-1. */
   varint(): number {
     this.#need(1);
-    const length = varintLengthFromFirstByte(this.#bytes[this.#offset]!);
+    const vi64 = this.integers === 'vi64';
+    const length = (vi64 ? vi64LengthFromFirstByte : varintLengthFromFirstByte)(this.#bytes[this.#offset]!);
     this.#need(length);
-    const value = decodeVarintAt(this.#bytes, this.#offset);
+    const value = (vi64 ? decodeVi64At : decodeVarintAt)(this.#bytes, this.#offset);
     this.#offset += length;
     return value;
   }
 
-  /** Varint with the full 62-bit range. */
+  /** Varint with the full range (62 bits QUIC, 64 bits vi64). */
   varintBig(): bigint {
     this.#need(1);
-    const length = varintLengthFromFirstByte(this.#bytes[this.#offset]!);
+    const vi64 = this.integers === 'vi64';
+    const length = (vi64 ? vi64LengthFromFirstByte : varintLengthFromFirstByte)(this.#bytes[this.#offset]!);
     this.#need(length);
-    const value = decodeVarintBigAt(this.#bytes, this.#offset);
+    const value = (vi64 ? decodeVi64BigAt : decodeVarintBigAt)(this.#bytes, this.#offset);
     this.#offset += length;
     return value;
   }

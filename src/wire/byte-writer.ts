@@ -3,16 +3,20 @@
  * length prefix (`withVarintLength` for moq-lite and moq-transport data, `withU16Length` for
  * draft-14+ control messages).
  */
+import type { IntegerFormat } from './byte-reader.ts';
 import { varintLength, writeVarint } from './varint.ts';
+import { vi64Length, writeVi64 } from './vi64.ts';
 
 const utf8 = new TextEncoder();
 
 export class ByteWriter {
   #buffer: Uint8Array;
   #length = 0;
+  readonly integers: IntegerFormat;
 
-  constructor(initialCapacity = 64) {
+  constructor(initialCapacity = 64, integers: IntegerFormat = 'quic') {
     this.#buffer = new Uint8Array(initialCapacity);
+    this.integers = integers;
   }
 
   get length(): number {
@@ -39,6 +43,11 @@ export class ByteWriter {
   }
 
   varint(value: number | bigint): this {
+    if (this.integers === 'vi64') {
+      this.#reserve(vi64Length(value));
+      this.#length = writeVi64(this.#buffer, this.#length, value);
+      return this;
+    }
     this.#reserve(varintLength(value));
     this.#length = writeVarint(this.#buffer, this.#length, value);
     return this;

@@ -8,7 +8,9 @@
  * `StreamAbortedError`.
  */
 import { ProtocolError, StreamAbortedError } from './errors.ts';
+import type { IntegerFormat } from './byte-reader.ts';
 import { decodeVarintAt, decodeVarintBigAt, varintLengthFromFirstByte } from './varint.ts';
+import { decodeVi64At, decodeVi64BigAt, vi64LengthFromFirstByte } from './vi64.ts';
 
 /** Default cap for a control message body (SUBSCRIBE, ANNOUNCE, SETUP, ...). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
@@ -18,9 +20,12 @@ export class StreamReader {
   readonly #chunks: Uint8Array[] = [];
   #buffered = 0;
   #ended = false;
+  /** How `varint()` fields are encoded (see ByteReader): 'vi64' on moq-transport draft-18+ streams. */
+  readonly integers: IntegerFormat;
 
-  constructor(stream: ReadableStream<Uint8Array>) {
+  constructor(stream: ReadableStream<Uint8Array>, integers: IntegerFormat = 'quic') {
     this.#reader = stream.getReader();
+    this.integers = integers;
   }
 
   /** True once the peer finished the stream and every byte was consumed. Waits for data if needed. */
@@ -45,12 +50,12 @@ export class StreamReader {
   /** Varint as a number (≤ 2^53-1, else `ProtocolError`). */
   async varint(): Promise<number> {
     const bytes = await this.#varintBytes();
-    return decodeVarintAt(bytes, 0);
+    return (this.integers === 'vi64' ? decodeVi64At : decodeVarintAt)(bytes, 0);
   }
 
   async varintBig(): Promise<bigint> {
     const bytes = await this.#varintBytes();
-    return decodeVarintBigAt(bytes, 0);
+    return (this.integers === 'vi64' ? decodeVi64BigAt : decodeVarintBigAt)(bytes, 0);
   }
 
   /** Exactly `length` bytes; `length` must already be checked against a limit. */
@@ -88,7 +93,8 @@ export class StreamReader {
 
   async #varintBytes(): Promise<Uint8Array> {
     await this.#fill(1);
-    const length = varintLengthFromFirstByte(this.#chunks[0]![0]!);
+    const first = this.#chunks[0]![0]!;
+    const length = this.integers === 'vi64' ? vi64LengthFromFirstByte(first) : varintLengthFromFirstByte(first);
     await this.#fill(length);
     return this.#take(length);
   }

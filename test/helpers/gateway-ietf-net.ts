@@ -58,9 +58,10 @@ function tap(session: Session, version: IetfVersion, sink: TappedSubgroup[], pro
   let unis: ReadableStream<ReadableStream<Uint8Array>> | undefined;
   const codec = dataCodec(version);
   const parse = async (stream: ReadableStream<Uint8Array>): Promise<void> => {
-    const reader = new StreamReader(stream);
+    const reader = new StreamReader(stream, codec.integers);
     const type = await reader.varint();
-    if (type === FETCH_HEADER_TYPE) return void (await reader.cancel());
+    // FETCH streams, and draft-18+'s control stream (a uni stream too), are not tapped.
+    if (type === FETCH_HEADER_TYPE || !codec.subgroupFlags(type)) return void (await reader.cancel());
     const header = await readSubgroupHeader(reader, type, codec);
     const entry: TappedSubgroup = { header, objects: [] };
     sink.push(entry);

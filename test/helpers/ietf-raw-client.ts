@@ -12,7 +12,7 @@ import { type DataCodec, FETCH_HEADER_TYPE } from '../../src/moq/ietf/data/data-
 import type { DatagramObject, FetchObject, MoqObject, SubgroupHeader } from '../../src/moq/ietf/data/objects.ts';
 import { encodeSubgroupHeader, encodeSubgroupObject, readSubgroupHeader, readSubgroupObject } from '../../src/moq/ietf/data/subgroup-stream.ts';
 import type { ControlMessage } from '../../src/moq/ietf/messages.ts';
-import { IETF_ALPN, IETF_VERSION_NUMBER, type IetfVersion } from '../../src/moq/ietf/version.ts';
+import { IETF_ALPN, IETF_VERSION_NUMBER, type IetfVersion, usesRequestStreams } from '../../src/moq/ietf/version.ts';
 import { readControlMessage } from '../../src/moq/ietf/wire/control-framing.ts';
 
 export interface ReceivedSubgroup {
@@ -24,6 +24,13 @@ export interface RequestStream {
   messages: ControlMessage[];
   ended: boolean;
   writer: WritableStreamDefaultWriter<Uint8Array>;
+}
+
+/** draft-18: a request stream the server opened to us (its SUBSCRIBE / FETCH upstream). */
+export interface IncomingRequest {
+  request: ControlMessage;
+  /** What followed on the stream; `ended` once the server finished or reset it. */
+  stream: RequestStream;
 }
 
 export interface ReceivedFetch {
@@ -39,6 +46,8 @@ export class RawIetfClient {
   readonly fetches: ReceivedFetch[] = [];
   /** OBJECT_DATAGRAMs received, decoded, in arrival order. */
   readonly datagrams: DatagramObject[] = [];
+  /** draft-18: requests the server sent us, each on its own bidi stream. */
+  readonly incoming: IncomingRequest[] = [];
   #writer!: WritableStreamDefaultWriter<Uint8Array>;
   #reader!: StreamReader;
   #changed: (() => void)[] = [];
@@ -57,7 +66,7 @@ export class RawIetfClient {
 
   /** Connects over WebSocket with `moqt-16` (draft-16) or `moql` (draft-14 via CLIENT_SETUP's version list). */
   static async connect(url: URL, version: IetfVersion, setup: { maxRequestId?: number; implementation?: string } = {}): Promise<RawIetfClient> {
-    const protocol = version === 'draft-16' ? IETF_ALPN['draft-16'] : 'moql';
+    const protocol = version === 'draft-14' ? 'moql' : IETF_ALPN[version];
     const session = new Session(url, { protocols: [protocol], versions: { [protocol]: null }, requireProtocol: true });
     await session.ready;
     return RawIetfClient.over(session as unknown as WebTransport, version, setup);
@@ -69,15 +78,21 @@ export class RawIetfClient {
    */
   static async over(session: WebTransport, version: IetfVersion, setup: { maxRequestId?: number; path?: string; implementation?: string } = {}): Promise<RawIetfClient> {
     const client = new RawIetfClient(session, version);
-    const control = await session.createBidirectionalStream();
-    client.#writer = control.writable.getWriter();
-    client.#reader = new StreamReader(control.readable);
+    if (usesRequestStreams(version)) {
+      // draft-18 §3.3: each peer opens a uni control stream with SETUP; the server's arrives in #readUni.
+      client.#writer = (await session.createUnidirectionalStream()).getWriter();
+    } else {
+      const control = await session.createBidirectionalStream();
+      client.#writer = control.writable.getWriter();
+      client.#reader = new StreamReader(control.readable);
+    }
     await client.send({
       type: 'client_setup',
       versions: version === 'draft-14' ? [0xff0dad02, IETF_VERSION_NUMBER['draft-14']] : [],
       parameters: { authorizationTokens: [], maxRequestId: setup.maxRequestId ?? 100, implementation: setup.implementation ?? 'raw-test-client', path: setup.path },
     });
-    void client.#readControl();
+    if (!usesRequestStreams(version)) void client.#readControl();
+    else void client.#acceptRequests();
     void client.#acceptUnis();
     void client.#readDatagrams();
     session.closed.then(
@@ -136,13 +151,15 @@ export class RawIetfClient {
     const writer = stream.writable.getWriter();
     await writer.write(this.codec.frame(message));
     const request: RequestStream = { messages: [], ended: false, writer };
-    const reader = new StreamReader(stream.readable);
+    const reader = new StreamReader(stream.readable, this.data.integers);
+    // draft-18 responses carry no Request ID: decode them with the request's.
+    const requestId = 'requestId' in message && typeof message.requestId === 'number' ? message.requestId : 0;
     void (async () => {
       try {
         for (;;) {
           const raw = await readControlMessage(reader);
           if (!raw) break;
-          request.messages.push(this.codec.decode(raw));
+          request.messages.push(this.codec.decode(raw, requestId));
           this.#notify();
         }
       } catch {
@@ -152,6 +169,40 @@ export class RawIetfClient {
       this.#notify();
     })();
     return request;
+  }
+
+  /** Sends `message` on a request stream (a reply to an incoming request, or REQUEST_UPDATE). */
+  async reply(stream: RequestStream, message: ControlMessage): Promise<void> {
+    await stream.writer.write(this.codec.frame(message));
+  }
+
+  async #acceptRequests(): Promise<void> {
+    const bidis = this.session.incomingBidirectionalStreams.getReader();
+    for (;;) {
+      const next = await bidis.read().catch(() => ({ done: true as const, value: undefined }));
+      if (next.done) return;
+      const reader = new StreamReader(next.value.readable, this.data.integers);
+      const writer = next.value.writable.getWriter();
+      void (async () => {
+        const raw = await readControlMessage(reader);
+        if (!raw) return;
+        const request = this.codec.decode(raw);
+        const requestId = 'requestId' in request && typeof request.requestId === 'number' ? request.requestId : 0;
+        const incoming: IncomingRequest = { request, stream: { messages: [], ended: false, writer } };
+        this.incoming.push(incoming);
+        this.#notify();
+        try {
+          for (let more = await readControlMessage(reader); more; more = await readControlMessage(reader)) {
+            incoming.stream.messages.push(this.codec.decode(more, requestId));
+            this.#notify();
+          }
+        } catch {
+          // Reset by the server.
+        }
+        incoming.stream.ended = true;
+        this.#notify();
+      })().catch(() => undefined);
+    }
   }
 
   /** Opens a subgroup stream and writes `objects` (then FIN unless `keepOpen`). */
@@ -172,7 +223,7 @@ export class RawIetfClient {
   async publishFetch(requestId: number, objects: FetchObject[]): Promise<void> {
     const stream = await this.session.createUnidirectionalStream();
     const writer = stream.getWriter();
-    const out = new ByteWriter().varint(FETCH_HEADER_TYPE).varint(requestId);
+    const out = new ByteWriter(64, this.data.integers).varint(FETCH_HEADER_TYPE).varint(requestId);
     let previous: FetchObject | undefined;
     for (const object of objects) {
       this.data.writeFetchObject(out, object, previous);
@@ -240,8 +291,16 @@ export class RawIetfClient {
   }
 
   async #readUni(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const reader = new StreamReader(stream);
+    const reader = new StreamReader(stream, this.data.integers);
     const type = await reader.varint();
+    if (usesRequestStreams(this.version) && type === 0x2f00) {
+      // The server's control stream: SETUP (read as the peer's setup), then control messages.
+      const setup = this.codec.decode({ type, body: await reader.messageU16() });
+      if (setup.type === 'client_setup') this.received.push({ type: 'server_setup', parameters: setup.parameters });
+      this.#notify();
+      this.#reader = reader;
+      return this.#readControl();
+    }
     if (type === FETCH_HEADER_TYPE) {
       const fetch: ReceivedFetch = { requestId: await reader.varint(), objects: [] };
       this.fetches.push(fetch);

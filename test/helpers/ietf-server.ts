@@ -80,9 +80,9 @@ export async function startIetfServer(options: IetfTestServerOptions): Promise<I
       upstreamResponseTimeoutMs: options.upstreamResponseTimeoutMs,
     };
     const pinned = ietfVersionFromProtocol(protocol);
-    if (pinned === 'draft-16') {
+    if (pinned === 'draft-16' || pinned === 'draft-18' || pinned === 'draft-19') {
       versions.push(pinned);
-      sessions.push(serveIetfSession(transport, { ...common, version: 'draft-16' }));
+      sessions.push(serveIetfSession(transport, { ...common, version: pinned }));
       return;
     }
     // `moql`, `moq-00` or none: CLIENT_SETUP names the version (draft-14 layout).

@@ -173,13 +173,14 @@ function parameterSetsBefore(object: Uint8Array, frame: Uint8Array): number[] {
   return splitLengthPrefixed(object.subarray(0, head), 4).map((nalu) => nalu[0]! & 0x1f);
 }
 
-describe.skipIf(!tools)('RTMP in, IETF (draft-16 / draft-14) and moq-lite out of the same gateway', () => {
+describe.skipIf(!tools)('RTMP in, IETF (draft-18 / draft-16 / draft-14) and moq-lite out of the same gateway', () => {
   it('MSF catalog, LOC objects byte-equal to the moq-lite frames, LOC timestamps = legacy timestamps', async () => {
     const name = 'live/x';
     const pushed = ffmpegPush(`${gw.rtmpUrl}/${name}`, 3);
     await until(() => gw.gateway.origin.get(name)?.getTrack('video') !== undefined && gw.gateway.origin.get(name)?.getTrack('audio') !== undefined, 'RTMP tracks', 15_000);
 
-    const [liteConn, net16, net14] = await Promise.all([lite(`${gw.httpUrl}/`), net(`${gw.httpUrl}/`, 'draft-16'), net(`${gw.httpUrl}/`, 'draft-14')]);
+    const [liteConn, net18, net16, net14] = await Promise.all([lite(`${gw.httpUrl}/`), net(`${gw.httpUrl}/`, 'draft-18'), net(`${gw.httpUrl}/`, 'draft-16'), net(`${gw.httpUrl}/`, 'draft-14')]);
+    expect(net18.connection.version).toBe('moq-transport-18');
     expect(net16.connection.version).toBe('moq-transport-16');
     expect(net14.connection.version).toBe('moq-transport-14');
 
@@ -192,6 +193,7 @@ describe.skipIf(!tools)('RTMP in, IETF (draft-16 / draft-14) and moq-lite out of
     const moqlCatalog = moqlDraft14FirstObject(new URL(`${gw.httpUrl}/`), ['live', 'x'], 'catalog');
 
     const clients = [
+      { version: 'draft-18', tapped: net18 },
       { version: 'draft-16', tapped: net16 },
       { version: 'draft-14', tapped: net14 },
     ] as const;

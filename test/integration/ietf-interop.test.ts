@@ -1,5 +1,6 @@
 /**
- * Interop with the published @moq/net client over QMux WebSocket, for draft-16 (`moqt-16`) and
+ * Interop with the published @moq/net client over QMux WebSocket, for draft-18 (`qmux-01.moqt-18`;
+ * @moq/net does not offer moqt-19 over WebSocket), draft-16 (`moqt-16`) and
  * draft-14 (`moql`: CLIENT_SETUP offers [lite-02, lite-01, draft-14], the server picks draft-14).
  * The cases are moq-interop-runner's: setup-only, announce-only, publish-namespace-done,
  * subscribe-error, announce-subscribe, subscribe-before-announce.
@@ -72,6 +73,7 @@ async function eventually(check: () => boolean, ms = 3000): Promise<void> {
 }
 
 const cases = [
+  { name: 'draft-18', protocol: 'moqt-18', version: 'moq-transport-18', session: 'draft-18' },
   { name: 'draft-16', protocol: 'moqt-16', version: 'moq-transport-16', session: 'draft-16' },
   { name: 'draft-14', protocol: 'moql', version: 'moq-transport-14', session: 'draft-14' },
 ] as const;
@@ -90,7 +92,7 @@ describe.each(cases)('@moq/net interop, $name', ({ protocol, version, session })
     const server = await serve(protocol);
     publisher(await connect(server));
     await eventually(() => server.origin.get(NAMESPACE) !== undefined);
-    expect(server.origin.get(NAMESPACE)?.info.protocol).toBe(session === 'draft-16' ? 'moqt-16' : 'moq-00');
+    expect(server.origin.get(NAMESPACE)?.info.protocol).toBe(protocol === 'moql' ? 'moq-00' : protocol);
   });
 
   it('publish-namespace-done: the broadcast ends with PUBLISH_NAMESPACE_DONE', async () => {

@@ -123,7 +123,8 @@ const DRAFT14_REQUEST_ERROR: Readonly<Record<Exclude<RequestKind, 'update'>, Par
 };
 
 export function requestErrorCode(version: IetfVersion, kind: RequestKind, reason: RequestErrorReason): number {
-  if (version === 'draft-16') return DRAFT16_REQUEST_ERROR[reason];
+  // draft-18 keeps draft-16's REQUEST_ERROR numbers for these reasons (draft-18 §14 table).
+  if (version !== 'draft-14') return DRAFT16_REQUEST_ERROR[reason];
   if (kind === 'update') return 0x0;
   return DRAFT14_REQUEST_ERROR[kind][reason] ?? 0x0;
 }
@@ -152,14 +153,15 @@ export function publishDoneCode(version: IetfVersion, status: PublishDoneStatus)
       return 0x3;
     case 'goingAway':
       return 0x4;
+    // draft-18 §14 swaps these two: TOO_FAR_BEHIND 0x5, EXPIRED 0x6 (aligned with the stream reset codes).
     case 'expired':
-      return 0x5;
+      return version === 'draft-14' || version === 'draft-16' ? 0x5 : 0x6;
     case 'tooFarBehind':
-      return 0x6;
+      return version === 'draft-14' || version === 'draft-16' ? 0x6 : 0x5;
     case 'updateFailed':
-      return version === 'draft-16' ? 0x8 : 0x0;
+      return version !== 'draft-14' ? 0x8 : 0x0;
     case 'malformedTrack':
-      return version === 'draft-16' ? 0x12 : 0x7;
+      return version !== 'draft-14' ? 0x12 : 0x7;
   }
 }
 

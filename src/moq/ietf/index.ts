@@ -1,5 +1,5 @@
 /**
- * IETF moq-transport (draft-14 and draft-16) beside moq-lite, on the same relay.
+ * IETF moq-transport (drafts 14, 16, 18 and 19; DRAFTS.md) beside moq-lite, on the same relay.
  *
  * - `serveIetfSession(transport, options)`: runs one session over any WebTransport-shaped
  *   transport. IETF publishers (PUBLISH_NAMESPACE or PUBLISH) become relay broadcasts every
@@ -7,7 +7,7 @@
  *   (e.g. hang ⇄ MSF/LOC, adapters/bridge/msf-loc), else they pass through.
  * - `readClientSetup(stream)` + `selectIetfVersion(versions)`: for the shared `moql` / no-protocol
  *   path, where CLIENT_SETUP must be read before choosing moq-lite or IETF draft-14.
- * - `ietfVersionFromProtocol(alpn)`: `moqt-16` → draft-16, `moq-00` → draft-14.
+ * - `ietfVersionFromProtocol(alpn)`: `moqt-19`/`moqt-18`/`moqt-16` → that draft, `moq-00` → draft-14.
  */
 import { IetfSession } from './session/session.ts';
 import type { ServeIetfSessionOptions, SessionHandle } from './session/options.ts';

@@ -36,6 +36,14 @@ export interface MessageParameters {
   expiresMs?: number;
   largest?: Location;
   newGroupRequest?: number;
+  /** draft-18+: SUBGROUP_DELIVERY_TIMEOUT (deliveryTimeoutMs is then OBJECT_DELIVERY_TIMEOUT). */
+  subgroupDeliveryTimeoutMs?: number;
+  /** draft-18+ RENDEZVOUS_TIMEOUT (SUBSCRIBE). */
+  rendezvousTimeoutMs?: number;
+  /** draft-18+ FILL_TIMEOUT (FETCH). */
+  fillTimeoutMs?: number;
+  /** draft-18+ TRACK_NAMESPACE_PREFIX (REQUEST_UPDATE of a namespace subscription). */
+  namespacePrefix?: TrackNamespace;
 }
 
 /** What a publisher says about a track (draft-16 Track Extensions; draft-14 inline fields). */
@@ -76,6 +84,10 @@ export interface ServerSetup {
 export interface GoAway {
   type: 'goaway';
   uri: string;
+  /** draft-18+: ms the sender waits before closing; 0 = no specific timeout. */
+  timeoutMs?: number;
+  /** draft-18 only, on the control stream: the smallest peer Request ID not processed. */
+  requestId?: number;
 }
 
 export interface MaxRequestId {
@@ -126,6 +138,14 @@ export interface RequestError {
   /** Minimum retry delay in ms plus one; 0 means do not retry (draft-16 only). */
   retryInterval: number;
   reason: string;
+  /** draft-18+: where to retry, present when `code` is REDIRECT (draft-18 §9.6.1). */
+  redirect?: Redirect;
+}
+
+export interface Redirect {
+  uri: string;
+  namespace: TrackNamespace;
+  name: Uint8Array;
 }
 
 /** PUBLISH_NAMESPACE_OK / SUBSCRIBE_NAMESPACE_OK (draft-14) or REQUEST_OK (draft-16). */
@@ -134,6 +154,8 @@ export interface RequestOk {
   kind?: RequestKind;
   requestId: number;
   parameters: MessageParameters;
+  /** draft-18+: Track Properties (empty except in the TRACK_STATUS answer). */
+  properties?: TrackProperties;
 }
 
 /** TRACK_STATUS_OK (draft-14) or REQUEST_OK with LARGEST_OBJECT (draft-16). */
@@ -272,6 +294,13 @@ export interface NamespaceDone {
   suffix: TrackNamespace;
 }
 
+/** PUBLISH_BLOCKED (draft-18 §9.22, on the SUBSCRIBE_TRACKS stream): a track not sent as PUBLISH. */
+export interface PublishBlocked {
+  type: 'publish_blocked';
+  suffix: TrackNamespace;
+  name: Uint8Array;
+}
+
 /**
  * UNSUBSCRIBE_NAMESPACE (draft-14). The draft names the prefix; some clients (@moq/net) send the
  * SUBSCRIBE_NAMESPACE request ID instead, so the decoder reports whichever reading fits.
@@ -308,6 +337,7 @@ export type ControlMessage =
   | SubscribeNamespace
   | Namespace
   | NamespaceDone
+  | PublishBlocked
   | UnsubscribeNamespace;
 
 export type ControlMessageType = ControlMessage['type'];

@@ -4,7 +4,9 @@
  * and how FETCH objects are serialized. The stream/datagram readers in this folder are shared.
  */
 import type { ByteWriter } from '../../../wire/byte-writer.ts';
+import type { IntegerFormat } from '../../../wire/byte-reader.ts';
 import type { StreamReader } from '../../../wire/stream-reader.ts';
+import type { GroupOrder } from '../messages.ts';
 import type { IetfVersion } from '../version.ts';
 import type { TypeEncoding } from '../wire/key-value.ts';
 import type { DatagramObject, FetchObject, FetchRangeEnd, ObjectStatus } from './objects.ts';
@@ -14,6 +16,8 @@ export interface SubgroupFlags {
   hasExtensions: boolean;
   endOfGroup: boolean;
   hasPriority: boolean;
+  /** draft-18+ FIRST_OBJECT bit (§10.4.2): the stream starts at the subgroup's first object. */
+  firstObject?: boolean;
 }
 
 /** Stream type that opens a FETCH response stream (draft-14/16 §10.4.4). */
@@ -21,6 +25,8 @@ export const FETCH_HEADER_TYPE = 0x05;
 
 export interface DataCodec {
   readonly version: IetfVersion;
+  /** Integer encoding of every data-plane field: QUIC varints to draft-16, vi64 from draft-18 (§1.4.1). */
+  readonly integers: IntegerFormat;
   readonly extensionEncoding: TypeEncoding;
   /** Flags for a SUBGROUP_HEADER type; undefined when `type` is not one. */
   subgroupFlags(type: number): SubgroupFlags | undefined;
@@ -29,8 +35,9 @@ export interface DataCodec {
   decodeStatus(value: number): ObjectStatus;
   encodeStatus(status: ObjectStatus): number;
   /** The next FETCH object, a range marker, or undefined at a clean end of stream. */
-  readFetchObject(reader: StreamReader, previous: FetchObject | undefined, maxPayloadBytes: number): Promise<FetchObject | FetchRangeEnd | undefined>;
-  writeFetchObject(writer: ByteWriter, object: FetchObject, previous: FetchObject | undefined): void;
+  /** `groupOrder`: the FETCH's delivery order; draft-18+ group deltas run in it (default ascending). */
+  readFetchObject(reader: StreamReader, previous: FetchObject | undefined, maxPayloadBytes: number, groupOrder?: GroupOrder): Promise<FetchObject | FetchRangeEnd | undefined>;
+  writeFetchObject(writer: ByteWriter, object: FetchObject, previous: FetchObject | undefined, groupOrder?: GroupOrder): void;
   decodeDatagram(bytes: Uint8Array): DatagramObject;
   encodeDatagram(object: DatagramObject): Uint8Array;
 }

@@ -18,6 +18,8 @@ export interface SubgroupHeader {
   hasExtensions: boolean;
   /** The last object before FIN is the last object in the group. */
   endOfGroup: boolean;
+  /** draft-18+ FIRST_OBJECT (§10.4.2): the first object on the stream is the subgroup's first. */
+  firstObject?: boolean;
 }
 
 export interface MoqObject {

@@ -18,7 +18,9 @@ export async function readSubgroupHeader(reader: StreamReader, type: number, cod
   const groupId = await reader.varint();
   const subgroupId = flags.subgroupId === 'present' ? await reader.varint() : flags.subgroupId === 'zero' ? 0 : 'firstObject';
   const publisherPriority = flags.hasPriority ? await reader.u8() : undefined;
-  return { trackAlias, groupId, subgroupId, publisherPriority, hasExtensions: flags.hasExtensions, endOfGroup: flags.endOfGroup };
+  const header: SubgroupHeader = { trackAlias, groupId, subgroupId, publisherPriority, hasExtensions: flags.hasExtensions, endOfGroup: flags.endOfGroup };
+  if (flags.firstObject) header.firstObject = true;
+  return header;
 }
 
 /** The next object, or undefined when the stream ended cleanly between objects. */
@@ -50,8 +52,9 @@ export function encodeSubgroupHeader(header: SubgroupHeader, codec: DataCodec): 
     hasExtensions: header.hasExtensions,
     endOfGroup: header.endOfGroup,
     hasPriority,
+    firstObject: header.firstObject,
   };
-  const writer = new ByteWriter(24).varint(codec.subgroupType(flags)).varint(header.trackAlias).varint(header.groupId);
+  const writer = new ByteWriter(24, codec.integers).varint(codec.subgroupType(flags)).varint(header.trackAlias).varint(header.groupId);
   if (flags.subgroupId === 'present') writer.varint(header.subgroupId as number);
   if (hasPriority) writer.u8(header.publisherPriority!);
   return writer.finish();
@@ -71,7 +74,7 @@ export function encodeSubgroupObject(header: SubgroupHeader, object: MoqObject, 
 export function encodeSubgroupObjectHead(header: SubgroupHeader, object: MoqObject, previousObjectId: number | undefined, codec: DataCodec): Uint8Array {
   const delta = previousObjectId === undefined ? object.objectId : object.objectId - previousObjectId - 1;
   if (delta < 0) throw new RangeError(`object ${object.objectId} does not follow ${previousObjectId}`);
-  const writer = new ByteWriter(16).varint(delta);
+  const writer = new ByteWriter(16, codec.integers).varint(delta);
   if (header.hasExtensions) writeExtensionBlock(writer, object.extensions, codec.extensionEncoding);
   else if (object.extensions.length > 0) throw new RangeError('extensions on a subgroup stream without the EXTENSIONS bit');
   writer.varint(object.payload.byteLength);

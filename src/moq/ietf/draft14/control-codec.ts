@@ -370,6 +370,8 @@ function encodeBody(m: ControlMessage, w: ByteWriter): number {
     case 'unsubscribe_namespace':
       writeNamespace(w, required(m.prefix, 'UNSUBSCRIBE_NAMESPACE prefix'));
       return T.unsubscribeNamespace;
+    case 'publish_blocked':
+      throw new RangeError('PUBLISH_BLOCKED exists from draft-18 on');
     case 'namespace':
     case 'namespace_done':
       throw new RangeError(`${m.type} does not exist in draft-14`);

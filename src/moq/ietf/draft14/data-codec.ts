@@ -14,6 +14,7 @@ const STATUS: Readonly<Record<ObjectStatus, number>> = { normal: 0x0, doesNotExi
 
 export const draft14DataCodec: DataCodec = {
   version: 'draft-14',
+  integers: 'quic',
   extensionEncoding: 'absolute',
 
   subgroupFlags(type) {

@@ -358,6 +358,8 @@ function encodeBody(m: ControlMessage, w: ByteWriter): number {
       return T.subscribeNamespace;
     case 'unsubscribe_namespace':
       throw new RangeError('draft-16 cancels SUBSCRIBE_NAMESPACE by closing its stream');
+    case 'publish_blocked':
+      throw new RangeError('PUBLISH_BLOCKED exists from draft-18 on');
   }
 }
 

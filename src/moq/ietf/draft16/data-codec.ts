@@ -26,6 +26,7 @@ const END_OF_UNKNOWN_RANGE = 0x10c;
 
 export const draft16DataCodec: DataCodec = {
   version: 'draft-16',
+  integers: 'quic',
   extensionEncoding: 'delta',
 
   subgroupFlags(type) {
@@ -104,7 +105,7 @@ export const draft16DataCodec: DataCodec = {
   },
 
   decodeDatagram(bytes) {
-    const r = new ByteReader(bytes);
+    const r = new ByteReader(bytes, this.integers);
     const type = r.varint();
     // §10.3.1: 0b00X0XXXX, and STATUS cannot combine with END_OF_GROUP.
     if ((type & ~0x2f) !== 0 || ((type & 0x20) !== 0 && (type & 0x02) !== 0)) {
@@ -137,7 +138,7 @@ export const draft16DataCodec: DataCodec = {
       (object.objectId === 0 ? 0x04 : 0) |
       (object.publisherPriority === undefined ? 0x08 : 0) |
       (isStatus ? 0x20 : 0);
-    const w = new ByteWriter(object.payload.byteLength + 24).varint(type).varint(object.trackAlias).varint(object.groupId);
+    const w = new ByteWriter(object.payload.byteLength + 24, this.integers).varint(type).varint(object.trackAlias).varint(object.groupId);
     if (object.objectId !== 0) w.varint(object.objectId);
     if (object.publisherPriority !== undefined) w.u8(object.publisherPriority);
     if (hasExtensions) writeExtensionBlock(w, object.extensions, 'delta');

@@ -18,13 +18,14 @@ const TrackExtension = {
   defaultPublisherGroupOrder: 0x22n,
 } as const;
 
-export function readTrackExtensions(reader: ByteReader): TrackProperties {
+/** `zeroTimeoutAllowed`: draft-18+ reads a DELIVERY_TIMEOUT of 0 as "no timeout" (draft-18 §11.1). */
+export function readTrackExtensions(reader: ByteReader, zeroTimeoutAllowed = false): TrackProperties {
   const properties: TrackProperties = { other: [] };
   for (const pair of readKeyValuePairsToEnd(reader, 'delta', MAX_PARAMETERS)) {
     switch (pair.type) {
       case TrackExtension.deliveryTimeout: {
         const value = varintValue(pair, 'DELIVERY_TIMEOUT extension');
-        if (value === 0) throw violation('DELIVERY_TIMEOUT extension must be greater than 0');
+        if (value === 0 && !zeroTimeoutAllowed) throw violation('DELIVERY_TIMEOUT extension must be greater than 0');
         properties.deliveryTimeoutMs = value;
         break;
       }

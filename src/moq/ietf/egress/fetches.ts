@@ -131,7 +131,7 @@ export class EgressFetches {
       const onCancel = (): void => void writer.abort(streamError(StreamResetCode.cancelled)).catch(() => undefined);
       cancel.signal.addEventListener('abort', onCancel, { once: true });
       try {
-        await writer.write(new ByteWriter(10).varint(FETCH_HEADER_TYPE).varint(message.requestId).finish());
+        await writer.write(new ByteWriter(10, ctx.data.integers).varint(FETCH_HEADER_TYPE).varint(message.requestId).finish());
         let previous: FetchObject | undefined;
         for (const source of objects) {
           if (cancel.signal.aborted) return;
@@ -145,7 +145,7 @@ export class EgressFetches {
             extensions: shape.extensions,
             payload: shape.payload,
           };
-          const out = new ByteWriter(shape.payload.byteLength + 32);
+          const out = new ByteWriter(shape.payload.byteLength + 32, ctx.data.integers);
           ctx.data.writeFetchObject(out, object, previous);
           previous = object;
           await writer.write(out.finish());

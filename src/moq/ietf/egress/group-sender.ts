@@ -100,6 +100,8 @@ export class GroupSender implements BudgetedSender, GroupListener {
       publisherPriority: send.publisherPriority,
       hasExtensions: send.format.extensions,
       endOfGroup: true,
+      // draft-18+ FIRST_OBJECT (§10.4.2): the stream starts with the group's first object.
+      firstObject: send.firstObject === 0,
     };
     this.#done = new Promise((resolve) => {
       this.#resolve = resolve;

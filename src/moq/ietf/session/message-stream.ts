@@ -27,10 +27,13 @@ export class MessageStream {
     this.#writer.closed.catch(() => undefined);
   }
 
-  /** The next message, or undefined when the peer finished its side. */
-  async read(): Promise<ControlMessage | undefined> {
+  /**
+   * The next message, or undefined when the peer finished its side. `streamRequestId`: the
+   * request this (draft-18+) request stream belongs to, for responses that do not name it.
+   */
+  async read(streamRequestId?: number): Promise<ControlMessage | undefined> {
     const raw = await readControlMessage(this.reader);
-    return raw && this.codec.decode(raw);
+    return raw && this.codec.decode(raw, streamRequestId);
   }
 
   /** Queues `message`; resolves when written. Throws once the stream has failed or is backed up. */

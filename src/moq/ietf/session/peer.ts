@@ -4,6 +4,7 @@
  * workaround never changes what any other peer gets.
  */
 import type { IetfPeer } from '../media-bridge.ts';
+import { usesRequestStreams } from '../version.ts';
 
 export interface PeerQuirks {
   /**
@@ -15,10 +16,21 @@ export interface PeerQuirks {
    * {#group-order-pref}: "If omitted, the publisher's preference is Ascending"). Subgroup headers carry the publisher priority anyway.
    */
   dropsTrackExtensions: boolean;
+  /**
+   * draft-18+: the peer length-prefixes LARGEST_OBJECT's Location (@moq/net 0.3.4, which names
+   * itself `moq-lite-js`; its ietf/parameters.js applies the Key-Value-Pair odd-type rule), where
+   * draft-18 §9.2 has "two consecutive varints". We read and write its form so its SUBSCRIBE_OK
+   * decode does not fail on tracks that already have objects.
+   */
+  lengthPrefixedLocation: boolean;
 }
 
 const SHAKA = /^ShakaPlayer\//;
+const MOQ_NET = 'moq-lite-js';
 
 export function peerQuirks(peer: IetfPeer): PeerQuirks {
-  return { dropsTrackExtensions: peer.version !== 'draft-14' && SHAKA.test(peer.implementation ?? '') };
+  return {
+    dropsTrackExtensions: peer.version !== 'draft-14' && SHAKA.test(peer.implementation ?? ''),
+    lengthPrefixedLocation: usesRequestStreams(peer.version) && peer.implementation === MOQ_NET,
+  };
 }

@@ -18,7 +18,7 @@ import { NamespaceSubscriptions } from '../egress/namespaces.ts';
 import { CONTROL_SEND_ORDER } from '../egress/send-order.ts';
 import { EgressSubscriptions } from '../egress/subscriptions.ts';
 import { answerTrackStatus } from '../egress/track-status.ts';
-import { SessionErrorCode, sessionCodeOf, StreamResetCode, violation } from '../errors.ts';
+import { IetfProtocolError, SessionErrorCode, sessionCodeOf, StreamResetCode, violation } from '../errors.ts';
 import { InboundAliases } from '../ingest/aliases.ts';
 import { DatagramReceiver } from '../ingest/datagram-receiver.ts';
 import { receiveFetch } from '../ingest/fetch-receiver.ts';
@@ -29,7 +29,9 @@ import { DEFAULT_MAX_OBJECT_BYTES } from '../limits.ts';
 import { type IetfMediaBridge, type IetfPeer, passthroughBridge } from '../media-bridge.ts';
 import type { ClientSetup, ControlMessage } from '../messages.ts';
 import { checkOfferedVersion, readClientSetupFrom } from '../setup.ts';
-import { IETF_VERSION_NUMBER, type IetfVersion } from '../version.ts';
+import { IETF_VERSION_NUMBER, type IetfVersion, usesRequestStreams } from '../version.ts';
+import { Draft18MessageType } from '../draft18/control-codec.ts';
+import { requestError } from './replies.ts';
 import type { AuthToken } from '../wire/token.ts';
 import { AuthTokenCache, isAuthorized } from './authorization.ts';
 import { emptyCounters, type IetfSessionCounters } from './counters.ts';
@@ -60,7 +62,7 @@ export class IetfSession implements SessionContext, SessionHandle {
   readonly version: IetfVersion;
   peer: IetfPeer;
   quirks: PeerQuirks;
-  readonly codec: ControlCodec;
+  codec: ControlCodec;
   readonly data: DataCodec;
   readonly origin: Origin;
   readonly root: string;
@@ -89,6 +91,15 @@ export class IetfSession implements SessionContext, SessionHandle {
   readonly #fetches: EgressFetches;
   readonly #namespaces: NamespaceSubscriptions;
   readonly #publishers: IngestPublishers;
+  /** draft-18: the bidi stream of each open request, by Request ID (responses go there, §3.3). */
+  readonly #requestStreams = new Map<number, MessageStream>();
+  /** draft-18: the request IDs among them that are ours (upstream SUBSCRIBE / FETCH). */
+  readonly #ownRequests = new Set<number>();
+  /** draft-18: the peer's control stream (its SETUP), delivered by the uni stream loop. */
+  #peerControl: ((control: { reader: StreamReader; message: ClientSetup }) => void) | undefined;
+  readonly #peerControlArrived = new Promise<{ reader: StreamReader; message: ClientSetup }>((resolve) => {
+    this.#peerControl = resolve;
+  });
 
   constructor(
     readonly transport: WebTransport,
@@ -154,6 +165,7 @@ export class IetfSession implements SessionContext, SessionHandle {
 
   send(message: ControlMessage): void {
     if (this.#isClosed || !this.#control) return;
+    if (usesRequestStreams(this.version) && this.#sendOnRequestStream(message)) return;
     // A control write fails only when the stream or transport is gone: end quietly.
     this.#control.send(message).catch((error: unknown) => this.fail(new StreamAbortedError('control stream write failed', { cause: error })));
   }
@@ -214,6 +226,7 @@ export class IetfSession implements SessionContext, SessionHandle {
   // --- setup and loops ---
 
   async #run(): Promise<void> {
+    if (usesRequestStreams(this.version)) return this.#runRequestStreams();
     const bidis = this.transport.incomingBidirectionalStreams.getReader();
     const setup = this.#options.setup ?? (await this.#acceptSetup(bidis));
     if (!setup) return;
@@ -262,7 +275,10 @@ export class IetfSession implements SessionContext, SessionHandle {
   #configure(setup: ClientSetup): void {
     this.peer = { version: this.version, implementation: setup.parameters.implementation };
     this.quirks = peerQuirks(this.peer);
-    this.#outboundIds = new OutboundRequestIds(setup.parameters.maxRequestId ?? 0);
+    // Set before any request or control stream decodes a parameter (draft-18+ only).
+    if (this.quirks.lengthPrefixedLocation) this.codec = controlCodec(this.version, this.quirks);
+    // draft-18 has no MAX_REQUEST_ID (§9.1): our requests are bounded by stream limits only.
+    this.#outboundIds = new OutboundRequestIds(usesRequestStreams(this.version) ? Number.MAX_SAFE_INTEGER : (setup.parameters.maxRequestId ?? 0));
     this.#sessionTokens = this.#authTokens.resolve(setup.parameters.authorizationTokens, true).values;
   }
 
@@ -279,6 +295,8 @@ export class IetfSession implements SessionContext, SessionHandle {
       if (this.#isClosed) return;
       // §3.3: the control stream stays open for the whole session.
       if (!message) throw violation('control stream closed', 'unexpected-end');
+      // draft-18 §9: only GOAWAY travels on the control stream; requests have their own streams.
+      if (usesRequestStreams(this.version) && message.type !== 'goaway') throw violation(`${message.type} on the control stream`, 'unexpected-message');
       this.#dispatch(message);
     }
   }
@@ -351,12 +369,15 @@ export class IetfSession implements SessionContext, SessionHandle {
         return;
       case 'namespace':
       case 'namespace_done':
+      case 'publish_blocked':
         throw violation(`${message.type} on the control stream`, 'unexpected-message');
     }
   }
 
   /** A new request from the peer: its ID must be the next one and below what we granted (§9.1). */
   #acceptRequest(requestId: number): void {
+    // draft-18 has no MAX_REQUEST_ID and requests arrive on independent streams, in any order (§9.1).
+    if (usesRequestStreams(this.version)) return;
     this.#inbound.accept(requestId);
     this.#grantRequests();
   }
@@ -413,9 +434,15 @@ export class IetfSession implements SessionContext, SessionHandle {
   }
 
   async #serveUni(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const reader = new StreamReader(stream);
+    const reader = new StreamReader(stream, this.data.integers);
     const type = await withTimeout(reader.varint(), STREAM_HEADER_TIMEOUT_MS, 'timeout' as const);
     if (type === 'timeout') return reader.cancel(streamError(StreamResetCode.internalError, 'no stream header'));
+    if (usesRequestStreams(this.version)) {
+      // §3.3: the peer's control stream is a uni stream that starts with SETUP (type 0x2F00).
+      if (type === Draft18MessageType.setup) return this.#acceptPeerControl(reader);
+      // §3.3: objects may arrive before the control streams; hold them until SETUP is done.
+      await this.#peerControlArrived;
+    }
     if (type === FETCH_HEADER_TYPE) {
       const requestId = await reader.varint();
       const route = this.#fetchRoutes.take(requestId);
@@ -434,6 +461,160 @@ export class IetfSession implements SessionContext, SessionHandle {
     // §10.4.2: a stream for an unknown alias may be abandoned.
     if (!sink) return reader.cancel(streamError(StreamResetCode.cancelled, 'unknown track alias'));
     await receiveSubgroup(reader, header, sink, this.data, this.tuning.maxObjectBytes);
+  }
+
+  // --- draft-18: control uni streams and one bidi stream per request (§3.3, §9) ---
+
+  async #runRequestStreams(): Promise<void> {
+    void this.#acceptUnis().catch((error: unknown) => this.fail(error));
+    const timeoutMs = this.#options.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
+    const peer = await withTimeout(this.#peerControlArrived, timeoutMs, 'timeout' as const);
+    if (this.#isClosed) return;
+    if (peer === 'timeout') return this.close(SessionErrorCode.controlMessageTimeout, 'no SETUP');
+    this.#configure(peer.message);
+    const ours = (await this.transport.createUnidirectionalStream()) as WritableStream<Uint8Array> & { sendOrder?: number };
+    if ('sendOrder' in ours) ours.sendOrder = CONTROL_SEND_ORDER;
+    this.#control = new MessageStream(peer.reader, ours, this.codec);
+    this.send({
+      type: 'server_setup',
+      parameters: { maxAuthTokenCacheSize: AUTH_TOKEN_CACHE_BYTES, authorizationTokens: [], implementation: this.#options.implementation ?? 'moq-gateway' },
+    });
+    this.logger.debug({ version: this.version, implementation: peer.message.parameters.implementation }, 'IETF session established');
+    const bidis = this.transport.incomingBidirectionalStreams.getReader();
+    void this.#acceptRequestStreams(bidis).catch((error: unknown) => this.fail(error));
+    void this.#readDatagrams().catch((error: unknown) => this.fail(error));
+    await this.#readControl();
+  }
+
+  /** The peer's control uni stream, its 0x2F00 type already read: the rest of SETUP (§9.3). */
+  async #acceptPeerControl(reader: StreamReader): Promise<void> {
+    if (this.#peerControl === undefined) throw violation('second control stream', 'unexpected-message');
+    const body = await reader.messageU16();
+    const message = this.codec.decode({ type: Draft18MessageType.setup, body });
+    if (message.type !== 'client_setup') throw violation('control stream does not start with SETUP', 'unexpected-message');
+    const deliver = this.#peerControl;
+    this.#peerControl = undefined;
+    deliver({ reader, message });
+  }
+
+  async #acceptRequestStreams(bidis: ReadableStreamDefaultReader<WebTransportBidirectionalStream>): Promise<void> {
+    for (;;) {
+      const next = await bidis.read().catch(() => ({ done: true as const, value: undefined }));
+      if (next.done || this.#isClosed) return;
+      const stream = new MessageStream(new StreamReader(next.value.readable, this.data.integers), next.value.writable, this.codec);
+      void this.#serveRequestStream(stream).catch((error: unknown) => {
+        if (error instanceof StreamAbortedError) return;
+        this.fail(error);
+      });
+    }
+  }
+
+  /** §3.3: a request stream starts with one of seven request messages; replies go back on it. */
+  async #serveRequestStream(stream: MessageStream): Promise<void> {
+    const first = await withTimeout(stream.read(), STREAM_HEADER_TIMEOUT_MS, 'timeout' as const);
+    if (first === 'timeout') return stream.abort(streamError(StreamResetCode.internalError, 'no request'));
+    if (!first) return;
+    // SUBSCRIBE_TRACKS would have us open PUBLISH request streams: not implemented, refused (§9.6).
+    if (first.type === 'subscribe_namespace' && first.options !== 'namespace') {
+      await stream.send(requestError(this.version, 'subscribe_namespace', first.requestId, 'notSupported', 'SUBSCRIBE_TRACKS is not supported'));
+      return stream.finish();
+    }
+    switch (first.type) {
+      case 'subscribe_namespace':
+        return this.#namespaces.serveStream(stream, first);
+      case 'subscribe':
+      case 'fetch':
+      case 'track_status':
+      case 'publish':
+      case 'publish_namespace':
+        break;
+      default:
+        throw violation(`request stream starts with ${first.type}`, 'unexpected-message');
+    }
+    const requestId = first.requestId;
+    if (this.#requestStreams.has(requestId)) throw new IetfProtocolError(SessionErrorCode.invalidRequestId, `duplicate request ID ${requestId}`);
+    this.#requestStreams.set(requestId, stream);
+    const ids = [requestId];
+    try {
+      this.#dispatch(first);
+      for (;;) {
+        const message = await stream.read(requestId);
+        if (!message || this.#isClosed) break;
+        // A publisher ends its PUBLISH with PUBLISH_DONE on the request stream (§9.11).
+        if (message.type === 'publish_done' && first.type === 'publish') {
+          this.#publishers.publishDone(message);
+          continue;
+        }
+        if (message.type !== 'request_update') throw violation(`${message.type} on a request stream`, 'unexpected-message');
+        // The update's reply goes on this stream too (§9.9).
+        this.#requestStreams.set(message.requestId, stream);
+        ids.push(message.requestId);
+        this.#update(message);
+      }
+    } catch (error) {
+      if (!(error instanceof StreamAbortedError)) throw error;
+    } finally {
+      // §3.5.1: the subscriber ends a request by finishing or resetting its stream.
+      for (const id of ids) this.#requestStreams.delete(id);
+      if (first.type === 'subscribe') this.#subscriptions.unsubscribe({ type: 'unsubscribe', requestId });
+      if (first.type === 'fetch') this.#fetches.cancel({ type: 'fetch_cancel', requestId });
+      // §3.5.1: ending a PUBLISH_NAMESPACE stream withdraws the namespace (draft-16's PUBLISH_NAMESPACE_DONE).
+      if (first.type === 'publish_namespace' && !this.#isClosed) this.#publishers.publishNamespaceDone({ type: 'publish_namespace_done', requestId });
+    }
+  }
+
+  /** draft-18: a request of ours (SUBSCRIBE / FETCH upstream) opens its own bidi stream (§3.3). */
+  #openRequestStream(message: ControlMessage & { requestId: number }): void {
+    const requestId = message.requestId;
+    void (async () => {
+      const bidi = await this.transport.createBidirectionalStream();
+      const stream = new MessageStream(new StreamReader(bidi.readable, this.data.integers), bidi.writable, this.codec);
+      this.#requestStreams.set(requestId, stream);
+      this.#ownRequests.add(requestId);
+      try {
+        await stream.send(message);
+        for (;;) {
+          const reply = await stream.read(requestId);
+          if (!reply || this.#isClosed) break;
+          if (!this.#outbound.dispatch(requestId, reply)) this.logger.debug({ type: reply.type, requestId }, 'response to no pending request');
+        }
+      } catch (error) {
+        if (!(error instanceof StreamAbortedError)) throw error;
+      } finally {
+        this.#requestStreams.delete(requestId);
+        this.#ownRequests.delete(requestId);
+      }
+    })().catch((error: unknown) => this.fail(error));
+  }
+
+  /** draft-18: a response goes on its request's stream; true when it did. */
+  #sendOnRequestStream(message: ControlMessage): boolean {
+    if (!('requestId' in message) || message.requestId === undefined || message.type === 'goaway') return false;
+    if (message.type === 'subscribe' || message.type === 'fetch' || message.type === 'track_status') {
+      this.#openRequestStream({ ...message, requestId: message.requestId });
+      return true;
+    }
+    const stream = this.#requestStreams.get(message.requestId);
+    if (stream && this.#ownRequests.has(message.requestId) && (message.type === 'unsubscribe' || message.type === 'fetch_cancel')) {
+      // Cancelling our own request: end our side of its stream (§3.5.1).
+      this.#requestStreams.delete(message.requestId);
+      stream.abort(streamError(StreamResetCode.cancelled));
+      return true;
+    }
+    if (!stream) {
+      // The peer already ended the request (§3.5.1), or a request of ours, which draft-18 sessions do not make.
+      this.logger.debug({ type: message.type, requestId: message.requestId }, 'no request stream for message');
+      return true;
+    }
+    const last = message.type === 'publish_done' || (message.type === 'request_error' && message.kind !== 'update');
+    const written = stream.send(message);
+    if (last) {
+      this.#requestStreams.delete(message.requestId);
+      void written.then(() => stream.finish()).catch(() => undefined);
+    } else {
+      written.catch(() => stream.abort(streamError(StreamResetCode.internalError)));
+    }
+    return true;
   }
 
   async #readDatagrams(): Promise<void> {

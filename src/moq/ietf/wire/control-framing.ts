@@ -2,6 +2,7 @@
  * Control message framing shared by draft-14 and draft-16 (§9): Message Type (i), Message Length
  * (16), payload. The 16-bit length bounds every control message at 64 KiB.
  */
+import type { IntegerFormat } from '../../../wire/byte-reader.ts';
 import { ByteWriter } from '../../../wire/byte-writer.ts';
 import type { StreamReader } from '../../../wire/stream-reader.ts';
 import { MAX_CONTROL_MESSAGE_BYTES } from '../limits.ts';
@@ -19,7 +20,8 @@ export async function readControlMessage(reader: StreamReader, maxBytes = MAX_CO
   return { type, body };
 }
 
-export function frameControlMessage(type: number, body: Uint8Array): Uint8Array {
+/** `integers`: the Message Type is a vi64 from draft-18 on (draft-18 §9). */
+export function frameControlMessage(type: number, body: Uint8Array, integers: IntegerFormat = 'quic'): Uint8Array {
   if (body.byteLength > MAX_CONTROL_MESSAGE_BYTES) throw new RangeError(`control message of ${body.byteLength} bytes exceeds the 16-bit length`);
-  return new ByteWriter(body.byteLength + 11).varint(type).u16(body.byteLength).bytes(body).finish();
+  return new ByteWriter(body.byteLength + 11, integers).varint(type).u16(body.byteLength).bytes(body).finish();
 }

@@ -3,7 +3,7 @@
  * length and that many bytes. draft-16 encodes each type as a delta from the previous one (so
  * pairs go out sorted); draft-14 writes types as they are.
  */
-import type { ByteReader } from '../../../wire/byte-reader.ts';
+import type { ByteReader, IntegerFormat } from '../../../wire/byte-reader.ts';
 import { ByteWriter } from '../../../wire/byte-writer.ts';
 import { IetfProtocolError, SessionErrorCode, violation } from '../errors.ts';
 import { MAX_KEY_VALUE_BYTES } from '../limits.ts';
@@ -74,8 +74,8 @@ export function writeKeyValuePairs(writer: ByteWriter, pairs: readonly KeyValueP
   }
 }
 
-export function encodeKeyValuePairs(pairs: readonly KeyValuePair[], encoding: TypeEncoding): Uint8Array {
-  const writer = new ByteWriter();
+export function encodeKeyValuePairs(pairs: readonly KeyValuePair[], encoding: TypeEncoding, integers: IntegerFormat = 'quic'): Uint8Array {
+  const writer = new ByteWriter(64, integers);
   writeKeyValuePairs(writer, pairs, encoding);
   return writer.finish();
 }

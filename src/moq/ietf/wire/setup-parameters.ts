@@ -2,7 +2,7 @@
  * Setup Parameters (draft-16 §9.3.2, draft-14 §9.3.2). Their type numbers are shared by every
  * version; draft-16 delta-encodes the types. Unknown setup parameters are ignored and may repeat.
  */
-import type { ByteReader } from '../../../wire/byte-reader.ts';
+import type { ByteReader, IntegerFormat } from '../../../wire/byte-reader.ts';
 import type { ByteWriter } from '../../../wire/byte-writer.ts';
 import { violation } from '../errors.ts';
 import { MAX_PARAMETERS } from '../limits.ts';
@@ -28,7 +28,7 @@ export function readSetupParameters(reader: ByteReader, encoding: TypeEncoding):
 }
 
 /** The typed parameters of decoded pairs (draft-14 bodies come from src/moq/setup-codec.ts). */
-export function setupParametersFromPairs(pairs: readonly KeyValuePair[]): SetupParameters {
+export function setupParametersFromPairs(pairs: readonly KeyValuePair[], integers: IntegerFormat = 'quic'): SetupParameters {
   const parameters: SetupParameters = { authorizationTokens: [] };
   const seen = new Set<bigint>();
   for (const pair of pairs) {
@@ -37,12 +37,12 @@ export function setupParametersFromPairs(pairs: readonly KeyValuePair[]): SetupP
       if (seen.has(pair.type)) throw violation(`duplicate setup parameter 0x${pair.type.toString(16)}`);
       seen.add(pair.type);
     }
-    applySetupParameter(parameters, pair);
+    applySetupParameter(parameters, pair, integers);
   }
   return parameters;
 }
 
-function applySetupParameter(parameters: SetupParameters, pair: KeyValuePair): void {
+function applySetupParameter(parameters: SetupParameters, pair: KeyValuePair, integers: IntegerFormat): void {
   switch (pair.type) {
     case SetupParameterType.path:
       parameters.path = text(pair);
@@ -60,7 +60,7 @@ function applySetupParameter(parameters: SetupParameters, pair: KeyValuePair): v
       parameters.maxAuthTokenCacheSize = varintValue(pair, 'MAX_AUTH_TOKEN_CACHE_SIZE');
       break;
     case SetupParameterType.authorizationToken:
-      if (pair.value instanceof Uint8Array) parameters.authorizationTokens.push(decodeToken(pair.value));
+      if (pair.value instanceof Uint8Array) parameters.authorizationTokens.push(decodeToken(pair.value, integers));
       break;
     default:
       break;
@@ -78,11 +78,11 @@ export function writeSetupParameters(writer: ByteWriter, parameters: SetupParame
 }
 
 /** The pairs that carry `parameters`, in the order they go out. */
-export function setupParameterPairs(parameters: SetupParameters): KeyValuePair[] {
+export function setupParameterPairs(parameters: SetupParameters, integers: IntegerFormat = 'quic'): KeyValuePair[] {
   const pairs: KeyValuePair[] = [];
   if (parameters.path !== undefined) pairs.push({ type: SetupParameterType.path, value: utf8.encode(parameters.path) });
   if (parameters.maxRequestId !== undefined) pairs.push({ type: SetupParameterType.maxRequestId, value: BigInt(parameters.maxRequestId) });
-  for (const token of parameters.authorizationTokens) pairs.push({ type: SetupParameterType.authorizationToken, value: encodeToken(token) });
+  for (const token of parameters.authorizationTokens) pairs.push({ type: SetupParameterType.authorizationToken, value: encodeToken(token, integers) });
   if (parameters.maxAuthTokenCacheSize !== undefined) {
     pairs.push({ type: SetupParameterType.maxAuthTokenCacheSize, value: BigInt(parameters.maxAuthTokenCacheSize) });
   }

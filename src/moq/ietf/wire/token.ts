@@ -3,7 +3,7 @@
  * alias and/or a token type and value depending on it. A structure that does not parse closes the
  * session with KEY_VALUE_FORMATTING_ERROR.
  */
-import { ByteReader } from '../../../wire/byte-reader.ts';
+import { ByteReader, type IntegerFormat } from '../../../wire/byte-reader.ts';
 import { ByteWriter } from '../../../wire/byte-writer.ts';
 import { ProtocolError } from '../../../wire/errors.ts';
 import { IetfProtocolError } from '../errors.ts';
@@ -17,8 +17,9 @@ export type AuthToken =
 
 const AliasType = { delete: 0, register: 1, useAlias: 2, useValue: 3 } as const;
 
-export function decodeToken(bytes: Uint8Array): AuthToken {
-  const reader = new ByteReader(bytes);
+/** `integers`: 'vi64' inside draft-18+ messages (§9.2.2 Token uses vi64 fields). */
+export function decodeToken(bytes: Uint8Array, integers: IntegerFormat = 'quic'): AuthToken {
+  const reader = new ByteReader(bytes, integers);
   try {
     const aliasType = reader.varint();
     switch (aliasType) {
@@ -51,8 +52,8 @@ function finish(reader: ByteReader, token: AuthToken): AuthToken {
   return token;
 }
 
-export function encodeToken(token: AuthToken): Uint8Array {
-  const writer = new ByteWriter();
+export function encodeToken(token: AuthToken, integers: IntegerFormat = 'quic'): Uint8Array {
+  const writer = new ByteWriter(64, integers);
   writer.varint(AliasType[token.aliasType]);
   switch (token.aliasType) {
     case 'delete':

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Broadcast } from '../../../../src/relay/index.ts';
 import { HlsBroadcastSession } from '../broadcast-session.ts';
@@ -21,6 +22,8 @@ const RECORD_PACKAGING: PackagingOptions & { idleTimeoutMs: number } = {
 
 /** How long a recording waits for the broadcast's first catalog. */
 const CATALOG_TIMEOUT_MS = 15_000;
+/** How often the catalog is looked at for tracks to record. */
+const ATTACH_INTERVAL_MS = 250;
 
 /**
  * Records one broadcast while it lives in the relay: its own HLS packaging session (default
@@ -37,6 +40,7 @@ export class BroadcastRecording {
   readonly #tracks = new Map<TrackLabel, TrackRecorder>();
   readonly done: Promise<void>;
   #indexWrite: Promise<void> = Promise.resolve();
+  readonly #skipped = new Set<string>();
 
   constructor(
     readonly broadcast: Broadcast,
@@ -72,19 +76,12 @@ export class BroadcastRecording {
     this.logger.info({ broadcast: this.broadcast.path, dir: this.dir }, 'recording started');
     this.#session.start();
     const catalog = await this.#session.catalog(CATALOG_TIMEOUT_MS);
-    if (catalog) {
-      this.#session.prewarm();
-      for (const [track, info] of catalog) {
-        const packager = this.#session.running(track);
-        const label: TrackLabel = info.kind === 'video' ? 'v' : 'a';
-        if (!packager || this.#tracks.has(label)) continue;
-        this.#tracks.set(label, new TrackRecorder(label, packager, this.dir, this.logger, () => this.#writeIndex()));
-      }
-      for (const [track, info] of catalog) {
-        if (!this.#session.running(track)) this.logger.info({ broadcast: this.broadcast.path, track, codec: info.codec }, 'recording: track not recorded');
-      }
-    } else {
-      this.logger.warn({ broadcast: this.broadcast.path }, 'recording: no catalog, nothing recorded');
+    if (!catalog) this.logger.warn({ broadcast: this.broadcast.path }, 'recording: no catalog, nothing recorded');
+    // RTMP's catalog gains its audio track a moment after the video: keep attaching what appears.
+    const ended = this.broadcast.closed();
+    while (catalog && !this.#session.closed && !this.broadcast.ended) {
+      this.#attach();
+      await Promise.race([sleep(ATTACH_INTERVAL_MS), ended]);
     }
     await Promise.all([...this.#tracks.values()].map((t) => t.done));
     this.#session.close();
@@ -93,6 +90,22 @@ export class BroadcastRecording {
     await this.#writeIndex();
     const index = this.index();
     this.logger.info({ broadcast: this.broadcast.path, dir: this.dir, bytes: index.bytes }, 'recording ended');
+  }
+
+  /** Record the default video and the first audio once the session packages them. */
+  #attach(): void {
+    this.#session.prewarm();
+    const catalog = this.#session.catalogNow;
+    for (const [track, info] of catalog ?? []) {
+      const label: TrackLabel = info.kind === 'video' ? 'v' : 'a';
+      if (this.#tracks.has(label)) continue;
+      const packager = this.#session.running(track);
+      if (packager) this.#tracks.set(label, new TrackRecorder(label, packager, this.dir, this.logger, () => this.#writeIndex()));
+      else if (!this.#skipped.has(track)) {
+        this.#skipped.add(track);
+        this.logger.info({ broadcast: this.broadcast.path, track, codec: info.codec }, 'recording: track not recorded');
+      }
+    }
   }
 
   /** index.json: a convenience copy of what the names on disk say (rebuilt from them on start). */

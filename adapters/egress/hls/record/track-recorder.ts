@@ -36,6 +36,10 @@ export class TrackRecorder {
       for (const segment of ready) {
         const init = window.init(segment.initVersion);
         if (!init) continue;
+        if (this.#lastMsn >= 0 && segment.msn > this.#lastMsn + 1) {
+          // Retired from the window before the disk took it (a disk slower than the stream).
+          this.logger.warn({ dir: this.dir, track: this.label, from: this.#lastMsn + 1, to: segment.msn - 1 }, 'recording: segments lost');
+        }
         this.#lastMsn = segment.msn;
         // Copied now: the window may retire it while the disk works.
         await this.#write(segment, init);

@@ -46,7 +46,7 @@ describe.runIf(haveTools('ffmpeg', 'ffprobe'))('recording (--record)', () => {
     return dir;
   };
   const gateway = async (dir: string, more: string[] = []) => {
-    const gw = await startGateway({ args: ['--record', 'all', '--record-dir', dir, '--reconnect-grace', '3000', ...more] });
+    const gw = await startGateway({ args: ['--record', 'all', '--record-dir', dir, '--reconnect-grace', '5000', ...more] });
     cleanup.push(() => gw.stop());
     return gw;
   };
@@ -66,7 +66,7 @@ describe.runIf(haveTools('ffmpeg', 'ffprobe'))('recording (--record)', () => {
   it('writes H.264 + AAC that ffprobe reads from the VOD playlist, for the duration published, across an encoder reconnect', async () => {
     const dir = tempDir();
     const gw = await gateway(dir);
-    // 5 s, a reconnect (within --reconnect-grace 3 s), 4 s more: one recording of 9 s.
+    // 5 s, a reconnect (within --reconnect-grace 5 s), 4 s more: one recording of 9 s.
     const first = push(gw, 'live/rec', 5);
     await first.exited;
     const second = push(gw, 'live/rec', 4);

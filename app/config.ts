@@ -30,6 +30,8 @@ export const OPTIONS = {
   rtmpsPort: opt({ key: 'rtmp.tlsPort', flag: 'rtmps-port', env: 'MOQ_RTMPS_PORT', type: 'int', default: 1936, help: 'RTMPS ingest port (TCP), served when --tls-cert is set; -1 disables' }),
   logLevel: opt({ key: 'log.level', flag: 'log-level', env: 'MOQ_LOG_LEVEL', type: 'string', default: 'info', help: 'trace, debug, info, warn, error, fatal or silent' }),
   logFormat: opt({ key: 'log.format', flag: 'log-format', env: 'MOQ_LOG_FORMAT', type: 'string', default: 'auto', help: 'auto (pretty on a terminal, JSON otherwise), pretty or json' }),
+  record: opt({ key: 'record.broadcasts', flag: 'record', env: 'MOQ_RECORD', type: 'list', default: [] as string[], help: 'Record these broadcasts to --record-dir as CMAF fMP4: comma-separated path prefixes, or all' }),
+  recordDir: opt({ key: 'record.dir', flag: 'record-dir', env: 'MOQ_RECORD_DIR', type: 'string', default: './recordings', help: 'Directory recordings are written to (one subdirectory per recording, an index beside the segments)' }),
   reconnectGrace: opt({ key: 'ingest.reconnectGrace', flag: 'reconnect-grace', env: 'MOQ_RECONNECT_GRACE', type: 'duration', default: 5000, help: 'How long a broadcast waits for its encoder to reconnect (ms, or 5s)' }),
   takeover: opt({ key: 'ingest.takeover', flag: 'takeover', env: 'MOQ_TAKEOVER', type: 'bool', default: false, help: 'A second publisher to a live name replaces the first instead of being refused' }),
   cacheBytes: opt({ key: 'relay.cacheBytes', flag: 'cache-bytes', env: 'MOQ_CACHE_BYTES', type: 'bytes', default: 16 * 1024 * 1024, help: 'Per-track cache of the current and previous group (bytes, or 16MiB)', min: 1 }),

@@ -8,6 +8,7 @@ import { HttpError, HttpServer } from '../src/http/server.ts';
 import { RtmpIngest } from '../adapters/ingest/rtmp/index.ts';
 import { createWhipService, type WhipService } from '../adapters/ingest/whip/index.ts';
 import { createHlsService, parseHlsPath, type HlsService } from '../adapters/egress/hls/index.ts';
+import { Recorder } from '../adapters/egress/hls/record/index.ts';
 import { mountApi, type LocalApi } from '../src/http/api.ts';
 import { GatewayMetrics } from '../src/http/metrics.ts';
 import { mountPages } from '../src/http/pages.ts';
@@ -47,6 +48,7 @@ export class Gateway {
   #rtmp: RtmpIngest | undefined;
   readonly whip: WhipService;
   readonly hls: HlsService;
+  readonly recorder: Recorder;
   cluster: Cluster | undefined;
   /** Under `--workers N > 1`: the other workers' broadcasts, and the private listener they reach this one on. */
   mesh: WorkerMesh | undefined;
@@ -108,6 +110,7 @@ export class Gateway {
       cluster: () => this.cluster?.stats(),
       fleet: worker && fleet && new FleetApi(fleet, worker.index),
       relayed: () => this.mesh?.relayed() ?? [],
+      recordings: () => this.recorder.list(),
     });
     this.whip = createWhipService({
       logger: logger.child({ component: 'whip' }),
@@ -129,6 +132,14 @@ export class Gateway {
       authorize: (broadcast, token) => this.policy.hlsSubscribe(broadcast, token),
     });
     this.http.route('/hls/', (req, res, subpath) => this.#routeHls(req, res, subpath));
+    this.recorder = new Recorder({
+      origin: this.origin,
+      logger: logger.child({ component: 'record' }),
+      prefixes: config.record,
+      dir: config.recordDir,
+      authorize: (broadcast, token) => this.policy.hlsSubscribe(broadcast, token),
+    });
+    this.http.route('/recordings/', (req, res, subpath) => this.recorder.handle(req, res, subpath));
     this.metrics = this.#createMetrics();
     const metricsListen = parseHostPort(config.metricsListen);
     if (metricsListen) this.#metricsHttp = new HttpServer({ ...metricsListen, headersTimeoutMs: config.handshakeTimeout, logger, reusePort });
@@ -139,6 +150,7 @@ export class Gateway {
 
   async start(): Promise<GatewayPorts> {
     await this.policy.load(this.logger);
+    await this.recorder.start();
     const http = await this.http.listen();
     const webrtc = await this.whip.listen();
     if (webrtc.udpPort !== undefined || webrtc.publicIp !== undefined) this.logger.info({ webrtcUdpPort: webrtc.udpPort, webrtcPublicIp: webrtc.publicIp }, 'WHIP ICE configured for NAT');
@@ -323,6 +335,9 @@ export class Gateway {
     this.sessions.goAwayAll();
     // Let the ends of tracks and the last playlists reach their clients before cutting sockets.
     await sleep(SHUTDOWN_DRAIN_MS);
+    // The broadcasts ended: recordings write their last segments and end marks.
+    this.recorder.close();
+    await Promise.race([this.recorder.drained(), sleep(SHUTDOWN_RECORDING_MS)]);
     await this.sessions.closeAll('server shutting down', SHUTDOWN_SESSION_CLOSE_MS);
     await Promise.allSettled([this.#moq.close(), this.#rtmp?.close(), this.whip.close(), this.http.close(SHUTDOWN_HTTP_GRACE_MS), this.#metricsHttp?.close(), this.#meshHttp?.close()]);
     this.#steering?.close();
@@ -334,6 +349,8 @@ export class Gateway {
 const CLAIM_WAIT_MS = 2000;
 /** How long shutdown lets the ends of tracks and last playlists flush before closing sessions. */
 const SHUTDOWN_DRAIN_MS = 250;
+/** How long recordings may take to write their last segments at shutdown. */
+const SHUTDOWN_RECORDING_MS = 2000;
 /** How long closing sessions may take to say goodbye before their sockets are cut. */
 const SHUTDOWN_SESSION_CLOSE_MS = 500;
 /** How long in-flight HTTP responses may take to finish. */

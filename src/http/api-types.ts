@@ -92,3 +92,21 @@ export interface AccessAnswer {
   /** Whether the broadcast is live now; told only to those who may watch it. */
   live?: boolean;
 }
+
+/** One recording in `GET /api/recordings` (`--record`). */
+export interface ApiRecording {
+  /** The recording's directory name under `--record-dir`. */
+  id: string;
+  broadcast: string;
+  startedAt: string;
+  /** null while the broadcast is still being recorded. */
+  endedAt: string | null;
+  /** Seconds recorded (complete segments on disk). */
+  durationS: number;
+  /** Bytes of media on disk. */
+  bytes: number;
+  /** Path of the VOD HLS playlist (`/recordings/<id>/index.m3u8`); needs the broadcast's `get` scope (`?jwt=`) when auth is on. */
+  playlist: string;
+  /** A progressive MP4 of the whole recording: not produced yet, always null. */
+  mp4: string | null;
+}

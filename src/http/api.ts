@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type { Broadcast, Origin } from '../relay/index.ts';
 import type { PublisherRegistry } from '../media/publishers.ts';
 import { CATALOG_TRACK } from '../media/hang/catalog.ts';
-import type { ApiBroadcast, ApiClosedSession, ApiInfo, ApiSession, ApiTrack } from './api-types.ts';
+import type { ApiBroadcast, ApiClosedSession, ApiInfo, ApiRecording, ApiSession, ApiTrack } from './api-types.ts';
 import { BroadcastCatalogs } from './broadcast-catalogs.ts';
 import { HttpError, type HttpServer } from './server.ts';
 
@@ -22,6 +22,8 @@ export interface ApiDeps {
   fleet?: ApiFleet;
   /** Under `--workers N`: copies of other workers' broadcasts held here (their viewers count in the merge). */
   relayed?: () => Broadcast[];
+  /** `--record`: this process's recordings, finished and in progress. */
+  recordings?: () => ApiRecording[];
 }
 
 export interface ApiSessionList {
@@ -65,6 +67,7 @@ export function mountApi(server: HttpServer, deps: ApiDeps): LocalApi {
     await deps.authorize(req);
     if (req.method === 'GET' && subpath === 'info') return sendJson(res, 200, deps.info());
     if (req.method === 'GET' && subpath === 'broadcasts') return sendJson(res, 200, { broadcasts: await broadcasts() });
+    if (req.method === 'GET' && subpath === 'recordings') return sendJson(res, 200, { recordings: deps.recordings?.() ?? [] });
     if (req.method === 'GET' && subpath === 'sessions') return sendJson(res, 200, fleet ? await fleet.sessions(local.sessions()) : local.sessions());
     if (req.method === 'GET' && subpath === 'cluster') {
       const cluster = deps.cluster();

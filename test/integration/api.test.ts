@@ -5,7 +5,9 @@
  * every documented GET answers with a documented status and media type, and JSON bodies carry
  * the schema's required fields with the documented types.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -14,7 +16,7 @@ import { startGateway, until, within } from '../helpers/gateway.ts';
 import { pushTestPattern, type TestPatternHandle } from '../helpers/gateway-process.ts';
 import { haveTools } from '../helpers/tools.ts';
 import { loadSigningKey, mintToken } from '../../src/auth/index.ts';
-import type { ApiBroadcast, ApiSession } from '../../src/http/api-types.ts';
+import type { ApiBroadcast, ApiRecording, ApiSession } from '../../src/http/api-types.ts';
 import { encodeCatalog } from '../../src/media/hang/catalog.ts';
 import { encodeLegacyFrame } from '../../src/media/hang/container.ts';
 import type { TrackInfo } from '../../src/media/frame.ts';
@@ -156,6 +158,7 @@ describe('docs/openapi.yaml', () => {
         'GET /api/sessions',
         'DELETE /api/sessions/{id}',
         'GET /api/cluster',
+        'GET /api/recordings',
       ].sort(),
     );
   });
@@ -185,6 +188,9 @@ describe('docs/openapi.yaml', () => {
     expect(props('ApiTrack')).toEqual(Object.keys(trackFields).sort());
     expect(props('ApiPublisher')).toEqual(Object.keys(publisherFields).sort());
     expect(props('ApiSession')).toEqual(Object.keys(sessionFields).sort());
+    const recordingFields: Record<keyof ApiRecording, true> = { id: true, broadcast: true, startedAt: true, endedAt: true, durationS: true, bytes: true, playlist: true, mp4: true };
+    expect(props('ApiRecording')).toEqual(Object.keys(recordingFields).sort());
+    expect(spec.components.schemas.ApiRecording!.required!.sort()).toEqual(Object.keys(recordingFields).sort());
     // Optional: `publisher` (undefined for relayed broadcasts, so JSON leaves it out) and `worker` (only under --workers N).
     expect(spec.components.schemas.ApiBroadcast!.required!.sort()).toEqual(Object.keys(broadcastFields).filter((k) => k !== 'publisher' && k !== 'worker').sort());
     expect(spec.components.schemas.ApiSession!.required!.sort()).toEqual(Object.keys(sessionFields).filter((k) => k !== 'worker').sort());
@@ -333,8 +339,9 @@ describe.skipIf(!tools)('API with a live RTMP broadcast and a MoQ viewer', () =>
       if (template === '/api/broadcasts') expect((body as { broadcasts: ApiBroadcast[] }).broadcasts).toHaveLength(1);
       if (template === '/api/sessions') expect((body as { sessions: ApiSession[] }).sessions).toHaveLength(1);
       if (template === '/api/info') expect(body).toMatchObject({ httpPort: gw.gateway.ports.http, rtmpPort: gw.gateway.ports.rtmp });
+      if (template === '/api/recordings') expect(body).toEqual({ recordings: [] }); // not recording here
     }
-    expect(checked).toBe(5);
+    expect(checked).toBe(6);
     // Unknown resources: documented 404s, as text/plain.
     await expectDocumented(await api('/api/broadcasts/live/nope'), 'GET', '/api/broadcasts/{path}');
     await expectDocumented(await api('/api/broadcasts/live/nope', { method: 'DELETE' }), 'DELETE', '/api/broadcasts/{path}');
@@ -529,5 +536,36 @@ describe('API authentication (documented 401/403)', () => {
     expect(query.status).toBe(200);
     expect(await expectDocumented(query, 'GET', '/api/broadcasts')).toEqual({ broadcasts: [] });
     expect((await api('/api/sessions', { method: 'OPTIONS' })).status).toBe(204);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe.skipIf(!tools)('API with --record all', () => {
+  const NAME = 'live/rec';
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  let ffmpeg: TestPatternHandle;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(joinPath(tmpdir(), 'moq-api-rec-'));
+    gw = await startGateway({ record: ['all'], recordDir: dir });
+    ffmpeg = pushTestPattern({ rtmpUrl: `${gw.rtmpUrl}/${NAME}` });
+  });
+  afterAll(async () => {
+    await ffmpeg?.stop();
+    await gw?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('GET /api/recordings lists the recording in progress as documented', async () => {
+    const list = async () => {
+      const res = await fetch(`${gw.httpUrl}/api/recordings`, { signal: AbortSignal.timeout(5000) });
+      return (await expectDocumented(res, 'GET', '/api/recordings')) as { recordings: ApiRecording[] };
+    };
+    await until(async () => ((await list()).recordings[0]?.durationS ?? 0) > 0, 'a recorded segment', 20_000);
+    const [recording] = (await list()).recordings;
+    expect(recording).toMatchObject({ broadcast: NAME, endedAt: null, mp4: null, playlist: `/recordings/${recording!.id}/index.m3u8` });
+    expect(recording!.bytes).toBeGreaterThan(0);
   });
 });

@@ -103,6 +103,11 @@ export class HlsBroadcastSession {
     return this.#catalog;
   }
 
+  /** The catalog applied last, if any (no wait). */
+  get catalogNow(): ReadonlyMap<string, TrackInfo> | undefined {
+    return this.#catalog;
+  }
+
   /** The running packager of a track, starting it (and its leader) if the catalog lists it. */
   rendition(track: string): RenditionPackager | undefined {
     const running = this.#renditions.get(track);

@@ -231,6 +231,8 @@ function validate(config: GatewayConfig): void {
   validateWebrtc(config);
   // One ICE port demultiplexed by ufrag cannot be split between processes: the offer's worker must get its packets.
   if (config.workers > 1 && config.webrtcUdpPort !== 0) throw new ConfigError(`workers: ${config.workers} with webrtc.udpPort: one shared ICE port needs a single process (--workers 1)`);
+  // Each process rebuilds the recordings index of --record-dir at start (ending what it finds open).
+  if (config.workers > 1 && config.record.length > 0) throw new ConfigError(`workers: ${config.workers} with record: recording needs a single process for now (--workers 1)`);
 }
 
 // --- WebRTC behind NAT (webrtc.*) ---

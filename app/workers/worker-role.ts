@@ -25,10 +25,10 @@ export function workerRole(env: NodeJS.ProcessEnv = process.env): WorkerRole | u
 
 /**
  * How many processes `config` asks for: `workers` 0 (the default) is one per core. A shared
- * WHIP ICE port (`webrtc.udpPort`) needs one process, so the default then is 1 (an explicit
- * `--workers N > 1` with it is a config error).
+ * WHIP ICE port (`webrtc.udpPort`) and recording (`record`) need one process, so the default
+ * then is 1 (an explicit `--workers N > 1` with either is a config error).
  */
 export function workerCount(config: GatewayConfig): number {
   if (config.workers > 0) return config.workers;
-  return config.webrtcUdpPort !== 0 ? 1 : availableParallelism();
+  return config.webrtcUdpPort !== 0 || config.record.length > 0 ? 1 : availableParallelism();
 }

@@ -6,11 +6,12 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { workerCount } from '../../app/workers/worker-role.ts';
 import { ConfigError, defaultConfig, helpText, loadConfig, OPTIONS, parseBytes, parseDuration, unknownEnvironment, type GatewayConfig } from '../../app/config.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -420,5 +421,19 @@ describe('WebRTC behind NAT (webrtc.*)', () => {
   it('--help documents them', () => {
     const help = helpText();
     for (const flag of ['--webrtc-public-ip', '--webrtc-udp-port', '--webrtc-udp-ports', '--webrtc-interfaces']) expect(help).toContain(flag);
+  });
+});
+
+describe('workers', () => {
+  it('defaults to one per core, and to one process with a shared WHIP ICE port or recording', () => {
+    expect(workerCount(loadConfig({}))).toBe(availableParallelism());
+    expect(workerCount(loadConfig({ flags: { workers: '3' } }))).toBe(3);
+    expect(workerCount(loadConfig({ flags: { 'webrtc-udp-port': '40000' } }))).toBe(1);
+    expect(workerCount(loadConfig({ flags: { record: 'all' } }))).toBe(1);
+  });
+
+  it('refuses more than one worker with what needs a single process', () => {
+    expect(() => loadConfig({ flags: { workers: '2', 'webrtc-udp-port': '40000' } })).toThrow(/one shared ICE port needs a single process/);
+    expect(() => loadConfig({ flags: { workers: '2', record: 'live' } })).toThrow(/recording needs a single process/);
   });
 });

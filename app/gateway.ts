@@ -8,6 +8,7 @@ import { HttpError, HttpServer } from '../src/http/server.ts';
 import { RtmpIngest } from '../adapters/ingest/rtmp/index.ts';
 import { createWhipService, type WhipService } from '../adapters/ingest/whip/index.ts';
 import { createHlsService, parseHlsPath, type HlsService } from '../adapters/egress/hls/index.ts';
+import { createWhepService, type WhepService } from '../adapters/egress/whep/index.ts';
 import { mountApi, type LocalApi } from '../src/http/api.ts';
 import { GatewayMetrics } from '../src/http/metrics.ts';
 import { mountPages } from '../src/http/pages.ts';
@@ -47,6 +48,7 @@ export class Gateway {
   #rtmp: RtmpIngest | undefined;
   readonly whip: WhipService;
   readonly hls: HlsService;
+  readonly whep: WhepService;
   cluster: Cluster | undefined;
   /** Under `--workers N > 1`: the other workers' broadcasts, and the private listener they reach this one on. */
   mesh: WorkerMesh | undefined;
@@ -129,6 +131,18 @@ export class Gateway {
       authorize: (broadcast, token) => this.policy.hlsSubscribe(broadcast, token),
     });
     this.http.route('/hls/', (req, res, subpath) => this.#routeHls(req, res, subpath));
+    const nat = whipNatOptions(config);
+    this.whep = createWhepService({
+      broadcast: (path) => this.origin.get(path),
+      requestKeyframe: (path) => this.publishers.requestKeyframe(path),
+      authorize: (path, bearer) => this.policy.whepSubscribe(path, bearer),
+      logger: logger.child({ component: 'whep' }),
+      maxBodyBytes: config.maxHttpBodyBytes,
+      iceTimeoutMs: config.handshakeTimeout,
+      ...(nat.iceHosts ? { iceHosts: nat.iceHosts } : {}),
+      ...(nat.udpPortRange ? { udpPortRange: nat.udpPortRange } : {}),
+    });
+    this.http.route('/whep/', (req, res, subpath) => this.whep.handle(req, res, subpath));
     this.metrics = this.#createMetrics();
     const metricsListen = parseHostPort(config.metricsListen);
     if (metricsListen) this.#metricsHttp = new HttpServer({ ...metricsListen, headersTimeoutMs: config.handshakeTimeout, logger, reusePort });
@@ -324,7 +338,7 @@ export class Gateway {
     // Let the ends of tracks and the last playlists reach their clients before cutting sockets.
     await sleep(SHUTDOWN_DRAIN_MS);
     await this.sessions.closeAll('server shutting down', SHUTDOWN_SESSION_CLOSE_MS);
-    await Promise.allSettled([this.#moq.close(), this.#rtmp?.close(), this.whip.close(), this.http.close(SHUTDOWN_HTTP_GRACE_MS), this.#metricsHttp?.close(), this.#meshHttp?.close()]);
+    await Promise.allSettled([this.#moq.close(), this.#rtmp?.close(), this.whip.close(), this.whep.close(), this.http.close(SHUTDOWN_HTTP_GRACE_MS), this.#metricsHttp?.close(), this.#meshHttp?.close()]);
     this.#steering?.close();
     this.#forwarder?.close();
   }

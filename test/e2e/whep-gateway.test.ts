@@ -4,7 +4,12 @@
  * over RTMP (H.264 + AAC: the video plays; AAC → Opus is a later slice). Malformed offers get
  * 400/422 with a reason; DELETE on the Location ends the session.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSigningKey, mintToken } from '../../src/auth/index.ts';
+import { WHEP_OFFER } from '../../scripts/fuzz/targets/whep.ts';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
 import { pushTestPattern, startGateway, type GatewayProcess, type TestPatternHandle } from '../helpers/gateway-process.ts';
@@ -187,4 +192,49 @@ describe.skipIf(!haveTools('chromium', 'ffmpeg'))('WHEP through the gateway', ()
     expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
     expect(preflight.headers.get('accept-post')).toBe('application/sdp');
   });
+});
+
+describe.skipIf(!haveTools('ffmpeg'))('WHEP with --auth-key', () => {
+  const SECRET = 'whep-auth-test-secret-of-at-least-32-bytes';
+  let gateway: GatewayProcess | undefined;
+  let push: TestPatternHandle | undefined;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moq-whep-auth-'));
+    writeFileSync(join(dir, 'key'), SECRET);
+    gateway = await startGateway({ args: ['--auth-key-file', join(dir, 'key')] });
+    const key = await loadSigningKey(SECRET);
+    push = pushTestPattern({ rtmpUrl: gateway.rtmpUrl(`live/guarded?jwt=${await mintToken(key, { root: 'live', put: 'guarded' })}`), noAudio: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await push?.stop();
+    await gateway?.stop();
+  }, 30_000);
+
+  it('needs a Bearer token with the get scope of the broadcast', async () => {
+    const key = await loadSigningKey(SECRET);
+    const watch = await mintToken(key, { root: 'live', get: 'guarded' });
+    const other = await mintToken(key, { root: 'live', get: 'elsewhere' });
+    const publishOnly = await mintToken(key, { root: 'live', put: 'guarded' });
+    const post = (token?: string) =>
+      fetch(`${gateway!.url}/whep/live/guarded`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/sdp', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: WHEP_OFFER,
+      });
+    await until(async () => {
+      const body = (await (await fetch(`${gateway!.url}/api/broadcasts`, { headers: { authorization: `Bearer ${await mintToken(key, { root: '', put: '', get: '' })}` } })).json()) as { broadcasts: { path: string }[] };
+      return body.broadcasts.some((b) => b.path === 'live/guarded');
+    }, 'the guarded broadcast is live', 20_000);
+    const none = await post();
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer');
+    expect((await post(other)).status).toBe(403);
+    expect((await post(publishOnly)).status).toBe(403);
+    const ok = await post(watch);
+    expect(ok.status, await ok.clone().text()).toBe(201);
+    expect(await ok.text()).toMatch(/a=sendonly/);
+    expect((await fetch(`${gateway!.url}${ok.headers.get('location')}`, { method: 'DELETE' })).status).toBe(200);
+  }, 60_000);
 });

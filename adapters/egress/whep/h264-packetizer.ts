@@ -34,10 +34,17 @@ export function splitAvcc(frame: Uint8Array, lengthSize = 4): Uint8Array[] {
   return nalus;
 }
 
+export function isSendable(nalu: Uint8Array): boolean {
+  return nalu.byteLength > 0 && (nalu[0]! & 0x1f) < 24;
+}
+
 /** RTP payloads for one access unit's NAL units (parameter sets first, if the caller adds them). */
 export function packetizeNalus(nalus: readonly Uint8Array[], maxPayload = DEFAULT_MAX_PAYLOAD): RtpPayload[] {
   const out: RtpPayload[] = [];
   for (const nalu of nalus) {
+    // Types 24..31 are not H.264 NAL units but RTP aggregation/fragmentation types (§5.2): a
+    // frame carrying one would be misread by every depacketizer, so it is left out.
+    if (!isSendable(nalu)) continue;
     if (nalu.byteLength <= maxPayload) {
       out.push({ payload: nalu, marker: false });
       continue;

@@ -36,6 +36,7 @@ export interface SendTrack {
 
 /** RFC 5104 §4.3.1: FIR is payload-specific feedback FMT 4 (PLI is FMT 1, RFC 4585 §6.3.1). */
 const FIR_FMT = 4;
+const PLI_FMT = 1;
 
 function fmtpLine(parameters: ReadonlyMap<string, string>): string | undefined {
   if (parameters.size === 0) return undefined;
@@ -157,10 +158,16 @@ export class WhepPeer {
   #sendTrack(transceiver: RTCRtpTransceiver, section: WhepSection): SendTrack {
     const sender = transceiver.sender;
     if (section.kind === 'video') {
-      sender.onRtcp.subscribe((packet) => {
-        if (packet instanceof RtcpPayloadSpecificFeedback && packet.feedback.count === FIR_FMT) this.#keyframeWanted();
+      // Watched on the transport, not the sender: werift routes payload-specific feedback by its
+      // sender SSRC first, which is a receiver's when the player's offer declares its own SSRC.
+      transceiver.dtlsTransport.onRtcp.subscribe((packet) => {
+        if (!(packet instanceof RtcpPayloadSpecificFeedback)) return;
+        const { count } = packet.feedback;
+        if (count !== PLI_FMT && count !== FIR_FMT) return;
+        const feedback = packet.feedback as { mediaSsrc?: number; fir?: { ssrc: number }[] };
+        const target = count === PLI_FMT ? feedback.mediaSsrc : feedback.fir?.[0]?.ssrc;
+        if (target === undefined || target === sender.ssrc) this.#keyframeWanted();
       });
-      sender.onPictureLossIndication.subscribe(() => this.#keyframeWanted());
     }
     let sequenceNumber = Math.floor(Math.random() * 0x10000);
     return {

@@ -34,6 +34,7 @@ export class WhepSession {
   #iceTimer: NodeJS.Timeout | undefined;
   #closed: Promise<void> | undefined;
   keyframeRequests = 0;
+  #started = false;
 
   constructor(options: WhepSessionOptions) {
     this.#options = options;
@@ -50,7 +51,6 @@ export class WhepSession {
     });
     void options.broadcast.closed().then(() => this.close('the broadcast ended'));
     this.#armIceTimer('ICE did not connect');
-    this.#feed.start();
   }
 
   get closed(): boolean {
@@ -89,6 +89,11 @@ export class WhepSession {
     if (state === 'connected') {
       clearTimeout(this.#iceTimer);
       this.#iceTimer = undefined;
+      // Only now: werift drops RTP sent before DTLS is up, and the first keyframe must arrive.
+      if (!this.#started) {
+        this.#started = true;
+        this.#feed.start();
+      }
     } else if (state === 'disconnected') {
       this.#armIceTimer('ICE disconnected and did not reconnect');
     } else if (state === 'failed' || state === 'closed') {

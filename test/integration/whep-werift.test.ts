@@ -24,7 +24,7 @@ describe('WHEP to a werift player', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  it('sends SPS/PPS + the keyframe first, FU-A for large NAL units, Opus, and turns a PLI into a keyframe request', async () => {
+  it('sends SPS/PPS + the keyframe first, FU-A for large NAL units, Opus, turns a PLI into a keyframe request, and ends with the broadcast', async () => {
     const origin = new Origin();
     const registry = new PublisherRegistry(origin, { reconnectGraceMs: 0 });
     const keyframeRequests: string[] = [];
@@ -87,5 +87,10 @@ describe('WHEP to a werift player', () => {
     await video.receiver.sendRtcpPLI(ssrc);
     await until(() => keyframeRequests.length > before, 'the PLI reached the publisher', 5000);
     expect(service.stats()[0]?.keyframeRequests).toBeGreaterThan(0);
+
+    // The broadcast ends: so does the session.
+    clearInterval(timer);
+    sink.close('publisher gone', { final: true });
+    await until(() => service.sessions === 0, 'the session ended with its broadcast', 5000);
   }, 30_000);
 });

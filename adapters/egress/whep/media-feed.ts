@@ -52,10 +52,16 @@ export class MediaFeed {
     private readonly broadcast: Broadcast,
     private readonly tracks: FeedTracks,
     private readonly onProblem: (error: unknown) => void,
+    /** The broadcast ended (the catalog track with it). */
+    private readonly onEnded: () => void = () => {},
   ) {}
 
   start(): void {
-    void this.#followCatalog().catch(this.onProblem);
+    void this.#followCatalog()
+      .catch(this.onProblem)
+      .finally(() => {
+        if (!this.#closed) this.onEnded();
+      });
   }
 
   close(): void {

@@ -41,15 +41,17 @@ export class WhepSession {
     this.id = options.id;
     this.path = options.path;
     this.etag = `"${options.id}"`;
-    this.#feed = new MediaFeed(options.broadcast, { video: options.peer.video, audio: options.peer.audio }, (error) =>
-      options.logger.warn({ err: error }, 'whep media feed problem'),
+    this.#feed = new MediaFeed(
+      options.broadcast,
+      { video: options.peer.video, audio: options.peer.audio },
+      (error) => options.logger.warn({ err: error }, 'whep media feed problem'),
+      () => void this.close('the broadcast ended'),
     );
     options.peer.onStateChange((state) => this.#onPeerState(state));
     options.peer.onKeyframeRequest(() => {
       this.keyframeRequests++;
       options.requestKeyframe();
     });
-    void options.broadcast.closed().then(() => this.close('the broadcast ended'));
     this.#armIceTimer('ICE did not connect');
   }
 

@@ -2,7 +2,8 @@
  * WHEP with a player that is not Chromium: werift's own RTCPeerConnection, receive-only, against
  * the WHEP service over real HTTP and ICE/DTLS on loopback. It checks the RTP itself: the first
  * video packets are SPS, PPS and the keyframe (FU-A fragments of it), Opus arrives, and a PLI
- * from the player reaches the publisher's keyframe request.
+ * from the player reaches the publisher's keyframe request; trickle PATCH (204/412/422) and
+ * OPTIONS on the session resource answer as for WHIP.
  */
 import { createServer, type Server } from 'node:http';
 import { RTCPeerConnection, RTCRtpCodecParameters, useNACK, usePLI, type RtpPacket } from 'werift';
@@ -66,8 +67,22 @@ describe('WHEP to a werift player', () => {
     });
     const response = await fetch(`http://127.0.0.1:${port}/whep/live/w`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: await completeOffer(pc) });
     expect(response.status, await response.clone().text()).toBe(201);
-    const answerSdp = await response.text();
-    await pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
+    await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+
+    // Trickle ICE on the session resource (RFC 9725 §4.3), as for WHIP.
+    const session = `http://127.0.0.1:${port}${response.headers.get('location')}`;
+    const etag = response.headers.get('etag')!;
+    const ufrag = /a=ice-ufrag:(\S+)/.exec(pc.localDescription!.sdp)![1]!;
+    const pwd = /a=ice-pwd:(\S+)/.exec(pc.localDescription!.sdp)![1]!;
+    const patch = (body: string, headers: Record<string, string> = {}) =>
+      fetch(session, { method: 'PATCH', headers: { 'content-type': 'application/trickle-ice-sdpfrag', 'if-match': etag, ...headers }, body });
+    const fragment = (u: string) => `a=ice-ufrag:${u}\r\na=ice-pwd:${pwd}\r\nm=video 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\na=candidate:1 1 udp 2113937151 127.0.0.1 9 typ host\r\n`;
+    expect((await patch(fragment(ufrag))).status).toBe(204);
+    expect((await patch(fragment(ufrag), { 'if-match': '"stale"' })).status).toBe(412);
+    expect((await patch(fragment('otherufrag'))).status).toBe(422);
+    const options = await fetch(session, { method: 'OPTIONS' });
+    expect(options.status).toBe(204);
+    expect(options.headers.get('accept-patch')).toBe('application/trickle-ice-sdpfrag');
     await until(() => received.video.length >= 30 && received.audio >= 5, `video and audio RTP: ${received.video.length}/${received.audio}`, 10_000);
 
     const nalType = (p: RtpPacket): number => {

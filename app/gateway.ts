@@ -142,7 +142,7 @@ export class Gateway {
       ...(nat.iceHosts ? { iceHosts: nat.iceHosts } : {}),
       ...(nat.udpPortRange ? { udpPortRange: nat.udpPortRange } : {}),
     });
-    this.http.route('/whep/', (req, res, subpath) => this.whep.handle(req, res, subpath));
+    this.http.route('/whep/', (req, res, subpath) => this.#routeWhep(req, res, subpath));
     this.metrics = this.#createMetrics();
     const metricsListen = parseHostPort(config.metricsListen);
     if (metricsListen) this.#metricsHttp = new HttpServer({ ...metricsListen, headersTimeoutMs: config.handshakeTimeout, logger, reusePort });
@@ -265,6 +265,7 @@ export class Gateway {
     this.#meshHttp.onUpgrade((req, socket, head) => this.#moq.handleUpgrade(req, socket, head, true));
     this.#meshHttp.route('/hls/', (req, res, subpath) => this.hls.handle(req, res, subpath));
     this.#meshHttp.route('/whip/', (req, res, subpath) => this.whip.handle(req, res, subpath));
+    this.#meshHttp.route('/whep/', (req, res, subpath) => this.whep.handle(req, res, subpath));
     this.#forwarder = new HttpForwarder();
     const port = await this.#meshHttp.listen();
     const mesh = new WorkerMesh({
@@ -292,6 +293,18 @@ export class Gateway {
     const owner = broadcast === undefined ? undefined : this.mesh?.ownerOf(broadcast);
     if (owner && this.#forwarder) this.#forwarder.forward(req, res, owner);
     else this.hls.handle(req, res, subpath);
+  }
+
+  /**
+   * WHEP sessions live on the worker holding their broadcast (its groups are local there), so
+   * the offer and the session resource (`/whep/<broadcast>/<id>`) are all served there.
+   */
+  async #routeWhep(req: IncomingMessage, res: ServerResponse, subpath: string): Promise<void> {
+    const segments = subpath.split('/').filter((s) => s.length > 0);
+    const broadcast = req.method === 'PATCH' || req.method === 'DELETE' ? segments.slice(0, -1).join('/') : segments.join('/');
+    const owner = broadcast === '' ? undefined : this.mesh?.ownerOf(broadcast);
+    if (owner && this.#forwarder) this.#forwarder.forward(req, res, owner);
+    else await this.whep.handle(req, res, subpath);
   }
 
   /** A WHIP session's resource (`/whip/<broadcast>/<id>`: trickle PATCH, DELETE) is on the worker holding its broadcast. */

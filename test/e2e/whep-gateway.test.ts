@@ -238,3 +238,33 @@ describe.skipIf(!haveTools('ffmpeg'))('WHEP with --auth-key', () => {
     expect((await fetch(`${gateway!.url}${ok.headers.get('location')}`, { method: 'DELETE' })).status).toBe(200);
   }, 60_000);
 });
+
+describe.skipIf(!haveTools('ffmpeg'))('WHEP with --workers 2', () => {
+  let gateway: GatewayProcess | undefined;
+  let push: TestPatternHandle | undefined;
+
+  beforeAll(async () => {
+    gateway = await startGateway({ args: ['--workers', '2'] });
+    push = pushTestPattern({ rtmpUrl: gateway.rtmpUrl('live/workers'), noAudio: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await push?.stop();
+    await gateway?.stop();
+  }, 30_000);
+
+  it('serves the offer and the session resource on the worker holding the broadcast', async () => {
+    await until(async () => {
+      const body = (await (await fetch(`${gateway!.url}/api/broadcasts`)).json()) as { broadcasts: { path: string }[] };
+      return body.broadcasts.some((b) => b.path === 'live/workers');
+    }, 'the broadcast is live', 20_000);
+    // Fresh connections land on either worker: every POST and DELETE must find the session.
+    for (let i = 0; i < 8; i++) {
+      const created = await fetch(`${gateway!.url}/whep/live/workers`, { method: 'POST', headers: { 'content-type': 'application/sdp', connection: 'close' }, body: WHEP_OFFER });
+      expect(created.status, await created.clone().text()).toBe(201);
+      await created.text();
+      const deleted = await fetch(`${gateway!.url}${created.headers.get('location')}`, { method: 'DELETE', headers: { connection: 'close' } });
+      expect(deleted.status, `DELETE ${i}`).toBe(200);
+    }
+  }, 60_000);
+});

@@ -105,6 +105,11 @@ export class AccessPolicy {
     }
   }
 
+  /** May a WHEP player with this Bearer token watch `path` (the token's `get` scope)? */
+  whepSubscribe(path: string, bearer: string | undefined): Promise<boolean> {
+    return this.hlsSubscribe(path, bearer);
+  }
+
   /** May this token watch `broadcast` over HLS? */
   async hlsSubscribe(broadcast: string, token: string | undefined): Promise<boolean> {
     if (!this.enabled) return true;

@@ -9,6 +9,7 @@ import { RtmpIngest } from '../adapters/ingest/rtmp/index.ts';
 import { createWhipService, type WhipService } from '../adapters/ingest/whip/index.ts';
 import { createHlsService, parseHlsPath, type HlsService } from '../adapters/egress/hls/index.ts';
 import { Recorder } from '../adapters/egress/hls/record/index.ts';
+import { createWhepService, type WhepService } from '../adapters/egress/whep/index.ts';
 import { mountApi, type LocalApi } from '../src/http/api.ts';
 import { GatewayMetrics } from '../src/http/metrics.ts';
 import { mountPages } from '../src/http/pages.ts';
@@ -49,6 +50,7 @@ export class Gateway {
   readonly whip: WhipService;
   readonly hls: HlsService;
   readonly recorder: Recorder;
+  readonly whep: WhepService;
   cluster: Cluster | undefined;
   /** Under `--workers N > 1`: the other workers' broadcasts, and the private listener they reach this one on. */
   mesh: WorkerMesh | undefined;
@@ -140,6 +142,18 @@ export class Gateway {
       authorize: (broadcast, token) => this.policy.hlsSubscribe(broadcast, token),
     });
     this.http.route('/recordings/', (req, res, subpath) => this.recorder.handle(req, res, subpath));
+    const nat = whipNatOptions(config);
+    this.whep = createWhepService({
+      broadcast: (path) => this.origin.get(path),
+      requestKeyframe: (path) => this.publishers.requestKeyframe(path),
+      authorize: (path, bearer) => this.policy.whepSubscribe(path, bearer),
+      logger: logger.child({ component: 'whep' }),
+      maxBodyBytes: config.maxHttpBodyBytes,
+      iceTimeoutMs: config.handshakeTimeout,
+      ...(nat.iceHosts ? { iceHosts: nat.iceHosts } : {}),
+      ...(nat.udpPortRange ? { udpPortRange: nat.udpPortRange } : {}),
+    });
+    this.http.route('/whep/', (req, res, subpath) => this.#routeWhep(req, res, subpath));
     this.metrics = this.#createMetrics();
     const metricsListen = parseHostPort(config.metricsListen);
     if (metricsListen) this.#metricsHttp = new HttpServer({ ...metricsListen, headersTimeoutMs: config.handshakeTimeout, logger, reusePort });
@@ -263,6 +277,7 @@ export class Gateway {
     this.#meshHttp.onUpgrade((req, socket, head) => this.#moq.handleUpgrade(req, socket, head, true));
     this.#meshHttp.route('/hls/', (req, res, subpath) => this.hls.handle(req, res, subpath));
     this.#meshHttp.route('/whip/', (req, res, subpath) => this.whip.handle(req, res, subpath));
+    this.#meshHttp.route('/whep/', (req, res, subpath) => this.whep.handle(req, res, subpath));
     this.#forwarder = new HttpForwarder();
     const port = await this.#meshHttp.listen();
     const mesh = new WorkerMesh({
@@ -290,6 +305,18 @@ export class Gateway {
     const owner = broadcast === undefined ? undefined : this.mesh?.ownerOf(broadcast);
     if (owner && this.#forwarder) this.#forwarder.forward(req, res, owner);
     else this.hls.handle(req, res, subpath);
+  }
+
+  /**
+   * WHEP sessions live on the worker holding their broadcast (its groups are local there), so
+   * the offer and the session resource (`/whep/<broadcast>/<id>`) are all served there.
+   */
+  async #routeWhep(req: IncomingMessage, res: ServerResponse, subpath: string): Promise<void> {
+    const segments = subpath.split('/').filter((s) => s.length > 0);
+    const broadcast = req.method === 'PATCH' || req.method === 'DELETE' ? segments.slice(0, -1).join('/') : segments.join('/');
+    const owner = broadcast === '' ? undefined : this.mesh?.ownerOf(broadcast);
+    if (owner && this.#forwarder) this.#forwarder.forward(req, res, owner);
+    else await this.whep.handle(req, res, subpath);
   }
 
   /** A WHIP session's resource (`/whip/<broadcast>/<id>`: trickle PATCH, DELETE) is on the worker holding its broadcast. */
@@ -339,7 +366,7 @@ export class Gateway {
     this.recorder.close();
     await Promise.race([this.recorder.drained(), sleep(SHUTDOWN_RECORDING_MS)]);
     await this.sessions.closeAll('server shutting down', SHUTDOWN_SESSION_CLOSE_MS);
-    await Promise.allSettled([this.#moq.close(), this.#rtmp?.close(), this.whip.close(), this.http.close(SHUTDOWN_HTTP_GRACE_MS), this.#metricsHttp?.close(), this.#meshHttp?.close()]);
+    await Promise.allSettled([this.#moq.close(), this.#rtmp?.close(), this.whip.close(), this.whep.close(), this.http.close(SHUTDOWN_HTTP_GRACE_MS), this.#metricsHttp?.close(), this.#meshHttp?.close()]);
     this.#steering?.close();
     this.#forwarder?.close();
   }

@@ -17,6 +17,7 @@ import { qmuxTargets } from './targets/qmux.ts';
 import { rtmpTargets } from './targets/rtmp.ts';
 import { sessionTargetTargets } from './targets/session-target.ts';
 import { udpTargets } from './targets/udp.ts';
+import { whepTargets } from './targets/whep.ts';
 import { whipTargets } from './targets/whip.ts';
 
 export type { FuzzTarget } from './harness.ts';
@@ -24,6 +25,7 @@ export type { FuzzTarget } from './harness.ts';
 export const targets: readonly FuzzTarget[] = [
   ...rtmpTargets,
   ...whipTargets,
+  ...whepTargets,
   ...mediaTargets,
   ...liteTargets,
   ...ietfTargets,

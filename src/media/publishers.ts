@@ -124,6 +124,11 @@ export class PublisherRegistry {
     return 'released';
   }
 
+  /** A viewer lost a picture: ask the publisher of `path` for a key frame, if it can (WHIP: PLI). */
+  requestKeyframe(rawPath: string): void {
+    this.#entries.get(normalizePath(rawPath))?.meta.requestKeyframe?.();
+  }
+
   /** End a publisher now (API kick): no reconnect grace. Returns false if unknown. */
   kick(rawPath: string, reason = 'kicked'): boolean {
     const path = normalizePath(rawPath);

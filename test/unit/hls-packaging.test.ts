@@ -9,7 +9,7 @@ import { FollowerGate } from '../../adapters/egress/hls/follower-gate.ts';
 import { SessionClock } from '../../adapters/egress/hls/session-clock.ts';
 import { AudioSampleClock } from '../../adapters/egress/hls/audio-sample-clock.ts';
 import { VideoSampleClock } from '../../adapters/egress/hls/video-sample-clock.ts';
-import { RelayTrackReader } from '../../adapters/egress/hls/relay-track-reader.ts';
+import { RelayTrackReader } from '../../src/relay/track-reader.ts';
 import { ResubscribingReader } from '../../adapters/egress/hls/resubscribing-reader.ts';
 import type { TimedSample } from '../../adapters/egress/hls/timed-sample.ts';
 import { parseMediaPlaylist } from '../helpers/hls-playlist-parser.ts';

@@ -27,6 +27,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'src/moq': ['src/relay', 'src/wire', 'src/transport', SRC_ROOT],
   'src/auth': ['src/relay', 'src/wire'],
   'src/http': ['src/auth', 'src/media', 'src/relay', 'src/wire', SRC_ROOT],
+  'src/webrtc': ['src/http', 'src/media', 'src/relay', 'src/wire', SRC_ROOT],
   'src/cluster': ['src/moq', 'src/auth', 'src/relay', 'src/transport', 'src/wire', SRC_ROOT],
 };
 

@@ -7,7 +7,7 @@ import type { MediaFrame, MediaSink, TrackInfo } from '../../src/media/frame.ts'
 import { splitLengthPrefixed } from '../../src/media/nal.ts';
 import { splitObus } from '../../adapters/ingest/whip/av1-obu.ts';
 import { parseAv1SequenceHeader } from '../../adapters/ingest/whip/av1-sequence-header.ts';
-import { SdpError, UnsupportedOfferError } from '../../adapters/ingest/whip/errors.ts';
+import { SdpError, UnsupportedOfferError } from '../../src/webrtc/errors.ts';
 import { KeyframeRequester } from '../../adapters/ingest/whip/keyframe-requester.ts';
 import { RecurringLog, silentLogger } from '../../adapters/ingest/whip/logger.ts';
 import { SessionTimeline, TrackClock } from '../../adapters/ingest/whip/media-clock.ts';
@@ -16,9 +16,9 @@ import { filteredOfferSdp } from '../../adapters/ingest/whip/offer-filter.ts';
 import { planWhipOffer, type CodecName } from '../../adapters/ingest/whip/offer-plan.ts';
 import { opusPacketChannels } from '../../adapters/ingest/whip/opus-normalizer.ts';
 import { RtpFrameAssembler } from '../../adapters/ingest/whip/rtp-frame-assembler.ts';
-import { parseSdp } from '../../adapters/ingest/whip/sdp.ts';
+import { parseSdp } from '../../src/webrtc/sdp.ts';
 import { TrackIngest } from '../../adapters/ingest/whip/track-ingest.ts';
-import { parseTrickleFragment } from '../../adapters/ingest/whip/trickle-fragment.ts';
+import { parseTrickleFragment } from '../../src/webrtc/trickle-fragment.ts';
 import { parseVp8FrameHeader } from '../../adapters/ingest/whip/vp8-frame-header.ts';
 import { parseVp9FrameHeader } from '../../adapters/ingest/whip/vp9-frame-header.ts';
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SdpError, UnsupportedOfferError } from '../../adapters/ingest/whip/errors.ts';
+import { SdpError, UnsupportedOfferError } from '../../src/webrtc/errors.ts';
 import { applyCandidatePolicy } from '../../adapters/ingest/whip/answer-candidates.ts';
 import { filteredOfferSdp } from '../../adapters/ingest/whip/offer-filter.ts';
 import { planWhipOffer } from '../../adapters/ingest/whip/offer-plan.ts';
-import { parseSdp } from '../../adapters/ingest/whip/sdp.ts';
-import { parseTrickleFragment } from '../../adapters/ingest/whip/trickle-fragment.ts';
+import { parseSdp } from '../../src/webrtc/sdp.ts';
+import { parseTrickleFragment } from '../../src/webrtc/trickle-fragment.ts';
 
 /** A Chromium 156 WHIP offer (fake camera + microphone), trimmed to the interesting codecs. */
 const CHROME_OFFER = [

@@ -9,7 +9,7 @@ import { describeCmafTrack, type CmafTrackResult } from './cmaf-track.ts';
 import { CutSchedule } from './cut-schedule.ts';
 import type { RenditionReport } from './media-playlist.ts';
 import { renderMultivariantPlaylist, type AudioRendition, type VideoVariant } from './multivariant-playlist.ts';
-import { RelayTrackReader } from './relay-track-reader.ts';
+import { RelayTrackReader } from '../../../src/relay/track-reader.ts';
 import { RenditionPackager, type PackagingOptions, type RenditionRole } from './rendition-packager.ts';
 import { SessionClock } from './session-clock.ts';
 import { waitUntil } from './wait.ts';

@@ -1,6 +1,6 @@
 import type { Broadcast } from '../../../src/relay/index.ts';
 import { Notify } from '../../../src/relay/notify.ts';
-import { RelayTrackReader, type RelayFrame } from './relay-track-reader.ts';
+import { RelayTrackReader, type RelayFrame } from '../../../src/relay/track-reader.ts';
 
 /** First pause before subscribing again; it doubles on every try that brings no frame. */
 const FIRST_PAUSE_MS = 100;

@@ -1,5 +1,5 @@
 import { isIPv4 } from 'node:net';
-import { parseSdp, serializeSdp, toAttribute, type SdpLine } from './sdp.ts';
+import { parseSdp, serializeSdp, toAttribute, type SdpLine } from '../../../src/webrtc/sdp.ts';
 
 /**
  * Which of our ICE candidates (RFC 8839 §5.1) the answer advertises: host candidates only on

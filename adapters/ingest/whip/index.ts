@@ -4,5 +4,5 @@
  */
 export { createWhipService, type OpenWhipPublisher, type WhipService, type WhipServiceOptions } from './whip-service.ts';
 export { DEFAULT_VIDEO_CODECS, type VideoCodecName } from './offer-plan.ts';
-export { SdpError, UnsupportedOfferError } from './errors.ts';
+export { SdpError, UnsupportedOfferError } from '../../../src/webrtc/errors.ts';
 export type { StructuredLogger } from './logger.ts';

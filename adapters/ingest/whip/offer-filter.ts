@@ -1,6 +1,6 @@
 import { bundledMids, isBundleOnly, type WhipOfferPlan } from './offer-plan.ts';
-import { serializeSdp, toAttribute, type SdpLine, type SdpMediaSection } from './sdp.ts';
-import { attributePayloadType } from './sdp-rtp.ts';
+import { serializeSdp, toAttribute, type SdpLine, type SdpMediaSection } from '../../../src/webrtc/sdp.ts';
+import { attributePayloadType } from '../../../src/webrtc/sdp-rtp.ts';
 
 /**
  * The offer as the WebRTC stack should see it: each planned section lists only the chosen

@@ -6,7 +6,7 @@ import { codecPipeline } from './normalizer-for-codec.ts';
 import type { WhipOfferPlan } from './offer-plan.ts';
 import { DEFAULT_ASSEMBLER_OPTIONS, RtpFrameAssembler } from './rtp-frame-assembler.ts';
 import { TrackIngest } from './track-ingest.ts';
-import type { TrickleFragment } from './trickle-fragment.ts';
+import type { TrickleFragment } from '../../../src/webrtc/trickle-fragment.ts';
 import type { PeerState, RemoteTrack, WebRtcPeer } from './webrtc-peer.ts';
 
 export interface WhipSessionOptions {

@@ -1,4 +1,5 @@
-import type { Group, GroupReader, TrackSubscription } from '../../../src/relay/index.ts';
+import type { Group, GroupReader } from './group.ts';
+import type { TrackSubscription } from './track.ts';
 
 export interface RelayFrame {
   groupSequence: number;

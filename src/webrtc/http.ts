@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError } from '../../../src/http/server.ts';
-import { PublishRefusedError } from '../../../src/media/publishers.ts';
+import { HttpError } from '../http/server.ts';
+import { PublishRefusedError } from '../media/publishers.ts';
 import { SdpError, UnsupportedOfferError } from './errors.ts';
 
 /** HTTP details of WHIP (RFC 9725): CORS for browser clients, media types, errors → statuses. */

@@ -13,7 +13,7 @@ export interface RtpPayload {
 }
 
 /** Room for RTP payload in a 1200-byte packet after RTP, header extensions and SRTP overhead. */
-export const DEFAULT_MAX_PAYLOAD = 1100;
+const DEFAULT_MAX_PAYLOAD = 1100;
 
 const FU_A = 28;
 

@@ -29,7 +29,7 @@ export interface FeedTracks {
 }
 
 /** A track the player can play as is: H.264 in AVCC, Opus. AAC needs transcoding (not yet). */
-export function pickTracks(catalog: ReadonlyMap<string, TrackInfo>): { video: string | undefined; audio: string | undefined } {
+function pickTracks(catalog: ReadonlyMap<string, TrackInfo>): { video: string | undefined; audio: string | undefined } {
   let video: string | undefined;
   let audio: string | undefined;
   for (const [name, info] of catalog) {

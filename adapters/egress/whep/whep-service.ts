@@ -5,10 +5,10 @@ import { HttpError, readBody } from '../../../src/http/server.ts';
 import { childLogger, silentLogger, type StructuredLogger } from '../../../src/logger.ts';
 import type { Broadcast } from '../../../src/relay/index.ts';
 import { normalizePath } from '../../../src/relay/path.ts';
-import { SdpError, UnsupportedOfferError } from '../../../src/webrtc/errors.ts';
-import { bearerToken, CORS_HEADERS, mediaType, preflightHeaders, SDP_TYPE, sendText, statusOf, TRICKLE_TYPE } from '../../../src/webrtc/http.ts';
+import { UnsupportedOfferError } from '../../../src/webrtc/errors.ts';
+import { bearerToken, CORS_HEADERS, mediaType, SDP_TYPE, TRICKLE_TYPE } from '../../../src/webrtc/http.ts';
 import { resolveIceHosts } from '../../../src/webrtc/ice-hosts.ts';
-import { parseTrickleFragment } from '../../../src/webrtc/trickle-fragment.ts';
+import { decodeUtf8, handleResourceRequest, type ResourceEndpoint } from '../../../src/webrtc/resource-endpoint.ts';
 import { planWhepOffer } from './whep-offer.ts';
 import { WhepPeer, type WhepPeerOptions } from './whep-peer.ts';
 import { WhepSession } from './whep-session.ts';
@@ -44,8 +44,6 @@ export interface WhepService {
 }
 
 const DEFAULTS = { maxBodyBytes: 64 * 1024, iceTimeoutMs: 10_000, basePath: '/whep/', maxSessions: 200 };
-const ENDPOINT_METHODS = 'OPTIONS, POST';
-const SESSION_METHODS = 'OPTIONS, PATCH, DELETE';
 
 export function createWhepService(options: WhepServiceOptions): WhepService {
   return new WhepServiceImpl(options);
@@ -56,12 +54,21 @@ class WhepServiceImpl implements WhepService {
   readonly #options: WhepServiceOptions;
   readonly #logger: StructuredLogger;
   readonly #byId = new Map<string, WhepSession>();
+  readonly #endpoint: ResourceEndpoint<WhepSession>;
   readonly #peerOptions: WhepPeerOptions;
   #closing = false;
 
   constructor(options: WhepServiceOptions) {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
+    this.#endpoint = {
+      name: 'WHEP',
+      logger: this.#logger,
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+      session: (id) => this.#byId.get(id),
+      post: (req, res, path) => this.#post(req, res, path),
+      end: (session) => session.close('ended by the client (DELETE)'),
+    };
     const hosts = options.iceHosts ? resolveIceHosts(options.iceHosts) : ['127.0.0.1'];
     this.#peerOptions = { additionalHosts: hosts, portRange: options.udpPortRange, useIpv6: hosts.some((h) => isIPv6(h)), gatherTimeoutMs: 5000 };
   }
@@ -79,36 +86,8 @@ class WhepServiceImpl implements WhepService {
     await Promise.allSettled([...this.#byId.values()].map((s) => s.close('server shutting down')));
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, subpath: string): Promise<void> {
-    try {
-      await this.#route(req, res, subpath);
-    } catch (error) {
-      const status = statusOf(error);
-      if (status === 500) this.#logger.error({ err: error, url: req.url }, 'whep request failed');
-      const message = status === 500 ? 'internal error' : (error as Error).message;
-      sendText(res, status, message, status === 401 ? { 'www-authenticate': 'Bearer' } : {});
-    }
-  }
-
-  async #route(req: IncomingMessage, res: ServerResponse, subpath: string): Promise<void> {
-    const method = req.method ?? 'GET';
-    const segments = subpath.split('/').filter((s) => s.length > 0);
-    const session = this.#byId.get(segments.at(-1) ?? '');
-    if (session && session.path === segments.slice(0, -1).join('/')) {
-      if (method === 'DELETE') return this.#delete(res, session);
-      if (method === 'PATCH') return this.#patch(req, res, session);
-      if (method === 'OPTIONS') return this.#preflight(res, SESSION_METHODS, { 'accept-patch': TRICKLE_TYPE });
-      return sendText(res, 405, `${method} is not allowed on a WHEP session`, { allow: SESSION_METHODS });
-    }
-    if (method === 'POST') return this.#post(req, res, segments.join('/'));
-    if (method === 'OPTIONS') return this.#preflight(res, ENDPOINT_METHODS, { 'accept-post': SDP_TYPE });
-    if (method === 'DELETE' || method === 'PATCH') throw new HttpError(404, 'no such WHEP session');
-    sendText(res, 405, `${method} is not allowed on a WHEP endpoint; POST an SDP offer`, { allow: ENDPOINT_METHODS });
-  }
-
-  #preflight(res: ServerResponse, allow: string, extra: Record<string, string>): void {
-    res.writeHead(204, { ...preflightHeaders(allow), ...extra });
-    res.end();
+  handle(req: IncomingMessage, res: ServerResponse, subpath: string): Promise<void> {
+    return handleResourceRequest(this.#endpoint, req, res, subpath);
   }
 
   /** Offer in, 201 Created with the answer, Location and ETag out (RFC 9725 §4.2, as WHEP §3). */
@@ -167,35 +146,5 @@ class WhepServiceImpl implements WhepService {
     const base = this.#options.basePath ?? DEFAULTS.basePath;
     const segments = [...session.path.split('/'), session.id].map(encodeURIComponent);
     return `${base.endsWith('/') ? base : `${base}/`}${segments.join('/')}`;
-  }
-
-  async #delete(res: ServerResponse, session: WhepSession): Promise<void> {
-    await session.close('ended by the client (DELETE)');
-    res.writeHead(200, { ...CORS_HEADERS, 'content-length': '0' });
-    res.end();
-  }
-
-  /** Trickle candidates (RFC 9725 §4.3): 204; ICE restarts 422; a stale If-Match 412. */
-  async #patch(req: IncomingMessage, res: ServerResponse, session: WhepSession): Promise<void> {
-    if (mediaType(req) !== TRICKLE_TYPE) throw new HttpError(415, `PATCH bodies must be ${TRICKLE_TYPE}`);
-    const ifMatch = req.headers['if-match'];
-    if (ifMatch === '*') throw new HttpError(422, 'ICE restarts are not supported; start a new session');
-    if (ifMatch !== undefined && ifMatch !== session.etag) throw new HttpError(412, 'the ETag does not match the ICE session');
-    const fragment = parseTrickleFragment(decodeUtf8(await readBody(req, this.#options.maxBodyBytes ?? DEFAULTS.maxBodyBytes)));
-    const current = session.remoteIce;
-    if ((fragment.iceUfrag !== undefined && fragment.iceUfrag !== current.ufrag) || (fragment.icePwd !== undefined && fragment.icePwd !== current.pwd)) {
-      throw new HttpError(422, 'ICE restarts are not supported; start a new session');
-    }
-    await session.addCandidates(fragment);
-    res.writeHead(204, { ...CORS_HEADERS });
-    res.end();
-  }
-}
-
-function decodeUtf8(body: Buffer): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(body);
-  } catch {
-    throw new SdpError('the body is not valid UTF-8');
   }
 }

@@ -7,15 +7,15 @@ import type { MediaSink } from '../../../src/media/frame.ts';
 import type { PublisherMeta } from '../../../src/media/publishers.ts';
 import { normalizePath } from '../../../src/relay/path.ts';
 import { applyCandidatePolicy } from './answer-candidates.ts';
-import { SdpError, UnsupportedOfferError } from '../../../src/webrtc/errors.ts';
+import { UnsupportedOfferError } from '../../../src/webrtc/errors.ts';
 import { childLogger, silentLogger, type StructuredLogger } from './logger.ts';
 import { filteredOfferSdp } from './offer-filter.ts';
 import { DEFAULT_VIDEO_CODECS, planWhipOffer, type VideoCodecName } from './offer-plan.ts';
-import { parseTrickleFragment } from '../../../src/webrtc/trickle-fragment.ts';
 import { WebRtcPeer, type PeerOptions } from './webrtc-peer.ts';
-import { bearerToken, CORS_HEADERS, mediaType, preflightHeaders, SDP_TYPE, sendText, statusOf, TRICKLE_TYPE } from '../../../src/webrtc/http.ts';
+import { bearerToken, CORS_HEADERS, mediaType, SDP_TYPE, TRICKLE_TYPE } from '../../../src/webrtc/http.ts';
 import { WhipSession } from './whip-session.ts';
 import { resolveIceHosts } from '../../../src/webrtc/ice-hosts.ts';
+import { decodeUtf8, handleResourceRequest, type ResourceEndpoint } from '../../../src/webrtc/resource-endpoint.ts';
 import { UdpMux, UfragInUseError } from './udp-mux.ts';
 
 export type OpenWhipPublisher = (path: string, meta: PublisherMeta, terminate: (reason: string) => void) => MediaSink;
@@ -74,8 +74,6 @@ export interface WhipService {
 }
 
 const DEFAULTS = { maxBodyBytes: 64 * 1024, iceTimeoutMs: 10_000, basePath: '/whip/', maxSessions: 100 };
-const ENDPOINT_METHODS = 'OPTIONS, POST';
-const SESSION_METHODS = 'OPTIONS, PATCH, DELETE';
 
 export function createWhipService(options: WhipServiceOptions): WhipService {
   return new WhipServiceImpl(options);
@@ -85,6 +83,7 @@ class WhipServiceImpl implements WhipService {
   readonly #options: WhipServiceOptions;
   readonly #logger: StructuredLogger;
   readonly #byId = new Map<string, WhipSession>();
+  readonly #endpoint: ResourceEndpoint<WhipSession>;
   readonly #peerOptions: PeerOptions;
   readonly #candidateHosts: ReadonlySet<string> | undefined;
   #listening: Promise<{ udpPort: number | undefined; publicIp: string | undefined }> | undefined;
@@ -95,6 +94,15 @@ class WhipServiceImpl implements WhipService {
   constructor(options: WhipServiceOptions) {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
+    this.#endpoint = {
+      name: 'WHIP',
+      logger: this.#logger,
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+      session: (id) => this.#byId.get(id),
+      post: (req, res, path) => this.#post(req, res, path),
+      // A deliberate end: the broadcast ends now rather than waiting for a reconnect.
+      end: (session) => session.close('ended by the client (DELETE)', { final: true }),
+    };
     if (options.publicIp !== undefined && (options.publicIp === '' || isIP(options.publicIp) === 6)) {
       throw new Error(`publicIp must be an IPv4 address or a host name, got ${JSON.stringify(options.publicIp)}`);
     }
@@ -158,37 +166,8 @@ class WhipServiceImpl implements WhipService {
     await this.#mux?.close();
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, subpath: string): Promise<void> {
-    try {
-      await this.#route(req, res, subpath);
-    } catch (error) {
-      const status = statusOf(error);
-      if (status === 500) this.#logger.error({ err: error, url: req.url }, 'whip request failed');
-      const message = status === 500 ? 'internal error' : (error as Error).message;
-      sendText(res, status, message, status === 401 ? { 'www-authenticate': 'Bearer' } : {});
-    }
-  }
-
-  async #route(req: IncomingMessage, res: ServerResponse, subpath: string): Promise<void> {
-    const method = req.method ?? 'GET';
-    const segments = subpath.split('/').filter((s) => s.length > 0);
-    const session = this.#byId.get(segments.at(-1) ?? '');
-    if (session && session.path === segments.slice(0, -1).join('/')) {
-      if (method === 'DELETE') return this.#delete(res, session);
-      if (method === 'PATCH') return this.#patch(req, res, session);
-      if (method === 'OPTIONS') return this.#preflight(res, SESSION_METHODS, { 'accept-patch': TRICKLE_TYPE });
-      return sendText(res, 405, `${method} is not allowed on a WHIP session`, { allow: SESSION_METHODS });
-    }
-    if (method === 'POST') return this.#post(req, res, segments.join('/'));
-    if (method === 'OPTIONS') return this.#preflight(res, ENDPOINT_METHODS, { 'accept-post': SDP_TYPE });
-    if (method === 'DELETE' || method === 'PATCH') throw new HttpError(404, 'no such WHIP session');
-    // RFC 9110 §15.5.6: a 405 names the allowed methods.
-    sendText(res, 405, `${method} is not allowed on a WHIP endpoint; POST an SDP offer`, { allow: ENDPOINT_METHODS });
-  }
-
-  #preflight(res: ServerResponse, allow: string, extra: Record<string, string>): void {
-    res.writeHead(204, { ...preflightHeaders(allow), ...extra });
-    res.end();
+  handle(req: IncomingMessage, res: ServerResponse, subpath: string): Promise<void> {
+    return handleResourceRequest(this.#endpoint, req, res, subpath);
   }
 
   /** RFC 9725 §4.2: offer in, 201 Created with the answer, Location and ETag out. */
@@ -270,40 +249,5 @@ class WhipServiceImpl implements WhipService {
     const base = this.#options.basePath ?? DEFAULTS.basePath;
     const segments = [...session.path.split('/'), session.id].map(encodeURIComponent);
     return `${base.endsWith('/') ? base : `${base}/`}${segments.join('/')}`;
-  }
-
-  /** RFC 9725 §4.2: DELETE on the session URL ends it. */
-  async #delete(res: ServerResponse, session: WhipSession): Promise<void> {
-    // A deliberate end: the broadcast ends now rather than waiting for a reconnect.
-    await session.close('ended by the client (DELETE)', { final: true });
-    res.writeHead(200, { ...CORS_HEADERS, 'content-length': '0' });
-    res.end();
-  }
-
-  /**
-   * RFC 9725 §4.3: trickle candidates (204). ICE restarts are not supported, which §4.3.1 says
-   * to answer with 422; a stale If-Match is 412.
-   */
-  async #patch(req: IncomingMessage, res: ServerResponse, session: WhipSession): Promise<void> {
-    if (mediaType(req) !== TRICKLE_TYPE) throw new HttpError(415, `PATCH bodies must be ${TRICKLE_TYPE}`);
-    const ifMatch = req.headers['if-match'];
-    if (ifMatch === '*') throw new HttpError(422, 'ICE restarts are not supported; start a new session');
-    if (ifMatch !== undefined && ifMatch !== session.etag) throw new HttpError(412, 'the ETag does not match the ICE session');
-    const fragment = parseTrickleFragment(decodeUtf8(await readBody(req, this.#options.maxBodyBytes ?? DEFAULTS.maxBodyBytes)));
-    const current = session.remoteIce;
-    if ((fragment.iceUfrag !== undefined && fragment.iceUfrag !== current.ufrag) || (fragment.icePwd !== undefined && fragment.icePwd !== current.pwd)) {
-      throw new HttpError(422, 'ICE restarts are not supported; start a new session');
-    }
-    await session.addCandidates(fragment);
-    res.writeHead(204, { ...CORS_HEADERS });
-    res.end();
-  }
-}
-
-function decodeUtf8(body: Buffer): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(body);
-  } catch {
-    throw new SdpError('the body is not valid UTF-8');
   }
 }

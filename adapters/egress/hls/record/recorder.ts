@@ -9,6 +9,7 @@ import { writeDurable } from './durable-file.ts';
 import { BroadcastRecording } from './broadcast-recording.ts';
 import { ENDED_FILE, INDEX_FILE, durationSeconds, isRecordingId, rebuildIndex, type RecordingIndex, type TrackLabel } from './recording-files.ts';
 import { indexJson } from './index-json.ts';
+import type { ApiRecording } from '../../../../src/http/api-types.ts';
 import { renderRecordingMediaPlaylist, renderRecordingMultivariant } from './vod-playlist.ts';
 
 export interface RecorderOptions {
@@ -21,20 +22,6 @@ export interface RecorderOptions {
   authorize?: (broadcast: string, token: string | undefined) => boolean | Promise<boolean>;
   /** Where the playlists are served (`/recordings/`), for the URLs the listing gives. */
   urlBase?: string;
-}
-
-export interface RecordingSummary {
-  id: string;
-  broadcast: string;
-  startedAt: string;
-  /** null while recording. */
-  endedAt: string | null;
-  durationS: number;
-  bytes: number;
-  /** VOD HLS playlist (multivariant) of the recording. */
-  playlist: string;
-  /** A progressive MP4 of the whole recording: not made yet (null). */
-  mp4: string | null;
 }
 
 /**
@@ -81,7 +68,7 @@ export class Recorder {
     await Promise.all([...this.#live.values()].map((r) => r.done));
   }
 
-  list(): RecordingSummary[] {
+  list(): ApiRecording[] {
     const all = [...this.#finished.values(), ...[...this.#live.values()].map((r) => r.index())];
     const base = this.options.urlBase ?? '/recordings/';
     return all

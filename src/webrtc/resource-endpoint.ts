@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, readBody } from '../http/server.ts';
 import type { StructuredLogger } from '../logger.ts';
 import { SdpError } from './errors.ts';
-import { CORS_HEADERS, mediaType, preflightHeaders, SDP_TYPE, sendText, statusOf, TRICKLE_TYPE } from './http.ts';
+import { bearerToken, CORS_HEADERS, mediaType, preflightHeaders, SDP_TYPE, sendText, statusOf, TRICKLE_TYPE } from './http.ts';
 import { parseTrickleFragment, type TrickleFragment } from './trickle-fragment.ts';
 
 /** A WHIP or WHEP session, as the shared routes see it. */
@@ -93,8 +93,46 @@ async function patch<S extends ResourceSession>(endpoint: ResourceEndpoint<S>, r
   res.end();
 }
 
+export interface OfferChecks {
+  /** May this Bearer token use `path` here? Absent: anyone may. */
+  authorize?: (path: string, token: string | undefined) => boolean | Promise<boolean>;
+  /** The 403 text: what the token may not do (e.g. `not allowed to publish here`). */
+  refused: string;
+  /** Whether one more session would pass the service's bound (asked once the body is in). */
+  full(): boolean;
+}
+
+/**
+ * RFC 9725 §4.2: the offer POSTed for `path`, after the checks every offer passes in this order:
+ * its media type (415), the Bearer token (401/403), its body (size-bounded, UTF-8), room (503).
+ */
+export async function readOffer<S extends ResourceSession>(endpoint: ResourceEndpoint<S>, req: IncomingMessage, path: string, checks: OfferChecks): Promise<string> {
+  if (mediaType(req) !== SDP_TYPE) throw new HttpError(415, `the offer must be sent as ${SDP_TYPE}`);
+  const token = bearerToken(req);
+  if (checks.authorize && !(await checks.authorize(path, token))) {
+    throw new HttpError(token === undefined ? 401 : 403, token === undefined ? 'a Bearer token is required' : checks.refused);
+  }
+  const offer = decodeUtf8(await readBody(req, endpoint.maxBodyBytes));
+  if (checks.full()) throw new HttpError(503, `too many ${endpoint.name} sessions`);
+  return offer;
+}
+
+/** RFC 9725 §4.2: 201 Created with the answer, the session URL to PATCH/DELETE, and its ETag. */
+export function sendAnswer(res: ServerResponse, basePath: string, session: ResourceSession & { readonly id: string }, answerSdp: string): void {
+  const base = basePath.endsWith('/') ? basePath : `${basePath}/`;
+  res.writeHead(201, {
+    ...CORS_HEADERS,
+    'content-type': SDP_TYPE,
+    location: `${base}${[...session.path.split('/'), session.id].map(encodeURIComponent).join('/')}`,
+    etag: session.etag,
+    'accept-patch': TRICKLE_TYPE,
+    'cache-control': 'no-store',
+  });
+  res.end(answerSdp);
+}
+
 /** A request body as text; not UTF-8 is a bad offer. */
-export function decodeUtf8(body: Buffer): string {
+function decodeUtf8(body: Buffer): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(body);
   } catch {

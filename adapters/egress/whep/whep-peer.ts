@@ -11,6 +11,7 @@ import {
   useSdesMid,
   type RTCRtpTransceiver,
 } from 'werift';
+import { iceGatheringComplete } from '../../../src/webrtc/ice-gathering.ts';
 import type { WhepOfferPlan, WhepSection } from './whep-offer.ts';
 
 /**
@@ -111,7 +112,7 @@ export class WhepPeer {
         else peer.#audio = track;
       }
       await pc.setLocalDescription(await pc.createAnswer());
-      await peer.#gatheringComplete(options.gatherTimeoutMs);
+      await iceGatheringComplete(pc, options.gatherTimeoutMs);
       const answerSdp = pc.localDescription?.sdp;
       if (!answerSdp) throw new Error('werift produced no local description');
       return { peer, answerSdp };
@@ -184,22 +185,4 @@ export class WhepPeer {
     for (const listener of this.#keyframeListeners) listener();
   }
 
-  async #gatheringComplete(timeoutMs: number): Promise<void> {
-    const pc = this.#pc;
-    if (pc.iceGatheringState === 'complete') return;
-    let subscription: { unSubscribe(): void } | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        subscription = pc.iceGatheringStateChange.subscribe((state) => {
-          if (state === 'complete') resolve();
-        });
-        timer = setTimeout(() => reject(new Error(`ICE gathering took longer than ${timeoutMs} ms`)), timeoutMs);
-        if (pc.iceGatheringState === 'complete') resolve();
-      });
-    } finally {
-      subscription?.unSubscribe();
-      clearTimeout(timer);
-    }
-  }
 }

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError, readBody } from '../../../src/http/server.ts';
+import { HttpError } from '../../../src/http/server.ts';
 import { childLogger, silentLogger, type StructuredLogger } from '../../../src/logger.ts';
 import type { Broadcast } from '../../../src/relay/index.ts';
 import { normalizePath } from '../../../src/relay/path.ts';
 import { UnsupportedOfferError } from '../../../src/webrtc/errors.ts';
-import { bearerToken, CORS_HEADERS, mediaType, SDP_TYPE, TRICKLE_TYPE } from '../../../src/webrtc/http.ts';
 import { resolveIceHosts } from '../../../src/webrtc/ice-hosts.ts';
-import { decodeUtf8, handleResourceRequest, type ResourceEndpoint } from '../../../src/webrtc/resource-endpoint.ts';
+import { handleResourceRequest, readOffer, type ResourceEndpoint, sendAnswer } from '../../../src/webrtc/resource-endpoint.ts';
 import { planWhepOffer } from './whep-offer.ts';
 import { WhepPeer, type WhepPeerOptions } from './whep-peer.ts';
 import { WhepSession } from './whep-session.ts';
@@ -94,14 +93,12 @@ class WhepServiceImpl implements WhepService {
   async #post(req: IncomingMessage, res: ServerResponse, rawPath: string): Promise<void> {
     if (this.#closing) throw new HttpError(503, 'server shutting down');
     if (rawPath === '') throw new HttpError(400, 'POST to /whep/<broadcast name>');
-    if (mediaType(req) !== SDP_TYPE) throw new HttpError(415, `the offer must be sent as ${SDP_TYPE}`);
     const path = normalizePath(rawPath);
-    const token = bearerToken(req);
-    if (this.#options.authorize && !(await this.#options.authorize(path, token))) {
-      throw new HttpError(token === undefined ? 401 : 403, token === undefined ? 'a Bearer token is required' : 'not allowed to watch this broadcast');
-    }
-    const offerText = decodeUtf8(await readBody(req, this.#options.maxBodyBytes ?? DEFAULTS.maxBodyBytes));
-    if (this.#byId.size >= (this.#options.maxSessions ?? DEFAULTS.maxSessions)) throw new HttpError(503, 'too many WHEP sessions');
+    const offerText = await readOffer(this.#endpoint, req, path, {
+      authorize: this.#options.authorize,
+      refused: 'not allowed to watch this broadcast',
+      full: () => this.#byId.size >= (this.#options.maxSessions ?? DEFAULTS.maxSessions),
+    });
     const plan = planWhepOffer(offerText);
     const broadcast = this.#options.broadcast(path);
     if (!broadcast || broadcast.ended) throw new HttpError(404, `no live broadcast ${path}`);
@@ -131,20 +128,6 @@ class WhepServiceImpl implements WhepService {
       throw new HttpError(503, 'server shutting down');
     }
     logger.info({ video: plan.video !== undefined, audio: plan.audio !== undefined }, 'whep session created');
-    res.writeHead(201, {
-      ...CORS_HEADERS,
-      'content-type': SDP_TYPE,
-      location: this.#location(session),
-      etag: session.etag,
-      'accept-patch': TRICKLE_TYPE,
-      'cache-control': 'no-store',
-    });
-    res.end(negotiated.answerSdp);
-  }
-
-  #location(session: WhepSession): string {
-    const base = this.#options.basePath ?? DEFAULTS.basePath;
-    const segments = [...session.path.split('/'), session.id].map(encodeURIComponent);
-    return `${base.endsWith('/') ? base : `${base}/`}${segments.join('/')}`;
+    sendAnswer(res, this.#options.basePath ?? DEFAULTS.basePath, session, negotiated.answerSdp);
   }
 }

@@ -12,6 +12,7 @@ import {
   type RtpPacket,
   type RTCRtpTransceiver,
 } from 'werift';
+import { iceGatheringComplete } from '../../../src/webrtc/ice-gathering.ts';
 import type { MuxSession, UdpMux } from './udp-mux.ts';
 import { muxMarker } from './werift-udp-hook.ts';
 
@@ -111,7 +112,7 @@ export class WebRtcPeer {
       await pc.setLocalDescription(await pc.createAnswer());
       // Receivers register their SSRC-routed tracks once the answer is applied.
       const tracks = pc.getTransceivers().flatMap((t) => (t.kind === 'audio' || t.kind === 'video' ? [remoteTrack(t)] : []));
-      await peer.#gatheringComplete(options.gatherTimeoutMs);
+      await iceGatheringComplete(pc, options.gatherTimeoutMs);
       const answerSdp = pc.localDescription?.sdp;
       if (!answerSdp) throw new Error('werift produced no local description');
       if (peer.#mux) {
@@ -152,24 +153,6 @@ export class WebRtcPeer {
     }
   }
 
-  async #gatheringComplete(timeoutMs: number): Promise<void> {
-    const pc = this.#pc;
-    if (pc.iceGatheringState === 'complete') return;
-    let subscription: { unSubscribe(): void } | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        subscription = pc.iceGatheringStateChange.subscribe((state) => {
-          if (state === 'complete') resolve();
-        });
-        timer = setTimeout(() => reject(new Error(`ICE gathering took longer than ${timeoutMs} ms`)), timeoutMs);
-        if (pc.iceGatheringState === 'complete') resolve();
-      });
-    } finally {
-      subscription?.unSubscribe();
-      clearTimeout(timer);
-    }
-  }
 }
 
 function remoteTrack(transceiver: RTCRtpTransceiver): RemoteTrack {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP, isIPv6 } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError, readBody } from '../../../src/http/server.ts';
+import { HttpError } from '../../../src/http/server.ts';
 import type { MediaSink } from '../../../src/media/frame.ts';
 import type { PublisherMeta } from '../../../src/media/publishers.ts';
 import { normalizePath } from '../../../src/relay/path.ts';
@@ -12,10 +12,9 @@ import { childLogger, silentLogger, type StructuredLogger } from './logger.ts';
 import { filteredOfferSdp } from './offer-filter.ts';
 import { DEFAULT_VIDEO_CODECS, planWhipOffer, type VideoCodecName } from './offer-plan.ts';
 import { WebRtcPeer, type PeerOptions } from './webrtc-peer.ts';
-import { bearerToken, CORS_HEADERS, mediaType, SDP_TYPE, TRICKLE_TYPE } from '../../../src/webrtc/http.ts';
 import { WhipSession } from './whip-session.ts';
 import { resolveIceHosts } from '../../../src/webrtc/ice-hosts.ts';
-import { decodeUtf8, handleResourceRequest, type ResourceEndpoint } from '../../../src/webrtc/resource-endpoint.ts';
+import { handleResourceRequest, readOffer, type ResourceEndpoint, sendAnswer } from '../../../src/webrtc/resource-endpoint.ts';
 import { UdpMux, UfragInUseError } from './udp-mux.ts';
 
 export type OpenWhipPublisher = (path: string, meta: PublisherMeta, terminate: (reason: string) => void) => MediaSink;
@@ -174,13 +173,11 @@ class WhipServiceImpl implements WhipService {
   async #post(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     if (this.#closing) throw new HttpError(503, 'server shutting down');
     if (path === '') throw new HttpError(400, 'POST to /whip/<broadcast name>');
-    if (mediaType(req) !== SDP_TYPE) throw new HttpError(415, `the offer must be sent as ${SDP_TYPE}`);
-    const token = bearerToken(req);
-    if (this.#options.authorize && !(await this.#options.authorize(path, token))) {
-      throw new HttpError(token === undefined ? 401 : 403, token === undefined ? 'a Bearer token is required' : 'not allowed to publish here');
-    }
-    const offerText = decodeUtf8(await readBody(req, this.#options.maxBodyBytes ?? DEFAULTS.maxBodyBytes));
-    if (this.#byId.size >= (this.#options.maxSessions ?? DEFAULTS.maxSessions)) throw new HttpError(503, 'too many WHIP sessions');
+    const offerText = await readOffer(this.#endpoint, req, path, {
+      authorize: this.#options.authorize,
+      refused: 'not allowed to publish here',
+      full: () => this.#byId.size >= (this.#options.maxSessions ?? DEFAULTS.maxSessions),
+    });
     const plan = planWhipOffer(offerText, { videoCodecs: this.#options.videoCodecs ?? DEFAULT_VIDEO_CODECS });
     await this.listen();
     await this.#options.beforeOpen?.(path);
@@ -223,15 +220,7 @@ class WhipServiceImpl implements WhipService {
 
     const codecs = plan.tracks.map((t) => `${t.kind}:${t.codec.name}`).join(' ');
     logger.info({ codecs }, 'whip session created');
-    res.writeHead(201, {
-      ...CORS_HEADERS,
-      'content-type': SDP_TYPE,
-      location: this.#location(session),
-      etag: session.etag,
-      'accept-patch': TRICKLE_TYPE,
-      'cache-control': 'no-store',
-    });
-    res.end(answer);
+    sendAnswer(res, this.#options.basePath ?? DEFAULTS.basePath, session, answer);
   }
 
   /** werift's ufrags are short: on the shared port a clash with a live session is retried. */
@@ -243,11 +232,5 @@ class WhipServiceImpl implements WhipService {
         if (!(error instanceof UfragInUseError) || attempt >= 3) throw error;
       }
     }
-  }
-
-  #location(session: WhipSession): string {
-    const base = this.#options.basePath ?? DEFAULTS.basePath;
-    const segments = [...session.path.split('/'), session.id].map(encodeURIComponent);
-    return `${base.endsWith('/') ? base : `${base}/`}${segments.join('/')}`;
   }
 }

@@ -10,7 +10,11 @@ import { readLocation, writeLocation } from './location.ts';
 
 const FilterType = { nextGroupStart: 0x1, largestObject: 0x2, absoluteStart: 0x3, absoluteRange: 0x4 } as const;
 
-export function readFilter(reader: ByteReader): SubscriptionFilter {
+/**
+ * A subscription filter. `endGroupDelta`: AbsoluteRange's end is written as a delta from its
+ * start group (draft-18 §5.1.2), not as a group number (drafts 14 and 16).
+ */
+export function readFilter(reader: ByteReader, endGroupDelta = false): SubscriptionFilter {
   const type = reader.varint();
   switch (type) {
     case FilterType.nextGroupStart:
@@ -21,17 +25,23 @@ export function readFilter(reader: ByteReader): SubscriptionFilter {
       return { type: 'absoluteStart', start: readLocation(reader) };
     case FilterType.absoluteRange: {
       const start = readLocation(reader);
-      return { type: 'absoluteRange', start, endGroup: reader.varint() };
+      const end = reader.varint();
+      const endGroup = endGroupDelta ? start.group + end : end;
+      if (!Number.isSafeInteger(endGroup)) throw violation('AbsoluteRange end group overflows');
+      return { type: 'absoluteRange', start, endGroup };
     }
     default:
       throw violation(`unknown subscription filter type ${type}`);
   }
 }
 
-export function writeFilter(writer: ByteWriter, filter: SubscriptionFilter): void {
+export function writeFilter(writer: ByteWriter, filter: SubscriptionFilter, endGroupDelta = false): void {
   writer.varint(FilterType[filter.type]);
   if (filter.type === 'absoluteStart' || filter.type === 'absoluteRange') writeLocation(writer, filter.start);
-  if (filter.type === 'absoluteRange') writer.varint(filter.endGroup);
+  if (filter.type === 'absoluteRange') {
+    if (endGroupDelta && filter.endGroup < filter.start.group) throw new RangeError('AbsoluteRange end group before its start');
+    writer.varint(endGroupDelta ? filter.endGroup - filter.start.group : filter.endGroup);
+  }
 }
 
 /**

@@ -11,8 +11,8 @@ import { ByteReader } from '../../../wire/byte-reader.ts';
 import { ByteWriter } from '../../../wire/byte-writer.ts';
 import { violation } from '../errors.ts';
 import { MAX_KEY_VALUE_BYTES, MAX_PARAMETERS } from '../limits.ts';
-import type { MessageParameters, SubscriptionFilter } from '../messages.ts';
-import { decodeGroupOrder, encodeGroupOrder } from './filter.ts';
+import type { MessageParameters } from '../messages.ts';
+import { decodeGroupOrder, encodeGroupOrder, readFilter, writeFilter } from './filter.ts';
 import { formatting } from './key-value.ts';
 import { readLocation, writeLocation } from './location.ts';
 import { readNamespace, writeNamespace } from './namespace.ts';
@@ -152,43 +152,10 @@ function apply(parameters: MessageParameters, name: TypedParameterName, value: V
     case 'filter': {
       // §9.2.9: a filter that does not fill its length is malformed.
       const reader = new ByteReader(value as Uint8Array, outer.integers);
-      parameters.filter = readTypedFilter(reader, dialect);
+      parameters.filter = readFilter(reader, dialect.endGroupDelta);
       if (!reader.atEnd) throw formatting('SUBSCRIPTION_FILTER length does not match its filter');
       return;
     }
-  }
-}
-
-const FilterType = { nextGroupStart: 0x1, largestObject: 0x2, absoluteStart: 0x3, absoluteRange: 0x4 } as const;
-
-/** Subscription Filter (draft-18 §5.1.2): AbsoluteRange ends at start group + End Group Delta. */
-function readTypedFilter(reader: ByteReader, dialect: TypedParameterDialect): SubscriptionFilter {
-  const type = reader.varint();
-  switch (type) {
-    case FilterType.nextGroupStart:
-      return { type: 'nextGroupStart' };
-    case FilterType.largestObject:
-      return { type: 'largestObject' };
-    case FilterType.absoluteStart:
-      return { type: 'absoluteStart', start: readLocation(reader) };
-    case FilterType.absoluteRange: {
-      const start = readLocation(reader);
-      const end = reader.varint();
-      const endGroup = dialect.endGroupDelta ? start.group + end : end;
-      if (!Number.isSafeInteger(endGroup)) throw violation('AbsoluteRange end group overflows');
-      return { type: 'absoluteRange', start, endGroup };
-    }
-    default:
-      throw violation(`unknown subscription filter type ${type}`);
-  }
-}
-
-function writeTypedFilter(writer: ByteWriter, filter: SubscriptionFilter, dialect: TypedParameterDialect): void {
-  writer.varint(FilterType[filter.type]);
-  if (filter.type === 'absoluteStart' || filter.type === 'absoluteRange') writeLocation(writer, filter.start);
-  if (filter.type === 'absoluteRange') {
-    if (dialect.endGroupDelta && filter.endGroup < filter.start.group) throw new RangeError('AbsoluteRange end group before its start');
-    writer.varint(dialect.endGroupDelta ? filter.endGroup - filter.start.group : filter.endGroup);
   }
 }
 
@@ -224,7 +191,7 @@ export function writeTypedParameters(writer: ByteWriter, parameters: MessagePara
   if (filter !== undefined) {
     add('filter', (w) => {
       const inner = new ByteWriter(16, w.integers);
-      writeTypedFilter(inner, filter, dialect);
+      writeFilter(inner, filter, dialect.endGroupDelta);
       w.lengthPrefixedBytes(inner.finish());
     });
   }

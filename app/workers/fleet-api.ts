@@ -61,7 +61,9 @@ export function mergeBroadcasts(perWorker: WorkerBroadcasts[]): ApiBroadcast[] {
   const ownerOf = new Map<ApiBroadcast, number>();
   for (const { worker, broadcasts } of perWorker) {
     for (const b of broadcasts) {
-      byPath.set(b.path, [...(byPath.get(b.path) ?? []), b]);
+      const copies = byPath.get(b.path);
+      if (copies) copies.push(b);
+      else byPath.set(b.path, [b]);
       if (!isRelayed(b)) ownerOf.set(b, worker);
     }
   }
